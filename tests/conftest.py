@@ -1,0 +1,8 @@
+import pytest
+from django.core.management import call_command
+
+
+@pytest.fixture(scope="session", autouse=True)
+def collected_static(django_db_blocker):
+    """Pages reference hashed static files, so build the manifest once per run."""
+    call_command("collectstatic", "--noinput", verbosity=0)

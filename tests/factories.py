@@ -1,0 +1,74 @@
+"""Plain factory functions with sensible defaults, one per model."""
+
+import itertools
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from comparisons.models import Assessment, Comparison, Factor, Framework, Participant, Statistic
+
+_sequence = itertools.count(1)
+
+
+def make_framework(name=None, **fields):
+    number = next(_sequence)
+    name = name or f"Framework {number}"
+    fields.setdefault("slug", name.lower().replace(" ", "-").replace(".", ""))
+    return Framework.objects.create(name=name, **fields)
+
+
+def make_comparison(frameworks=None, *, factors=0, statistics=0, published=True, **fields):
+    """A comparison of ``frameworks`` (made if not given) with ``factors`` decided factors.
+
+    Factor n is won by framework n modulo the number of frameworks.
+    """
+    number = next(_sequence)
+    frameworks = frameworks or [make_framework(), make_framework()]
+    fields.setdefault("title", " vs ".join(f.name for f in frameworks) + f" #{number}")
+    fields.setdefault("slug", f"comparison-{number}")
+    fields.setdefault("quick_verdict", "A clear verdict.")
+    fields.setdefault("meta_description", "What search engines show.")
+    if published:
+        fields.setdefault("status", Comparison.Status.PUBLISHED)
+        fields.setdefault("published_at", timezone.now() - timezone.timedelta(hours=1))
+    comparison = Comparison.objects.create(**fields)
+    participants = [
+        Participant.objects.create(comparison=comparison, framework=framework, position=position)
+        for position, framework in enumerate(frameworks, start=1)
+    ]
+    for position in range(1, factors + 1):
+        winner = participants[(position - 1) % len(participants)]
+        make_factor(comparison, participants, position=position, winner=winner)
+    for position in range(1, statistics + 1):
+        make_statistic(comparison, position=position)
+    return comparison
+
+
+def make_factor(comparison, participants=None, *, winner=None, is_tie=False, **fields):
+    participants = participants or list(comparison.participants.all())
+    fields.setdefault("position", comparison.factors.count() + 1)
+    fields.setdefault("name", f"Factor {fields['position']}")
+    factor = Factor.objects.create(comparison=comparison, winner=winner, is_tie=is_tie, **fields)
+    for participant in participants:
+        Assessment.objects.create(
+            factor=factor, participant=participant, text=f"{participant.framework.name} is fine."
+        )
+    return factor
+
+
+def make_statistic(comparison, **fields):
+    fields.setdefault("value", "42%")
+    fields.setdefault("description", "of teams surveyed use it")
+    fields.setdefault("source_name", "Example Survey")
+    fields.setdefault("source_url", "https://example.org/survey")
+    fields.setdefault("year", 2026)
+    return Statistic.objects.create(comparison=comparison, **fields)
+
+
+def make_user(username="person", *, password=None, groups=(), **fields):
+    user = get_user_model().objects.create_user(
+        username=username, password=password or "correct-horse-battery-staple", **fields
+    )
+    for group in groups:
+        user.groups.add(group)
+    return user
