@@ -264,3 +264,7 @@ AXES_CLIENT_IP_CALLABLE = "compare_site.views.client_ip"
 
 # Load balancers probe /healthz over plain HTTP; a redirect is not an answer.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# axes announces itself at every start (each manage.py command): keep its
+# warnings and sign-in records, drop the banner.
+LOGGING.setdefault("loggers", {})["axes.apps"] = {"level": "WARNING"}

@@ -1,11 +1,14 @@
 """The admin sign-in resists password guessing without letting one attacker lock everyone out."""
 
+from io import StringIO
+
 import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -165,3 +168,9 @@ class TestPasswordValidation:
         assert "This password is too common." in response.content.decode()
         user.refresh_from_db()
         assert user.check_password("correct-horse-battery-staple")
+
+
+def test_an_administrator_can_lift_a_lockout_at_once(client, editor):
+    guess_until_locked(client)
+    call_command("axes_reset_username", "editor", stdout=StringIO())
+    assert sign_in(client, "editor", PASSWORD).status_code == 302
