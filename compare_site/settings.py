@@ -86,14 +86,17 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Above the page cache, so that cached pages carry these headers too.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Answers cache hits for public pages before the rest runs.
+    "comparisons.caching.CachedPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django.middleware.csp.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "compare_site.urls"
@@ -262,8 +265,8 @@ AXES_LOCKOUT_CALLABLE = "compare_site.views.locked_out"
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 AXES_CLIENT_IP_CALLABLE = "compare_site.views.client_ip"
 
-# Load balancers probe /healthz over plain HTTP; a redirect is not an answer.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Load balancers probe these over plain HTTP; a redirect is not an answer.
+SECURE_REDIRECT_EXEMPT = [r"^livez$", r"^healthz$"]
 
 # axes announces itself at every start (each manage.py command): keep its
 # warnings and sign-in records, drop the banner.

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("comparisons.urls")),
     path("consultations/", include("consultations.urls")),
     path("admin/", admin.site.urls),
+    path("livez", views.livez, name="livez"),
     path("healthz", views.healthz, name="healthz"),
 ]
 

@@ -1,4 +1,5 @@
-"""Site-wide views: the health check, the error pages and the sign-in lockout page.
+"""Site-wide views that belong to no app: liveness and health checks, the error
+pages and the sign-in lockout page.
 
 The error pages render without a request context on purpose: context
 processors read the session and the user, which need the database, and these
@@ -18,6 +19,12 @@ from django.views.decorators.cache import never_cache
 
 # How long a visitor (or a crawler) should wait before retrying a 503.
 RETRY_AFTER_SECONDS = 120
+
+
+@never_cache
+def livez(request):
+    """Liveness for load balancers: the process answers; touches no database or cache."""
+    return HttpResponse("ok", content_type="text/plain")
 
 
 @never_cache

@@ -23,10 +23,10 @@ def test_health_is_never_cached(client):
 
 
 @pytest.mark.django_db
-def test_health_needs_no_sign_in_and_no_https_redirect(settings):
+def test_health_checks_need_no_sign_in_and_no_https_redirect(settings):
     settings.SECURE_SSL_REDIRECT = True
-    response = Client().get("/healthz")
-    assert response.status_code == 200
+    assert Client().get("/healthz").status_code == 200
+    assert Client().get("/livez").status_code == 200
     assert Client().get("/").status_code == 301
 
 
