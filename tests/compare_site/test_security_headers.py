@@ -107,6 +107,24 @@ class TestSecurityHeaders:
             for source in directives["script-src"]:
                 assert "unsafe" not in source, name
 
+    def test_pages_served_from_the_page_cache_keep_the_headers(
+        self, client, pages, django_assert_num_queries
+    ):
+        url = pages["comparison"]
+        first = client.get(url, secure=True)
+        with django_assert_num_queries(0):  # served from the cache
+            again = client.get(url, secure=True)
+        assert again["ETag"] == first["ETag"]
+        for name in (
+            "Strict-Transport-Security",
+            "Content-Security-Policy",
+            "X-Frame-Options",
+            "X-Content-Type-Options",
+            "Referrer-Policy",
+            "Cross-Origin-Opener-Policy",
+        ):
+            assert again[name] == first[name], name
+
     def test_plain_http_is_redirected_to_https(self, client, pages):
         for name, url in pages.items():
             response = client.get(url)
