@@ -138,9 +138,6 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # requests come from visitors
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("assignee", "comparison")
-
     @admin.display(description="subject")
     def subject(self, obj):
         return obj.subject
