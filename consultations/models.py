@@ -39,7 +39,8 @@ def new_reference():
 
 @cache
 def timezone_names():
-    return frozenset(zoneinfo.available_timezones())
+    # "localtime" and "Factory" are tzdata artefacts, not places a visitor lives.
+    return frozenset(zoneinfo.available_timezones() - {"localtime", "Factory", "posixrules"})
 
 
 def validate_timezone(value):
