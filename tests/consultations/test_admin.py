@@ -84,6 +84,10 @@ class TestPermissionMatrix:
             assert client.get(url).status_code == 200, url
         assert "Comparisons" not in page_text(client.get(reverse("admin:index")))
 
+    def test_the_queue_links_to_the_report(self, client, pages):
+        client.force_login(make_staff("tess", group="Triage"))
+        assert f'href="{REPORT}"' in client.get(CHANGELIST).content.decode()
+
     def test_a_superuser_reaches_all_of_it(self, client, pages):
         client.force_login(make_user("root", is_staff=True, is_superuser=True))
         for url in pages.values():

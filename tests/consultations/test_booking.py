@@ -177,6 +177,13 @@ class TestValidation:
         first = ConsultationRequest.objects.get().windows.first()
         assert first.starts_at.hour == 23
 
+    def test_a_time_skipped_by_the_clock_change_is_refused(self, client):
+        # Berlin jumps from 02:00 to 03:00 on 28 March 2027.
+        response = client.post(
+            BOOK_URL, booking_data(timezone="Europe/Berlin", window_1="2027-03-28T02:30")
+        )
+        assert "does not exist in your timezone" in errors_by_field(response)["window_1"]
+
     def test_a_topic_or_comparison_is_needed(self, client):
         response = client.post(BOOK_URL, booking_data(topic=""))
         assert "Choose a comparison above" in errors_by_field(response)["topic"]
