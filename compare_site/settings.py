@@ -200,6 +200,10 @@ if env("EMAIL_HOST"):
     }
 else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+# Test-only: a dotted path to another mail backend class, e.g. the failing one the
+# load-and-fault test gives its workers (tests/support/flaky_mail.py). Never set in production.
+if env("EMAIL_BACKEND_PATH"):
+    MAILERS = {"default": {"BACKEND": env("EMAIL_BACKEND_PATH")}}
 
 # Consultations: who triages, and the booking form's abuse limits (see README).
 CONSULTATION_TRIAGE_EMAIL = env("TRIAGE_EMAIL")
@@ -208,6 +212,8 @@ CONSULTATION_ORGANIZER_EMAIL = parseaddr(DEFAULT_FROM_EMAIL)[1] or "hello@compar
 CONSULTATION_MIN_FILL_SECONDS = env_int("CONSULTATION_MIN_FILL_SECONDS", 3)
 CONSULTATION_BOOKINGS_PER_IP_HOUR = env_int("CONSULTATION_BOOKINGS_PER_IP_HOUR", 20)
 CONSULTATION_BOOKINGS_PER_EMAIL_HOUR = env_int("CONSULTATION_BOOKINGS_PER_EMAIL_HOUR", 5)
+# Closed requests older than this are anonymised by `manage.py anonymise_requests`.
+CONSULTATION_RETENTION_DAYS = env_int("CONSULTATION_RETENTION_DAYS", 365)
 # How many proxies in front of the site append to X-Forwarded-For; 0 means
 # the client address is REMOTE_ADDR and the header is ignored.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from compare_site.validators import validate_no_control_characters
 from comparisons.models import Comparison
 
 from .abuse import sign_render_time
@@ -108,6 +109,9 @@ class BookingForm(forms.ModelForm):
     def __init__(self, *args, now=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.now = now or timezone.now()
+        # Invisible control characters break the emails and pages these go into.
+        for name in ("name", "company", "topic", "message"):
+            self.fields[name].validators.append(validate_no_control_characters)
         self.fields["comparison"].queryset = Comparison.objects.published().order_by("title")
         self.fields["timezone"].choices = [(n, n) for n in sorted(timezone_names())]
         self.fields["topic"].required = False

@@ -542,8 +542,20 @@ class OutgoingEmail(models.Model):
     def __str__(self):
         return f"{self.subject} → {self.to}"
 
+    @property
+    def message_id(self):
+        """The same Message-ID on every attempt, so a mail client that somehow got
+        a message twice shows it once, and logs can name a message without its recipient."""
+        domain = settings.CONSULTATION_ORGANIZER_EMAIL.rpartition("@")[2] or "compare.example"
+        return f"<outbox-{self.pk}.{self.created_at:%Y%m%d%H%M%S}@{domain}>"
+
     def as_message(self):
-        message = EmailMessage(subject=self.subject, body=self.body, to=[self.to])
+        message = EmailMessage(
+            subject=self.subject,
+            body=self.body,
+            to=[self.to],
+            headers={"Message-ID": self.message_id},
+        )
         if self.ics:
             message.attach("invite.ics", self.ics, "text/calendar")
         return message

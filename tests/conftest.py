@@ -15,3 +15,13 @@ def empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the figures the reliability tests recorded (see tests/support/figures.py)."""
+    from tests.support.figures import FIGURES
+
+    if FIGURES:
+        terminalreporter.section("figures")
+        for line in FIGURES.values():
+            terminalreporter.write_line(line)

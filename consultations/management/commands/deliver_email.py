@@ -1,5 +1,6 @@
 """The outbox worker: sends queued emails, retrying failures with backoff."""
 
+import signal
 import time
 
 from django.core.management.base import BaseCommand
@@ -46,12 +47,35 @@ class Command(BaseCommand):
         parser.add_argument(
             "--sleep", type=float, default=5.0, help="Seconds between passes (default 5)."
         )
+        parser.add_argument(
+            "--retry-now",
+            action="store_true",
+            help="First make every pending message due now, whatever its backoff "
+            "(after the mail server is back).",
+        )
 
-    def handle(self, *args, once=False, sleep=5.0, **options):
+    def handle(self, *args, once=False, sleep=5.0, retry_now=False, **options):
+        if retry_now:
+            made_due = OutgoingEmail.objects.filter(status=OutgoingEmail.Status.PENDING).update(
+                next_attempt_at=timezone.now()
+            )
+            self.stdout.write(f"Made {made_due} pending message(s) due now.")
+        if once:
+            sent, failed = deliver_due()
+            self.stdout.write(f"Sent {sent}, will retry or gave up on {failed}.")
+            return
+        # Stopped by SIGTERM (systemd, supervisord, a deploy) or Ctrl-C, the worker
+        # finishes the pass it is in: killed between a send and its commit, it
+        # would send that message again on the next pass.
+        stopping = []
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *args: stopping.append(True))
         while True:
             sent, failed = deliver_due()
-            if sent or failed or once:
+            if sent or failed:
                 self.stdout.write(f"Sent {sent}, will retry or gave up on {failed}.")
-            if once:
+            if stopping:
                 return
             time.sleep(sleep)
+            if stopping:
+                return

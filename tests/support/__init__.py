@@ -1,0 +1,1 @@
+"""Helpers the tests hand to real processes (gunicorn, workers)."""
