@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 
 from . import services
 from .forms import ScheduleForm
@@ -73,6 +74,20 @@ class ConsultationRequestAdminForm(forms.ModelForm):
         return new
 
 
+class EraseForm(forms.Form):
+    """The address whose data to erase; erasing needs an explicit second step."""
+
+    email = forms.CharField(
+        label="Email address",
+        max_length=254,
+        help_text="As the person gave it when booking; upper or lower case does not matter.",
+    )
+    confirm = forms.BooleanField(
+        label="I have checked that this request comes from the person themselves.",
+        required=False,
+    )
+
+
 @admin.register(ConsultationRequest)
 class ConsultationRequestAdmin(admin.ModelAdmin):
     form = ConsultationRequestAdminForm
@@ -82,7 +97,14 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
     search_fields = ["reference", "name", "email", "company"]
     ordering = ["respond_by", "pk"]
     date_hierarchy = "received_at"
-    actions = ["assign_to_me", "mark_contacted", "decline", "mark_spam", "mark_duplicate"]
+    actions = [
+        "assign_to_me",
+        "mark_contacted",
+        "decline",
+        "mark_spam",
+        "mark_duplicate",
+        "erase_personal_data",
+    ]
     readonly_fields = [
         "reference",
         "due",
@@ -260,8 +282,56 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
             "Marked duplicate",
         )
 
+    @admin.action(description="Erase this person's data", permissions=["delete"])
+    def erase_personal_data(self, request, queryset):
+        """Leads to the confirmation page for the one person the selection belongs to."""
+        addresses = {email.lower() for email in queryset.values_list("email", flat=True)}
+        if len(addresses) != 1:
+            self.message_user(
+                request,
+                "Select the requests of one person (one email address) to erase their data.",
+                messages.ERROR,
+            )
+            return None
+        url = reverse("admin:consultations_consultationrequest_erase")
+        return redirect(f"{url}?{urlencode({'email': addresses.pop()})}")
+
+    def erase_view(self, request):
+        """A data subject's request: show what is kept about an address, then erase it."""
+        if not self.has_delete_permission(request):
+            raise PermissionDenied
+        form = EraseForm(request.POST or request.GET or None)
+        found = None
+        if form.is_valid():
+            email = form.cleaned_data["email"]
+            found = services.personal_data_for(email)
+            if request.method == "POST" and form.cleaned_data["confirm"]:
+                erased = services.erase_personal_data(email=email, by=request.user)
+                self.message_user(
+                    request,
+                    f"Erased the personal data of {erased} request(s), their emails and "
+                    "sign-in records for that address.",
+                    messages.SUCCESS,
+                )
+                return redirect("admin:consultations_consultationrequest_changelist")
+            if request.method == "POST":
+                form.add_error("confirm", "Tick this box to confirm the erasure.")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Erase a person's data",
+            "form": form,
+            "found": found,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/consultations/erase.html", context)
+
     def get_urls(self):
         return [
+            path(
+                "erase/",
+                self.admin_site.admin_view(self.erase_view),
+                name="consultations_consultationrequest_erase",
+            ),
             path(
                 "<int:pk>/schedule/",
                 self.admin_site.admin_view(self.schedule_view),

@@ -12,6 +12,7 @@ transaction as the change that causes it and delivered by the ``deliver_email``
 worker; DueWarning records which due-soon and overdue warnings went out.
 """
 
+import logging
 import secrets
 import zoneinfo
 from datetime import timedelta
@@ -25,11 +26,17 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+logger = logging.getLogger(__name__)
+
 RESPONSE_TIME = timedelta(hours=24)
 SLOT_LENGTH = timedelta(minutes=30)
 # Letters and digits that cannot be mistaken for one another when read aloud.
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 REFERENCE_LENGTH = 10
+# What an anonymised request keeps in place of the visitor's details
+# (.invalid is reserved: no mail can ever be delivered there).
+ANONYMISED_NAME = "Anonymised"
+ANONYMISED_EMAIL = "anonymised@anonymised.invalid"
 
 
 def new_reference():
@@ -83,6 +90,20 @@ class ConsultationRequestQuerySet(models.QuerySet):
 
     def unassigned(self):
         return self.filter(assignee__isnull=True)
+
+    def closed(self):
+        """Requests nobody handles any more: completed, declined, spam or duplicate."""
+        return self.exclude(status__in=ConsultationRequest.OPEN_STATUSES)
+
+    def past_retention(self, days, now=None):
+        """Closed, not yet anonymised, received and last touched more than ``days`` ago."""
+        cutoff = (now or timezone.now()) - timedelta(days=days)
+        return (
+            self.closed()
+            .filter(received_at__lt=cutoff)
+            .exclude(events__at__gte=cutoff)
+            .exclude(email=ANONYMISED_EMAIL)
+        )
 
     def for_queue(self):
         """What the triage queue shows for each request, in a fixed number of queries."""
@@ -388,6 +409,28 @@ class ConsultationRequest(models.Model):
         """The visitor (by=None) or staff cancelled the scheduled slot."""
         self.transition(self.Status.CONTACTED, by=by, note=note)
 
+    @transaction.atomic
+    def anonymise(self):
+        """Remove the visitor's personal data, keeping what the report counts.
+
+        Kept: the reference, status, comparison, timezone and every time
+        (received, respond by, first response, slot), so response figures
+        stay the same. Removed: name, email, company, topic, message, client
+        IP, the preferred windows, every note in the audit trail, and the
+        recipients and contents of the request's emails (a pending one is
+        withdrawn).
+        """
+        self.name = ANONYMISED_NAME
+        self.email = ANONYMISED_EMAIL
+        self.company = ""
+        self.topic = ""
+        self.message = ""
+        self.client_ip = None
+        self.save(update_fields=["name", "email", "company", "topic", "message", "client_ip"])
+        self.windows.all().delete()
+        self.events.exclude(note="").update(note="")
+        self.emails.all().anonymise()
+
     def add_note(self, text, *, by):
         return self.events.create(actor=by, kind=AuditEvent.Kind.NOTE, note=text)
 
@@ -485,6 +528,17 @@ class OutgoingEmailQuerySet(models.QuerySet):
         now = now or timezone.now()
         return self.filter(status=OutgoingEmail.Status.PENDING, next_attempt_at__lte=now)
 
+    def anonymise(self):
+        """Blank recipients and contents; a message not sent yet is withdrawn (failed)."""
+        self.filter(status=OutgoingEmail.Status.PENDING).update(status=OutgoingEmail.Status.FAILED)
+        return self.update(
+            to=ANONYMISED_EMAIL,
+            subject="(anonymised)",
+            body="",
+            ics="",
+            last_error="",
+        )
+
 
 class OutgoingEmail(models.Model):
     """An email waiting in the outbox; the ``deliver_email`` worker sends it once."""
@@ -572,10 +626,25 @@ class OutgoingEmail(models.Model):
             self.as_message().send()
         except Exception as error:  # noqa: BLE001 - any backend failure means "retry later"
             self.last_error = f"{type(error).__name__}: {error}"[:2000]
+            # Logs name the message and the error's kind only: an SMTP error's text
+            # can quote the recipient's address, which stays in the outbox row.
             if self.attempts >= self.MAX_ATTEMPTS:
                 self.status = self.Status.FAILED
+                logger.error(
+                    "Gave up sending outbox message %s after %s attempts (%s).",
+                    self.pk,
+                    self.attempts,
+                    type(error).__name__,
+                )
             else:
                 self.next_attempt_at = now + self.FIRST_RETRY * 2 ** (self.attempts - 1)
+                logger.warning(
+                    "Could not send outbox message %s (attempt %s of %s, %s); retrying later.",
+                    self.pk,
+                    self.attempts,
+                    self.MAX_ATTEMPTS,
+                    type(error).__name__,
+                )
         else:
             self.status = self.Status.SENT
             self.sent_at = now

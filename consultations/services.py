@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -242,3 +243,62 @@ def warn_due_requests(*, now=None):
                 continue  # another run warned first
             queued += 1
     return queued
+
+
+ERASED_NOTE = "Personal data erased at the person's request."
+
+
+@transaction.atomic
+def anonymise_expired(*, days=None, now=None):
+    """Anonymise closed requests older than the retention period; returns how many.
+
+    ``days`` defaults to CONSULTATION_RETENTION_DAYS. Only personal data goes:
+    the report's figures (statuses and times) stay exactly as they were.
+    """
+    days = settings.CONSULTATION_RETENTION_DAYS if days is None else days
+    expired = list(ConsultationRequest.objects.past_retention(days, now=now).order_by("pk"))
+    for consultation in expired:
+        consultation.anonymise()
+    return len(expired)
+
+
+def personal_data_for(email):
+    """What is kept about the person with this email address (for the erase page)."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    requests = ConsultationRequest.objects.filter(email__iexact=email.strip())
+    return {
+        "requests": list(requests.order_by("received_at")),
+        "emails": OutgoingEmail.objects.filter(
+            Q(to__iexact=email.strip()) | Q(request__in=requests)
+        ).count(),
+        "sign_in_records": sum(
+            model.objects.filter(username__iexact=email.strip()).count()
+            for model in (AccessAttempt, AccessFailureLog, AccessLog)
+        ),
+    }
+
+
+@transaction.atomic
+def erase_personal_data(*, email, by):
+    """A data subject's request: erase what is kept about ``email`` everywhere.
+
+    Their requests are anonymised (an open one is declined first, since it
+    can no longer be answered), as are the outgoing emails to that address
+    and the sign-in records (django-axes) kept under it as a username. The
+    audit trail records that an erasure happened, and by whom, without any
+    of the data. Returns the number of requests erased.
+    """
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    email = email.strip()
+    requests = list(ConsultationRequest.objects.filter(email__iexact=email).order_by("pk"))
+    for consultation in requests:
+        if consultation.is_open:
+            consultation.transition(ConsultationRequest.Status.DECLINED, by=by)
+        consultation.anonymise()
+        consultation.add_note(ERASED_NOTE, by=by)
+    OutgoingEmail.objects.filter(to__iexact=email).anonymise()
+    for model in (AccessAttempt, AccessFailureLog, AccessLog):
+        model.objects.filter(username__iexact=email).delete()
+    return len(requests)

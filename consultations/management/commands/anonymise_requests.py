@@ -1,0 +1,30 @@
+"""Anonymise closed consultation requests older than the retention period; run it daily."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from consultations.services import anonymise_expired
+
+
+class Command(BaseCommand):
+    help = (
+        "Remove the personal data (name, email, company, message, IP, windows, notes and "
+        "email contents) of completed, declined, spam and duplicate requests received and "
+        "last touched more than CONSULTATION_RETENTION_DAYS days ago. The report's figures "
+        "do not change."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--days",
+            type=int,
+            default=None,
+            help="Retention period in days (default: CONSULTATION_RETENTION_DAYS, "
+            f"now {settings.CONSULTATION_RETENTION_DAYS}).",
+        )
+
+    def handle(self, *args, days=None, **options):
+        if days is not None and days < 1:
+            raise CommandError("--days must be at least 1.")
+        count = anonymise_expired(days=days)
+        self.stdout.write(f"Anonymised {count} closed request(s).")
