@@ -100,6 +100,10 @@ class TestBookingFromAComparisonPage:
         assert '<option value="UTC" selected>UTC</option>' in body
         assert 'src="/static/js/booking.' in body and " defer" in body
 
+    def test_the_form_is_never_cached(self, client):
+        # Each copy carries its own CSRF token and signed render time.
+        assert "no-store" in client.get(BOOK_URL)["Cache-Control"]
+
     def test_an_unpublished_comparison_is_not_offered(self, client):
         make_comparison(slug="draft-one", published=False)
         body = client.get(BOOK_URL + "?comparison=draft-one").content.decode()
