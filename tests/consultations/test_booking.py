@@ -200,6 +200,19 @@ class TestValidation:
         response = client.post(BOOK_URL, booking_data(timezone="Nowhere/Special"))
         assert "timezone" in errors_by_field(response)
 
+    @pytest.mark.parametrize(
+        "garbage",
+        ["x" * 10_000, "\x00", "2026-13-45T99:99", "../../etc/passwd", "' OR 1=1 --", "😀" * 50],
+    )
+    def test_garbage_in_any_field_gets_messages_not_a_crash(self, client, garbage):
+        data = booking_data()
+        for field in ("name", "email", "comparison", "message", "timezone", "window_1"):
+            response = client.post(BOOK_URL, {**data, field: garbage})
+            assert response.status_code in (302, 400), (field, response.status_code)
+            if response.status_code == 400:
+                assert field in errors_by_field(response)
+        assert ConsultationRequest.objects.count() <= 1
+
     def test_what_visitors_type_is_escaped(self, client):
         evil = '<script>alert("x")</script>'
         response = client.post(BOOK_URL, booking_data(name=evil, message=evil, email="bad"))
