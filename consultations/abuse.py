@@ -12,20 +12,26 @@ from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 
-from compare_site.views import client_ip as site_client_ip
-
 RENDER_SALT = "consultations.booking-form-rendered"
 HOUR = 3600
 
 
 def client_ip(request):
-    """The client's address as the sign-in lockout sees it, or None if it is not one.
+    """REMOTE_ADDR, unless TRUSTED_PROXY_COUNT proxies sit in front of the site.
 
-    REMOTE_ADDR, unless TRUSTED_PROXY_COUNT proxies sit in front of the site
-    (see compare_site.views.client_ip); never a raw X-Forwarded-For.
+    With N trusted proxies the client is the Nth X-Forwarded-For entry from the
+    right (each proxy appends the address it saw); anything left of it could
+    have been written by the client itself, so it is never used.
     """
+    address = request.META.get("REMOTE_ADDR", "")
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies > 0:
+        entries = [e.strip() for e in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        entries = [e for e in entries if e]
+        if len(entries) >= proxies:
+            address = entries[-proxies]
     try:
-        return str(ipaddress.ip_address(site_client_ip(request) or ""))
+        return str(ipaddress.ip_address(address))
     except ValueError:
         return None
 
