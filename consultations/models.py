@@ -624,7 +624,7 @@ class OutgoingEmail(models.Model):
         self.attempts += 1
         try:
             self.as_message().send()
-        except Exception as error:  # noqa: BLE001 - any backend failure means "retry later"
+        except Exception as error:  # any backend failure means "retry later"
             self.last_error = f"{type(error).__name__}: {error}"[:2000]
             # Logs name the message and the error's kind only: an SMTP error's text
             # can quote the recipient's address, which stays in the outbox row.

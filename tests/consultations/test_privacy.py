@@ -32,7 +32,8 @@ pytestmark = pytest.mark.django_db
 
 Status = ConsultationRequest.Status
 DAY = timedelta(days=1)
-CHANGELIST = reverse("admin:consultations_consultationrequest_changelist")
+# Every request, closed ones included (the queue opens on the open ones).
+CHANGELIST = reverse("admin:consultations_consultationrequest_changelist") + "?queue=all"
 ERASE_URL = reverse("admin:consultations_consultationrequest_erase")
 BOOK_URL = reverse("consultations:book")
 
