@@ -18,6 +18,7 @@ from django.utils import timezone
 from comparisons.models import Comparison
 from consultations import services
 from consultations.models import ConsultationRequest, OutgoingEmail
+from tests.comparisons.test_admin import comparison_fields, management
 from tests.consultations.helpers import booking_data
 from tests.factories import make_comparison, make_consultation, make_staff, make_user
 
@@ -232,6 +233,17 @@ CSRF_FORMS = {
             {"post": "yes"},
         ),
         lambda o: Comparison.objects.filter(pk=o["comparison"].pk).exists(),
+    ),
+    "new comparison": (
+        "editor",
+        lambda o: (
+            reverse("admin:comparisons_comparison_add"),
+            comparison_fields()
+            | management("participants", 0)
+            | management("factors", 0)
+            | management("statistics", 0),
+        ),
+        lambda o: Comparison.objects.count() == 1,
     ),
     "admin sign-out": ("superuser", lambda o: (reverse("admin:logout"), {}), lambda o: True),
 }
