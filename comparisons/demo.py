@@ -139,4 +139,5 @@ def load_demo_content():
             Assessment.objects.create(factor=factor, participant=participants[slug], text=text)
     for position, (value, year) in enumerate(SEED["statistics"], start=1):
         Statistic.objects.create(comparison=comparison, position=position, value=value, year=year)
+    comparison.refresh_content_dates()
     return True
