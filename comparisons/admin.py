@@ -7,7 +7,8 @@ every save is a revision (django-reversion) that can be compared and reverted.
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.shortcuts import get_object_or_404
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -16,7 +17,7 @@ from reversion.admin import VersionAdmin
 from reversion.models import Version
 
 from .forms import assessment_field_name, factor_form_for
-from .history import version_diff
+from .history import restore_version, version_diff
 from .models import (
     Comparison,
     Factor,
@@ -287,23 +288,31 @@ class ComparisonAdmin(VersionAdmin):
     # History: a readable difference between any two saved versions.
 
     def get_urls(self):
-        diff = path(
-            "<path:object_id>/history/compare/",
-            self.admin_site.admin_view(self.diff_view),
-            name="comparisons_comparison_diff",
-        )
-        return [diff, *super().get_urls()]
+        urls = [
+            path(
+                "<path:object_id>/history/compare/",
+                self.admin_site.admin_view(self.diff_view),
+                name="comparisons_comparison_diff",
+            ),
+            path(
+                "<path:object_id>/history/<int:version_id>/restore/",
+                self.admin_site.admin_view(self.restore_view),
+                name="comparisons_comparison_restore",
+            ),
+        ]
+        return [*urls, *super().get_urls()]
+
+    def _versions(self, comparison):
+        return Version.objects.get_for_object(comparison).select_related("revision__user")
 
     def history_view(self, request, object_id, extra_context=None):
-        versions = list(
-            Version.objects.get_for_object_reference(Comparison, object_id)
-            .select_related("revision__user")
-            .order_by("pk")
-        )
-        diff_url = reverse("admin:comparisons_comparison_diff", args=[object_id])
+        comparison = get_object_or_404(Comparison, pk=object_id)
+        versions = list(self._versions(comparison).order_by("pk"))
+        diff_url = reverse("admin:comparisons_comparison_diff", args=[comparison.pk])
         rows = [
             {
                 "version": version,
+                "current_url": f"{diff_url}?from={version.pk}",
                 "diff_url": f"{diff_url}?from={previous.pk}&to={version.pk}" if previous else "",
             }
             for previous, version in zip([None, *versions], versions, strict=False)
@@ -311,14 +320,19 @@ class ComparisonAdmin(VersionAdmin):
         context = {"version_rows": rows, "diff_url": diff_url, **(extra_context or {})}
         return super().history_view(request, object_id, context)
 
+    def revision_view(self, request, object_id, version_id, extra_context=None):
+        """Versions are reviewed as a diff and restored whole, from the diff page."""
+        diff_url = reverse("admin:comparisons_comparison_diff", args=[object_id])
+        return redirect(f"{diff_url}?from={int(version_id)}")
+
     def diff_view(self, request, object_id):
-        """What changed between two versions of a comparison, as a line-by-line diff."""
+        """What changed between two versions, or between a version and the page now."""
         comparison = get_object_or_404(Comparison, pk=object_id)
         if not self.has_view_or_change_permission(request, comparison):
             raise PermissionDenied
-        versions = Version.objects.get_for_object(comparison).select_related("revision__user")
+        versions = self._versions(comparison)
         old = get_object_or_404(versions, pk=request.GET.get("from") or 0)
-        new = get_object_or_404(versions, pk=request.GET.get("to") or 0)
+        new = get_object_or_404(versions, pk=request.GET["to"]) if request.GET.get("to") else None
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -326,9 +340,29 @@ class ComparisonAdmin(VersionAdmin):
             "title": f"Changes to {comparison}",
             "old": old,
             "new": new,
-            "lines": version_diff(old, new),
+            "lines": version_diff(old, new, comparison),
+            "can_restore": self.has_change_permission(request, comparison),
         }
         return TemplateResponse(request, "admin/comparisons/comparison/diff.html", context)
+
+    def restore_view(self, request, object_id, version_id):
+        """Restore a whole version: the comparison with its frameworks, factors and figures."""
+        comparison = get_object_or_404(Comparison, pk=object_id)
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_change_permission(request, comparison):
+            raise PermissionDenied
+        version = get_object_or_404(self._versions(comparison), pk=version_id)
+        was_published = comparison.status == Comparison.Status.PUBLISHED
+        restored = restore_version(comparison, version, user=request.user)
+        when = timezone.localtime(version.revision.date_created)
+        self.message_user(request, f"Restored the version saved on {when:%Y-%m-%d %H:%M}.")
+        if was_published and restored.status == Comparison.Status.DRAFT:
+            problems = restored.publication_problems()
+            self.message_user(
+                request, refused_message(restored, problems, saved=True), messages.ERROR
+            )
+        return redirect("admin:comparisons_comparison_change", restored.pk)
 
 
 def refused_message(comparison, problems, saved=False):

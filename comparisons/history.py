@@ -9,7 +9,24 @@ are compared line by line.
 import difflib
 from dataclasses import dataclass
 
-from .models import Assessment, Factor, Framework, Participant, Statistic, render_content_text
+import reversion
+from django.db import transaction
+from django.utils import timezone
+
+from .models import (
+    Assessment,
+    Comparison,
+    Factor,
+    Framework,
+    OldSlug,
+    Participant,
+    Statistic,
+    render_content_text,
+)
+
+# What a restore leaves as it is: whether and when the page is public, and its
+# review. Restoring content is an edit; publishing stays a separate decision.
+KEPT_ON_RESTORE = ["status", "published_at", "last_reviewed_at", "last_reviewed_by"]
 
 
 @dataclass(frozen=True)
@@ -38,10 +55,14 @@ def version_text(version):
     return render_content_text(comparison, participants, factors, assessments, statistics)
 
 
-def version_diff(old, new):
-    """Lines added, removed and kept around them, from version ``old`` to ``new``."""
+def version_diff(old, new=None, comparison=None):
+    """Lines added, removed and kept around them, from version ``old`` to ``new``.
+
+    Without ``new``, compare with ``comparison`` as it is now.
+    """
+    new_text = version_text(new) if new is not None else comparison.content_text()
     diff = difflib.unified_diff(
-        version_text(old).splitlines(), version_text(new).splitlines(), n=2, lineterm=""
+        version_text(old).splitlines(), new_text.splitlines(), n=2, lineterm=""
     )
     lines = []
     for line in diff:
@@ -56,3 +77,34 @@ def version_diff(old, new):
         else:
             lines.append(DiffLine("context", line[1:]))
     return lines
+
+
+@transaction.atomic
+def restore_version(comparison, version, *, user):
+    """Bring back the comparison's content as it was in ``version``, child rows included.
+
+    Rows deleted since come back, rows added since go, and the restore is itself
+    a new revision saying who restored what. Publishing state and the last review
+    stay as they are now. Returns the restored comparison.
+    """
+    kept = {field: getattr(comparison, field) for field in KEPT_ON_RESTORE}
+    slug_before = comparison.slug
+    # A framework added since may have won factors, and Factor.winner RESTRICTs
+    # deleting it: clear the decisions first; the revert writes back the old ones.
+    Factor.objects.filter(comparison=comparison).update(winner=None)
+    with reversion.create_revision():
+        version.revision.revert(delete=True)
+        restored = Comparison.objects.get(pk=comparison.pk)
+        for field, value in kept.items():
+            setattr(restored, field, value)
+        restored.save()
+        reversion.add_to_revision(restored)
+        reversion.set_user(user)
+        when = timezone.localtime(version.revision.date_created)
+        reversion.set_comment(f"Restored the version saved on {when:%Y-%m-%d %H:%M}.")
+    if restored.slug != slug_before:
+        OldSlug.objects.remember(restored, slug_before)
+    if restored.status == Comparison.Status.PUBLISHED and restored.publication_problems():
+        restored.unpublish()
+    restored.refresh_content_dates(baseline=False)
+    return restored

@@ -120,6 +120,8 @@ class ComparisonQuerySet(models.QuerySet):
         )
 
 
+# The fingerprint stays out of revisions: a restored version then has none, so
+# restoring always counts as a content change.
 @reversion.register(
     follow=["participants", "factors", "statistics"], exclude=["content_fingerprint"]
 )
@@ -182,7 +184,6 @@ class Comparison(models.Model):
         help_text="When the text visitors read last changed; saves that change nothing "
         "visible leave it alone.",
     )
-    # Excluded from revisions so that a revert always counts as a content change.
     content_fingerprint = models.CharField(
         "content fingerprint",
         max_length=64,
@@ -337,20 +338,23 @@ class Comparison(models.Model):
         assessments = [a for factor in factors for a in factor.assessments.all()]
         return render_content_text(self, participants, factors, assessments, statistics)
 
-    def refresh_content_dates(self, now=None):
-        """Move content_updated_at only if the visible text changed. True if it did."""
+    def refresh_content_dates(self, now=None, *, baseline=None):
+        """Move content_updated_at only if the visible text changed. True if it did.
+
+        A baseline records the text without dating a change: by default, when the
+        page has neither fingerprint nor update date yet (a new page, or one saved
+        before fingerprints existed). A restore passes ``baseline=False``.
+        """
+        if baseline is None:
+            baseline = not self.content_fingerprint and self.content_updated_at is None
         fingerprint = hashlib.sha256(self.content_text(visible_only=True).encode()).hexdigest()
         if fingerprint == self.content_fingerprint:
             return False
-        # The first fingerprint (a new page, or one made before fingerprints existed)
-        # records the content as it is: nothing changed yet, so no date moves. A
-        # revert clears the fingerprint but keeps a date, so it counts as a change.
-        first = not self.content_fingerprint and self.content_updated_at is None
         self.content_fingerprint = fingerprint
-        if not first:
+        if not baseline:
             self.content_updated_at = now or timezone.now()
         self.save(update_fields=["content_fingerprint", "content_updated_at"])
-        return not first
+        return not baseline
 
     def structured_data(self, page_url, home_url):
         """JSON-LD for search engines: a WebPage about each framework, with its breadcrumb."""

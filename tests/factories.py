@@ -3,9 +3,17 @@
 import itertools
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 
-from comparisons.models import Assessment, Comparison, Factor, Framework, Participant, Statistic
+from comparisons.models import (
+    Assessment,
+    Comparison,
+    Factor,
+    Framework,
+    Participant,
+    Statistic,
+)
 
 _sequence = itertools.count(1)
 
@@ -71,4 +79,39 @@ def make_user(username="person", *, password=None, groups=(), **fields):
     )
     for group in groups:
         user.groups.add(group)
+    return user
+
+
+def editors_group():
+    """The Editors group as the migrations leave it: the comparisons models and publishing.
+
+    consultations' migration grants the model permissions, comparisons' migration
+    the publish permission; adding them here again is harmless either way.
+    """
+    group, _ = Group.objects.get_or_create(name="Editors")
+    group.permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="comparisons",
+            content_type__model__in=[
+                "comparison",
+                "framework",
+                "participant",
+                "factor",
+                "assessment",
+                "statistic",
+            ],
+        ).exclude(codename="publish_comparison"),
+        Permission.objects.get(codename="publish_comparison"),
+    )
+    return group
+
+
+def make_staff(username, *, groups=(), permissions=(), **fields):
+    """A user who can sign in to the admin, with groups and "app.codename" permissions."""
+    user = make_user(username, groups=groups, is_staff=True, **fields)
+    for name in permissions:
+        app_label, codename = name.split(".")
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
     return user
