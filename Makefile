@@ -32,3 +32,6 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)

@@ -7,6 +7,8 @@ from django.urls import include, path
 from comparisons.sitemaps import SITEMAPS
 from comparisons.views import robots_txt
 
+from . import views
+
 admin.site.site_header = "Compare: editors and triage"
 admin.site.site_title = "Compare admin"
 admin.site.index_title = "Content and consultation requests"
@@ -17,4 +19,5 @@ urlpatterns = [
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", robots_txt, name="robots"),
     path("admin/", admin.site.urls),
+    path("livez", views.livez, name="livez"),
 ]

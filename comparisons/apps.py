@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class ComparisonsConfig(AppConfig):
     name = "comparisons"
     verbose_name = "Comparison pages"
+
+    def ready(self):
+        from . import signals
+
+        signals.connect()

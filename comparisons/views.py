@@ -5,35 +5,46 @@ Otherwise, in this order: a former or reordered address redirects permanently
 to the public page; an editor sees a preview (never cached, never indexed);
 everyone else gets 404. All of that is decided in one place,
 :func:`comparison_detail`, so the public path keeps its fixed query count.
+Anonymous visitors' pages come from the shared page cache (caching.py); a
+preview is only ever rendered for a signed-in editor and says no-store.
 """
 
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 
+from .caching import cache_public_page
 from .models import Comparison, redirect_target
 
 PREVIEW_PERMISSION = "comparisons.change_comparison"
 
+HOME_PAGE_SIZE = 30
 
+
+@cache_public_page(query_params=["category", "page"])
 def home(request):
     """Published comparisons, newest first, grouped by category (or one category)."""
     comparisons = Comparison.objects.published().with_listing_data()
-    categories = sorted(set(Comparison.objects.published().values_list("category", flat=True)))
+    categories = sorted(
+        set(Comparison.objects.published().order_by().values_list("category", flat=True))
+    )
     selected = request.GET.get("category", "")
     if selected:
         comparisons = comparisons.filter(category=selected)
-    comparisons = list(comparisons)
+    page = Paginator(comparisons, HOME_PAGE_SIZE).get_page(request.GET.get("page"))
     groups = {}
-    for comparison in comparisons:
+    for comparison in page.object_list:
         groups.setdefault(comparison.category, []).append(comparison)
     return render(
         request,
         "comparisons/home.html",
-        {
+        status=404 if selected and selected not in categories else 200,
+        context={
             "groups": sorted(groups.items()),
+            "page": page,
             "categories": categories,
             "selected_category": selected if selected in categories else "",
             "unknown_category": bool(selected) and selected not in categories,
@@ -41,6 +52,7 @@ def home(request):
     )
 
 
+@cache_public_page()
 def comparison_detail(request, slug):
     """A comparison page: verdict, factors, score, statistics and the call to action."""
     comparison = Comparison.objects.published().with_page_data().filter(slug=slug).first()

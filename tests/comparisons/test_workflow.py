@@ -104,6 +104,15 @@ class TestPreview:
         if when == "scheduled":
             assert "Scheduled for" in page_text(response)
 
+    def test_a_preview_never_reaches_the_page_cache(self, client, editor):
+        comparison = make_comparison(factors=1, published=False, title="Secret plan")
+        assert client.get(comparison.get_absolute_url()).status_code == 200
+        client.logout()
+        for _ in range(2):
+            response = client.get(comparison.get_absolute_url())
+            assert response.status_code == 404
+            assert "Secret plan" not in response.content.decode()
+
     def test_public_page_has_no_preview_marks(self, client, editor):
         comparison = make_comparison(factors=1)
         response = client.get(comparison.get_absolute_url())

@@ -1,0 +1,24 @@
+"""Signals only invalidate the public page cache; no domain logic lives here."""
+
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+
+from .caching import forget_content_version
+from .models import Assessment, Comparison, Factor, Framework, Participant, Statistic
+
+CONTENT_MODELS = (Framework, Comparison, Participant, Factor, Assessment, Statistic)
+
+
+def content_changed(sender, **kwargs):
+    # Forget now, and again once the change is committed: a page rendered by
+    # another request between the two would otherwise keep the old content.
+    forget_content_version()
+    transaction.on_commit(forget_content_version)
+
+
+def connect():
+    for model in CONTENT_MODELS:
+        post_save.connect(content_changed, sender=model, dispatch_uid=f"cache-{model.__name__}")
+        post_delete.connect(
+            content_changed, sender=model, dispatch_uid=f"cache-del-{model.__name__}"
+        )

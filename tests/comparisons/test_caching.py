@@ -1,0 +1,102 @@
+"""Public pages come from the shared cache, yet an edit shows on the very next request."""
+
+from unittest import mock
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from comparisons.models import Comparison
+from tests.factories import make_comparison, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_repeat_anonymous_visit_costs_no_database_query(client):
+    comparison = make_comparison(factors=5, statistics=2)
+    first = client.get(comparison.get_absolute_url())
+    with CaptureQueriesContext(connection) as queries:
+        second = client.get(comparison.get_absolute_url())
+    assert len(queries) == 0
+    assert second.content == first.content
+
+
+def test_an_edit_is_served_on_the_next_request(client):
+    comparison = make_comparison(quick_verdict="Old verdict.")
+    assert b"Old verdict." in client.get(comparison.get_absolute_url()).content
+    comparison.quick_verdict = "New verdict."
+    comparison.save()
+    body = client.get(comparison.get_absolute_url()).content
+    assert b"New verdict." in body and b"Old verdict." not in body
+
+
+def test_a_child_row_edit_is_served_on_the_next_request(client):
+    comparison = make_comparison(factors=1)
+    client.get(comparison.get_absolute_url())
+    factor = comparison.factors.get()
+    factor.name = "Renamed factor"
+    factor.save()
+    assert b"Renamed factor" in client.get(comparison.get_absolute_url()).content
+
+
+def test_unpublishing_removes_the_page_at_once(client):
+    comparison = make_comparison()
+    assert client.get(comparison.get_absolute_url()).status_code == 200
+    comparison.status = Comparison.Status.DRAFT
+    comparison.save()
+    assert client.get(comparison.get_absolute_url()).status_code == 404
+    assert comparison.title not in client.get(reverse("comparisons:home")).content.decode()
+
+
+def test_repeat_visitor_gets_304_and_a_changed_page_gets_a_new_etag(client):
+    comparison = make_comparison()
+    first = client.get(comparison.get_absolute_url())
+    etag = first["ETag"]
+    assert "no-cache" in first["Cache-Control"]
+    assert (
+        client.get(comparison.get_absolute_url(), headers={"if-none-match": etag}).status_code
+        == 304
+    )
+    comparison.subtitle = "Changed"
+    comparison.save()
+    changed = client.get(comparison.get_absolute_url(), headers={"if-none-match": etag})
+    assert changed.status_code == 200
+    assert changed["ETag"] != etag
+
+
+def test_scheduled_comparison_appears_on_the_home_page_exactly_when_due(client):
+    due = timezone.now() + timezone.timedelta(hours=2)
+    make_comparison(title="Scheduled one", published_at=due)
+    home = reverse("comparisons:home")
+    with mock.patch("django.utils.timezone.now", return_value=due - timezone.timedelta(seconds=1)):
+        assert b"Scheduled one" not in client.get(home).content
+    with mock.patch("django.utils.timezone.now", return_value=due):
+        assert b"Scheduled one" in client.get(home).content
+
+
+def test_logged_in_users_bypass_the_cache(client):
+    comparison = make_comparison(quick_verdict="Cached verdict.")
+    client.get(comparison.get_absolute_url())
+    Comparison.objects.filter(pk=comparison.pk).update(quick_verdict="Bulk-updated verdict.")
+    client.force_login(make_user())
+    assert b"Bulk-updated verdict." in client.get(comparison.get_absolute_url()).content
+
+
+def test_unknown_query_parameters_share_one_cache_entry(client):
+    comparison = make_comparison()
+    client.get(reverse("comparisons:home"))
+    with CaptureQueriesContext(connection) as queries:
+        client.get(reverse("comparisons:home") + "?utm_source=newsletter")
+    assert len(queries) == 0
+    assert comparison.title in client.get(reverse("comparisons:home")).content.decode()
+
+
+def test_cached_pages_keep_the_security_headers(client):
+    comparison = make_comparison()
+    client.get(comparison.get_absolute_url())
+    cached = client.get(comparison.get_absolute_url())
+    assert cached["X-Frame-Options"] == "DENY"
+    assert "script-src 'self'" in cached["Content-Security-Policy"]
+    assert cached["X-Content-Type-Options"] == "nosniff"
