@@ -174,8 +174,15 @@ class ComparisonAdmin(VersionAdmin):
             },
         ),
         (
-            "Dates",
-            {"fields": ["content_updated_at", "last_reviewed_at", "last_reviewed_by"]},
+            "Dates and addresses",
+            {
+                "fields": [
+                    "content_updated_at",
+                    "last_reviewed_at",
+                    "last_reviewed_by",
+                    "old_addresses",
+                ]
+            },
         ),
     ]
 
@@ -183,7 +190,7 @@ class ComparisonAdmin(VersionAdmin):
         return request.user.has_perm("comparisons.publish_comparison")
 
     def get_readonly_fields(self, request, obj=None):
-        readonly = ["content_updated_at", "last_reviewed_at", "last_reviewed_by"]
+        readonly = ["content_updated_at", "last_reviewed_at", "last_reviewed_by", "old_addresses"]
         if not self.has_publish_permission(request):
             readonly += ["status", "published_at"]
         return readonly
@@ -281,6 +288,12 @@ class ComparisonAdmin(VersionAdmin):
             reasons.append(f"{comparison.stale_statistics_count} old statistic(s)")
         return "Needs review: " + ", ".join(reasons) if reasons else "Up to date"
 
+    @admin.display(description="old addresses (redirected here)")
+    def old_addresses(self, comparison):
+        if comparison.pk is None:
+            return "-"
+        return ", ".join(comparison.old_slugs.values_list("slug", flat=True)) or "none"
+
     @admin.display(description="statistics needing a source", ordering="incomplete_statistics")
     def statistics_needing_sources(self, comparison):
         return comparison.incomplete_statistics or "none"
@@ -319,6 +332,12 @@ class ComparisonAdmin(VersionAdmin):
         ]
         context = {"version_rows": rows, "diff_url": diff_url, **(extra_context or {})}
         return super().history_view(request, object_id, context)
+
+    def recover_view(self, request, version_id, extra_context=None):
+        """A deleted comparison comes back as it was, possibly published: publishers only."""
+        if not self.has_publish_permission(request):
+            raise PermissionDenied
+        return super().recover_view(request, version_id, extra_context)
 
     def revision_view(self, request, object_id, version_id, extra_context=None):
         """Versions are reviewed as a diff and restored whole, from the diff page."""

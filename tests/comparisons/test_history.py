@@ -7,7 +7,13 @@ from reversion.models import Version
 from comparisons.models import Comparison, Participant
 from tests.comparisons.admin_forms import change_form_data, management
 from tests.comparisons.test_views import page_text
-from tests.factories import make_comparison, make_factor, make_framework, make_statistic
+from tests.factories import (
+    make_comparison,
+    make_factor,
+    make_framework,
+    make_staff,
+    make_statistic,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -188,3 +194,36 @@ class TestHistoryAndDiff:
         own = Version.objects.get_for_object(comparison).first()
         url = reverse("admin:comparisons_comparison_diff", args=[comparison.pk])
         assert admin_client.get(f"{url}?from={foreign.pk}&to={own.pk}").status_code == 404
+
+
+class TestRecoverDeleted:
+    def test_publisher_recovers_a_deleted_comparison_with_its_rows(self, admin_client, client):
+        comparison = make_comparison(factors=2, statistics=1)
+        data = change_form_data(comparison)
+        admin_client.post(change_url(comparison), data)
+        before = snapshot(comparison)
+        delete_url = reverse("admin:comparisons_comparison_delete", args=[comparison.pk])
+        assert admin_client.post(delete_url, {"post": "yes"}).status_code == 302
+        assert not Comparison.objects.filter(pk=comparison.pk).exists()
+
+        (deleted,) = Version.objects.get_deleted(Comparison)
+        recover_url = reverse("admin:comparisons_comparison_recover", args=[deleted.pk])
+        assert admin_client.post(recover_url, data).status_code == 302
+        assert snapshot(comparison) == before
+        assert client.get(comparison.get_absolute_url()).status_code == 200
+
+    def test_recovering_needs_the_publish_permission(self, client, admin_client):
+        comparison = make_comparison(factors=1)
+        admin_client.post(change_url(comparison), change_form_data(comparison))
+        comparison.delete()
+        (deleted,) = Version.objects.get_deleted(Comparison)
+        models = ["comparison", "participant", "factor", "assessment", "statistic"]
+        client.force_login(
+            make_staff(
+                "writer",
+                permissions=[f"comparisons.{v}_{m}" for m in models for v in ("add", "change")],
+            )
+        )
+        recover_url = reverse("admin:comparisons_comparison_recover", args=[deleted.pk])
+        assert client.get(recover_url).status_code == 403
+        assert not Comparison.objects.filter(pk=comparison.pk).exists()
