@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 from reversion.models import Version
 
+from comparisons.demo import load_demo_content
 from comparisons.models import Comparison, Participant
 from tests.comparisons.admin_forms import change_form_data, management
 from tests.comparisons.test_views import page_text
@@ -227,3 +228,12 @@ class TestRecoverDeleted:
         recover_url = reverse("admin:comparisons_comparison_recover", args=[deleted.pk])
         assert client.get(recover_url).status_code == 403
         assert not Comparison.objects.filter(pk=comparison.pk).exists()
+
+
+def test_demo_content_starts_its_history_without_a_content_change():
+    load_demo_content()
+    comparison = Comparison.objects.get()
+    (version,) = Version.objects.get_for_object(comparison)
+    assert version.revision.get_comment() == "Demo content loaded."
+    assert len(version.revision.version_set.all()) > 10  # with frameworks' rows and factors
+    assert comparison.content_fingerprint and comparison.content_updated_at is None
