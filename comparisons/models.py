@@ -336,7 +336,9 @@ class Comparison(models.Model):
         if visible_only:
             statistics = [s for s in statistics if s.is_complete]
         assessments = [a for factor in factors for a in factor.assessments.all()]
-        return render_content_text(self, participants, factors, assessments, statistics)
+        return render_content_text(
+            self, participants, factors, assessments, statistics, with_address=not visible_only
+        )
 
     def refresh_content_dates(self, now=None, *, baseline=None):
         """Move content_updated_at only if the visible text changed. True if it did.
@@ -421,13 +423,18 @@ class Comparison(models.Model):
         )
 
 
-def render_content_text(comparison, participants, factors, assessments, statistics):
-    """Plain text of a comparison from its rows, current or from a stored revision."""
+def render_content_text(
+    comparison, participants, factors, assessments, statistics, *, with_address=True
+):
+    """Plain text of a comparison from its rows, current or from a stored revision.
+
+    The address is left out of the fingerprint: moving a page is not a content change.
+    """
     participants = sorted(participants, key=lambda p: (p.position, p.pk))
     names = {p.pk: p.framework.name for p in participants}
     lines = [
         f"Title: {comparison.title}",
-        f"Address: {comparison.slug}",
+        *([f"Address: {comparison.slug}"] if with_address else []),
         f"Subtitle: {comparison.subtitle}",
         f"Category: {comparison.category}",
         f"Meta description: {comparison.meta_description}",

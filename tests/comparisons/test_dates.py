@@ -172,3 +172,12 @@ class TestNeedsReviewInTheAdmin:
         make_statistic(clean, year=2024)
         assert list(Comparison.objects.needs_review(now=NOW)) == [flagged]
         assert flagged.needs_review(now=NOW) and not clean.needs_review(now=NOW)
+
+
+def test_moving_a_page_to_a_new_address_is_not_a_content_change(admin_client):
+    comparison = make_comparison(factors=1)
+    admin_client.post(change_url(comparison), change_form_data(comparison))
+    admin_client.post(change_url(comparison), change_form_data(comparison, slug="moved"))
+    comparison.refresh_from_db()
+    assert comparison.slug == "moved"
+    assert comparison.content_updated_at is None
