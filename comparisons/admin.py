@@ -154,7 +154,7 @@ class ComparisonAdmin(VersionAdmin):
         "review",
         "statistics_needing_sources",
     ]
-    list_filter = [StateFilter, NeedsReviewFilter, "status", "category", StatisticsCompleteFilter]
+    list_filter = [StateFilter, NeedsReviewFilter, "category", StatisticsCompleteFilter]
     search_fields = ["title", "slug", "subtitle", "participants__framework__name"]
     prepopulated_fields = {"slug": ["title"]}
     date_hierarchy = "published_at"
