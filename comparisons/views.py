@@ -1,10 +1,11 @@
 """Public pages: the list of comparisons, each comparison's page and the methodology.
 
 A comparison's address shows the public page when it is published and due.
-Otherwise, in this order: a former or reordered address redirects permanently
-to the public page; an editor sees a preview (never cached, never indexed);
-everyone else gets 404. All of that is decided in one place,
-:func:`comparison_detail`, so the public path keeps its fixed query count.
+Otherwise, in this order: an editor sees the unpublished comparison at that
+address as a preview (never cached, never indexed); a former or reordered
+address redirects permanently to the public page; anything else is 404. All
+of that is decided in one place, :func:`comparison_detail`, so the public path
+keeps its fixed query count.
 Anonymous visitors' pages come from the shared page cache (caching.py); a
 preview is only ever rendered for a signed-in editor and says no-store.
 """
@@ -58,9 +59,6 @@ def comparison_detail(request, slug):
     comparison = Comparison.objects.published().with_page_data().filter(slug=slug).first()
     if comparison is not None:
         return render_comparison(request, comparison)
-    target = redirect_target(slug)
-    if target is not None:
-        return redirect(target, permanent=True)
     if request.user.has_perm(PREVIEW_PERMISSION):
         comparison = Comparison.objects.with_page_data().filter(slug=slug).first()
         if comparison is not None:
@@ -68,6 +66,9 @@ def comparison_detail(request, slug):
             # An unpublished page must stay out of every shared and browser cache.
             add_never_cache_headers(response)
             return response
+    target = redirect_target(slug)
+    if target is not None:
+        return redirect(target, permanent=True)
     raise Http404("No published comparison has this address.")
 
 

@@ -282,3 +282,12 @@ class TestOnlyPublishersPublish:
         response = client.post(reverse("admin:comparisons_comparison_add"), data)
         assert response.status_code == 302
         assert Comparison.objects.get(slug="new-page").status == Comparison.Status.DRAFT
+
+
+def test_editor_previews_a_draft_whose_address_is_a_public_pages_reversed_pair(client, editor):
+    live = make_comparison(slug="alpha-vs-beta")
+    draft = make_comparison(slug="beta-vs-alpha", published=False, title="Draft rewrite")
+    response = client.get(draft.get_absolute_url())
+    assert response.status_code == 200 and "Draft rewrite" in page_text(response)
+    client.logout()
+    assert client.get(draft.get_absolute_url())["Location"] == live.get_absolute_url()
