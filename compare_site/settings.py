@@ -9,6 +9,7 @@ the process at start-up instead of misbehaving later.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -234,3 +235,41 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
 }
+
+
+# --- Hardening (issue 7): login lockout, error pages, health check --------------
+# Kept in one block, appending to the lists above, so that other branches'
+# edits to INSTALLED_APPS and MIDDLEWARE merge without conflicts.
+
+# Where visitors write when the site cannot serve them (the 503 page, the
+# lockout page): an address that works even when the database does not.
+CONTACT_EMAIL = env("CONTACT_EMAIL", "hello@compare.example")
+
+# django-axes counts failed sign-ins and locks further attempts out.
+INSTALLED_APPS += ["axes"]
+# Last, as axes asks: it turns the lockout flag set during sign-in into the
+# lockout page after every other middleware has run.
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+AUTHENTICATION_BACKENDS = [
+    # First, so that a locked-out attempt is refused before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30))
+# Keyed on the pair: an attacker guessing from one address locks out only
+# that username from that address, never every user, nor the user elsewhere.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "compare_site.views.locked_out"
+# Behind N proxies that append to X-Forwarded-For, set TRUSTED_PROXY_COUNT=N so
+# the lockout keys on the visitor's address, not the proxy's (shared by all).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "compare_site.views.client_ip"
+
+# Load balancers probe these over plain HTTP; a redirect is not an answer.
+SECURE_REDIRECT_EXEMPT = [r"^livez$", r"^healthz$"]
+
+# axes announces itself at every start (each manage.py command): keep its
+# warnings and sign-in records, drop the banner.
+LOGGING.setdefault("loggers", {})["axes.apps"] = {"level": "WARNING"}

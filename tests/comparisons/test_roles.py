@@ -95,10 +95,10 @@ class TestEditorsMigration:
         view = Permission.objects.get(codename="view_comparison")
         if group_first:
             Group.objects.create(name="Editors").permissions.add(view)
-        migration = importlib.import_module("comparisons.migrations.0004_editors_can_publish")
+        migration = importlib.import_module("comparisons.migrations.0005_editors_can_publish")
         apps = (
             MigrationLoader(connection)
-            .project_state(("comparisons", "0004_editors_can_publish"))
+            .project_state(("comparisons", "0005_editors_can_publish"))
             .apps
         )
 

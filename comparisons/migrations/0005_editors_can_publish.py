@@ -40,7 +40,7 @@ def revoke_publish(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("comparisons", "0003_editorial_workflow"),
+        ("comparisons", "0004_editorial_workflow"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
     ]

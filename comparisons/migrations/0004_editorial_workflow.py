@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('comparisons', '0002_same_comparison_triggers'),
+        ('comparisons', '0003_editor_text_validators'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
