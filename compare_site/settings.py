@@ -10,6 +10,7 @@ the process at start-up instead of misbehaving later.
 
 import os
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
 
 import dj_database_url
@@ -202,6 +203,17 @@ if env("EMAIL_HOST"):
 else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 
+# Consultations: who triages, and the booking form's abuse limits (see README).
+CONSULTATION_TRIAGE_EMAIL = env("TRIAGE_EMAIL")
+CONSULTATION_ORGANIZER_EMAIL = parseaddr(DEFAULT_FROM_EMAIL)[1] or "hello@compare.example"
+# A form sent back faster than this after it was shown is a bot's.
+CONSULTATION_MIN_FILL_SECONDS = env_int("CONSULTATION_MIN_FILL_SECONDS", 3)
+CONSULTATION_BOOKINGS_PER_IP_HOUR = env_int("CONSULTATION_BOOKINGS_PER_IP_HOUR", 20)
+CONSULTATION_BOOKINGS_PER_EMAIL_HOUR = env_int("CONSULTATION_BOOKINGS_PER_EMAIL_HOUR", 5)
+# How many proxies in front of the site append to X-Forwarded-For; 0 means
+# the client address is REMOTE_ADDR and the header is ignored.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
 # Security. Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER_ENABLED=1.
 if env_bool("SECURE_PROXY_SSL_HEADER_ENABLED"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -262,10 +274,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "compare_site.views.locked_out"
-# Behind N proxies that append to X-Forwarded-For, set TRUSTED_PROXY_COUNT=N so
-# the lockout keys on the visitor's address, not the proxy's (shared by all).
-TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
-AXES_CLIENT_IP_CALLABLE = "compare_site.views.client_ip"
+# The lockout keys on the visitor's address, not the proxy's (shared by all):
+# the same TRUSTED_PROXY_COUNT rule as the booking form's rate limits.
+AXES_CLIENT_IP_CALLABLE = "consultations.abuse.client_ip"
 
 # Load balancers probe these over plain HTTP; a redirect is not an answer.
 SECURE_REDIRECT_EXEMPT = [r"^livez$", r"^healthz$"]

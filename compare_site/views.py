@@ -82,21 +82,3 @@ def locked_out(request, original_response=None, credentials=None):
         },
         status=429,
     )
-
-
-def client_ip(request):
-    """The visitor's address, seen through TRUSTED_PROXY_COUNT proxies (AXES_CLIENT_IP_CALLABLE).
-
-    Each trusted proxy appends the address it received the request from to
-    X-Forwarded-For, so the visitor's is the count-th entry from the right;
-    entries further left are whatever the visitor chose to send.
-    """
-    count = settings.TRUSTED_PROXY_COUNT
-    if count:
-        forwarded = [
-            part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-        ]
-        forwarded = [part for part in forwarded if part]
-        if len(forwarded) >= count:
-            return forwarded[-count]
-    return request.META.get("REMOTE_ADDR")

@@ -83,32 +83,32 @@ def make_user(username="person", *, password=None, groups=(), **fields):
 
 
 def editors_group():
-    """The Editors group as the migrations leave it: the comparisons models and publishing.
-
-    consultations' migration grants the model permissions, comparisons' migration
-    the publish permission; adding them here again is harmless either way.
-    """
-    group, _ = Group.objects.get_or_create(name="Editors")
-    group.permissions.add(
-        *Permission.objects.filter(
-            content_type__app_label="comparisons",
-            content_type__model__in=[
-                "comparison",
-                "framework",
-                "participant",
-                "factor",
-                "assessment",
-                "statistic",
-            ],
-        ).exclude(codename="publish_comparison"),
-        Permission.objects.get(codename="publish_comparison"),
-    )
-    return group
+    """The Editors group as the migrations leave it: the comparisons models and publishing."""
+    return Group.objects.get(name="Editors")
 
 
-def make_staff(username, *, groups=(), permissions=(), **fields):
-    """A user who can sign in to the admin, with groups and "app.codename" permissions."""
-    user = make_user(username, groups=groups, is_staff=True, **fields)
+def make_consultation(*, windows=(), **fields):
+    """A consultation request received now (or at ``received_at``), about a topic."""
+    from consultations.models import ConsultationRequest, PreferredWindow
+
+    number = next(_sequence)
+    fields.setdefault("name", f"Visitor {number}")
+    fields.setdefault("email", f"visitor{number}@example.com")
+    fields.setdefault("message", "Which framework should we pick for our first model?")
+    if "comparison" not in fields:
+        fields.setdefault("topic", "Choosing a framework")
+    consultation = ConsultationRequest.objects.create(**fields)
+    for start in windows:
+        PreferredWindow.objects.create(request=consultation, starts_at=start)
+    return consultation
+
+
+def make_staff(username, *, group=None, groups=(), permissions=(), **fields):
+    """A staff user in the named group ("Triage" or "Editors", made by the migrations),
+    or in ``groups``, with extra "app.codename" ``permissions``."""
+    groups = [*groups, *([Group.objects.get(name=group)] if group else [])]
+    fields.setdefault("email", f"{username}@compare.example")
+    user = make_user(username, is_staff=True, groups=groups, **fields)
     for name in permissions:
         app_label, codename = name.split(".")
         user.user_permissions.add(

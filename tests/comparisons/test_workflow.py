@@ -11,7 +11,6 @@ from comparisons.models import Comparison
 from tests.comparisons.admin_forms import change_form_data
 from tests.comparisons.test_views import page_text
 from tests.factories import (
-    editors_group,
     make_comparison,
     make_factor,
     make_framework,
@@ -39,7 +38,7 @@ def changelist_url():
 
 @pytest.fixture
 def editor(client):
-    user = make_staff("editor", groups=[editors_group()])
+    user = make_staff("editor", group="Editors")
     client.force_login(user)
     return user
 
@@ -125,7 +124,7 @@ class TestPreview:
         if who == "signed-in visitor":
             client.force_login(make_user("visitor"))
         elif who == "staff without rights":
-            client.force_login(make_staff("triager"))
+            client.force_login(make_staff("triager", group="Triage"))
         assert client.get(comparison.get_absolute_url()).status_code == 404
 
 
