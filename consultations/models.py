@@ -19,6 +19,8 @@ from datetime import timedelta
 from functools import cache
 
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import models, transaction
@@ -416,9 +418,9 @@ class ConsultationRequest(models.Model):
         Kept: the reference, status, comparison, timezone and every time
         (received, respond by, first response, slot), so response figures
         stay the same. Removed: name, email, company, topic, message, client
-        IP, the preferred windows, every note in the audit trail, and the
+        IP, the preferred windows, every note in the audit trail, the
         recipients and contents of the request's emails (a pending one is
-        withdrawn).
+        withdrawn), and the name in the admin's change history.
         """
         self.name = ANONYMISED_NAME
         self.email = ANONYMISED_EMAIL
@@ -430,6 +432,10 @@ class ConsultationRequest(models.Model):
         self.windows.all().delete()
         self.events.exclude(note="").update(note="")
         self.emails.all().anonymise()
+        # The admin's own history names the object as it was ("REF · Ada Lovelace").
+        LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(self), object_id=str(self.pk)
+        ).update(object_repr=str(self))
 
     def add_note(self, text, *, by):
         return self.events.create(actor=by, kind=AuditEvent.Kind.NOTE, note=text)

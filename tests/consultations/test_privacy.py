@@ -41,7 +41,7 @@ BOOK_URL = reverse("consultations:book")
 def dump():
     """Everything the database keeps about consultations and sign-ins, as text."""
     out = io.StringIO()
-    call_command("dumpdata", "consultations", "axes", stdout=out)
+    call_command("dumpdata", "consultations", "axes", "admin", stdout=out)
     return out.getvalue()
 
 
@@ -211,6 +211,10 @@ class TestEraseOnRequest:
         self, superuser_client, person
     ):
         closed, open_, bob = person
+        # An earlier edit left the visitor's name in the admin's change history.
+        change = reverse("admin:consultations_consultationrequest_change", args=[open_.pk])
+        superuser_client.post(change, {"status": "new", "assignee": "", "note": "Checked"})
+        assert "Ada L" in dump()
         response = superuser_client.post(
             CHANGELIST,
             {"action": "erase_personal_data", "_selected_action": [closed.pk, open_.pk]},
