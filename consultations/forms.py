@@ -176,7 +176,15 @@ class BookingForm(forms.ModelForm):
         return " ".join(self.cleaned_data["name"].split())
 
     def clean_email(self):
-        return self.cleaned_data["email"].strip().lower()
+        email = self.cleaned_data["email"].strip().lower()
+        # Valid by the letter of the standard, but "=?" starts an encoded word in
+        # a mail header: such an address cannot be written into one safely.
+        if "=?" in email:
+            raise forms.ValidationError(
+                "We cannot send email to an address containing “=?”. Please check it.",
+                code="encoded_word",
+            )
+        return email
 
     def clean(self):
         cleaned = super().clean()

@@ -58,13 +58,23 @@ def triage_recipients():
     return recipients
 
 
+def header_text(text):
+    """Visitor text made safe for an email header: one line, and no "=?".
+
+    "=?" opens an RFC 2047 encoded word, which Python's email package (before
+    3.12.5) decodes and writes back raw: a name such as
+    "=?utf-8?q?=0D=0ABcc:_x@evil.example?=" would add a Bcc header.
+    """
+    return " ".join(text.split()).replace("=?", "= ?")
+
+
 def queue_email(*, to, template, context, request=None, ics=""):
     """Queue one email per recipient, rendered from templates/consultations/email/."""
     subject = render_to_string(f"consultations/email/{template}_subject.txt", context)
     body = render_to_string(f"consultations/email/{template}.txt", context)
     return [
         OutgoingEmail.objects.create(
-            request=request, to=address, subject=" ".join(subject.split()), body=body, ics=ics
+            request=request, to=address, subject=header_text(subject), body=body, ics=ics
         )
         for address in to
     ]
