@@ -1,0 +1,43 @@
+"""Each public page, checked at 1280 and 390 px by axe-core and the Nu HTML Checker."""
+
+import pytest
+
+from comparisons.demo import load_demo_content
+from tests.factories import make_comparison, make_framework, make_statistic
+
+pytestmark = pytest.mark.browser
+
+
+def test_home_page(live_server, audit):
+    load_demo_content()
+    audit("home", lambda page: page.goto(live_server.url + "/"))
+
+
+def test_seed_comparison_page(live_server, audit):
+    load_demo_content()
+    page = audit(
+        "comparison-pytorch-vs-tensorflow",
+        lambda page: page.goto(live_server.url + "/compare/pytorch-vs-tensorflow/"),
+    )
+    assert page.get_by_role("heading", level=1).inner_text().startswith("PyTorch vs TensorFlow")
+
+
+def test_three_way_comparison_page(live_server, audit):
+    frameworks = [make_framework(name) for name in ("PyTorch", "TensorFlow", "JAX")]
+    comparison = make_comparison(
+        frameworks,
+        title="PyTorch vs TensorFlow vs JAX",
+        slug="pytorch-vs-tensorflow-vs-jax",
+        subtitle="Three deep learning frameworks side by side.",
+        factors=4,
+    )
+    make_statistic(comparison, value="78%", description="of new papers use PyTorch")
+    page = audit(
+        "comparison-three-way",
+        lambda page: page.goto(live_server.url + comparison.get_absolute_url()),
+    )
+    assert page.get_by_text("78%").is_visible()
+
+
+def test_booking_page(live_server, audit):
+    audit("booking-empty", lambda page: page.goto(live_server.url + "/consultations/book/"))
