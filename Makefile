@@ -40,3 +40,6 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache node_modules
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)

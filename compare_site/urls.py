@@ -3,6 +3,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from . import views
+
 admin.site.site_header = "Compare: editors and triage"
 admin.site.site_title = "Compare admin"
 admin.site.index_title = "Content and consultation requests"
@@ -11,4 +13,5 @@ urlpatterns = [
     path("", include("comparisons.urls")),
     path("consultations/", include("consultations.urls")),
     path("admin/", admin.site.urls),
+    path("livez", views.livez, name="livez"),
 ]

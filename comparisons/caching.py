@@ -63,52 +63,122 @@ def _is_anonymous(request):
     return not request.user.is_authenticated
 
 
+def _may_use_cache(request):
+    return (
+        request.method in ("GET", "HEAD")
+        # A flash message is waiting: render it.
+        and "messages" not in request.COOKIES
+        and _is_anonymous(request)
+    )
+
+
+def _page_digest(request, query_params):
+    params = "&".join(f"{name}={request.GET[name]}" for name in query_params if name in request.GET)
+    identity = f"{current_content_version()}|{request.path}|{params}"
+    return hashlib.sha256(identity.encode()).hexdigest()[:32]
+
+
+# Cached bodies are immutable (their key holds the content version), so each
+# process may keep recent ones in memory and only ask the shared cache for the
+# version. Bounded: oldest entries are dropped first.
+_local_pages = {}
+LOCAL_PAGES_MAX = 256
+
+
+def _cached_page(digest):
+    page = _local_pages.get(digest)
+    if page is None:
+        page = cache.get(f"comparisons:page:{digest}")
+        if page is not None:
+            _remember_locally(digest, page)
+    return page
+
+
+def _remember_locally(digest, page):
+    if len(_local_pages) >= LOCAL_PAGES_MAX:
+        _local_pages.pop(next(iter(_local_pages)))
+    _local_pages[digest] = page
+
+
+def _store_page(digest, response):
+    page = (response["Content-Type"], response.content)
+    cache.set(f"comparisons:page:{digest}", page, PAGE_TIMEOUT)
+    _remember_locally(digest, page)
+
+
+def _finish(response, digest):
+    if not response.streaming:
+        response["Content-Length"] = str(len(response.content))
+    response["ETag"] = f'"{digest}"'
+    # Browsers revalidate every time (cheap, thanks to the ETag), so an
+    # editor's change shows on the very next request.
+    patch_cache_control(response, no_cache=True)
+    # Logged-in editors see previews at the same address.
+    patch_vary_headers(response, ["Cookie"])
+    return response
+
+
+def _from_cache(request, digest):
+    """A 304 or the cached page, or None when the page is not cached."""
+    if f'"{digest}"' in request.headers.get("If-None-Match", ""):
+        return _finish(HttpResponseNotModified(), digest)
+    page = _cached_page(digest)
+    if page is None:
+        return None
+    content_type, content = page
+    return _finish(HttpResponse(content, content_type=content_type), digest)
+
+
 def cache_public_page(*, query_params=()):
     """Serve anonymous GET/HEAD requests of a view from the shared page cache.
 
     Only ``query_params`` take part in the cache key (the view must ignore any
     other parameter), so arbitrary query strings cannot flood the cache. Only
-    200 responses that do not ask for privacy are stored.
+    200 responses that do not set their own Cache-Control are stored.
     """
 
     def decorator(view):
         @functools.wraps(view)
         def wrapper(request, *args, **kwargs):
-            if request.method not in ("GET", "HEAD") or not _is_anonymous(request):
+            if not _may_use_cache(request):
                 return view(request, *args, **kwargs)
-            if "messages" in request.COOKIES:  # a flash message is waiting: render it
-                return view(request, *args, **kwargs)
-
-            version = current_content_version()
-            params = "&".join(f"{name}={request.GET.get(name, '')}" for name in query_params)
-            identity = f"{version}|{request.path}|{params}"
-            digest = hashlib.sha256(identity.encode()).hexdigest()[:32]
-            etag = f'"{digest}"'
-
-            if etag in request.headers.get("If-None-Match", ""):
-                response = HttpResponseNotModified()
-                response["ETag"] = etag
-                patch_cache_control(response, no_cache=True)
-                return response
-
-            key = f"comparisons:page:{digest}"
-            cached = cache.get(key)
+            digest = _page_digest(request, query_params)
+            cached = _from_cache(request, digest)
             if cached is not None:
-                content_type, content = cached
-                response = HttpResponse(content, content_type=content_type)
-            else:
-                response = view(request, *args, **kwargs)
-                if response.status_code != 200 or response.has_header("Cache-Control"):
-                    return response
-                cache.set(key, (response["Content-Type"], response.content), PAGE_TIMEOUT)
-            response["ETag"] = etag
-            # Browsers revalidate every time (cheap, thanks to the ETag), so an
-            # editor's change shows on the very next request.
-            patch_cache_control(response, no_cache=True)
-            # Logged-in editors see previews at the same address.
-            patch_vary_headers(response, ["Cookie"])
-            return response
+                return cached
+            response = view(request, *args, **kwargs)
+            if response.status_code != 200 or response.has_header("Cache-Control"):
+                return response
+            _store_page(digest, response)
+            return _finish(response, digest)
 
         return wrapper
 
     return decorator
+
+
+class CachedPageMiddleware:
+    """Answer cache hits for plain page URLs before the rest of the middleware runs.
+
+    The same idea as Django's FetchFromCacheMiddleware: it sits near the top of
+    MIDDLEWARE and only ever *reads*; the views' decorator fills the cache. It
+    handles requests without a query string (the usual visit); anything else
+    goes on to the view, whose decorator knows which parameters matter.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if (
+            (request.path == "/" or request.path.startswith("/compare/"))
+            and not request.META.get("QUERY_STRING")
+            and request.method in ("GET", "HEAD")
+            # Sessions are not loaded yet: anyone with a session cookie goes on.
+            and settings.SESSION_COOKIE_NAME not in request.COOKIES
+            and "messages" not in request.COOKIES
+        ):
+            cached = _from_cache(request, _page_digest(request, ()))
+            if cached is not None:
+                return cached
+        return self.get_response(request)

@@ -91,3 +91,12 @@ def test_unknown_query_parameters_share_one_cache_entry(client):
         client.get(reverse("comparisons:home") + "?utm_source=newsletter")
     assert len(queries) == 0
     assert comparison.title in client.get(reverse("comparisons:home")).content.decode()
+
+
+def test_cached_pages_keep_the_security_headers(client):
+    comparison = make_comparison()
+    client.get(comparison.get_absolute_url())
+    cached = client.get(comparison.get_absolute_url())
+    assert cached["X-Frame-Options"] == "DENY"
+    assert "script-src 'self'" in cached["Content-Security-Policy"]
+    assert cached["X-Content-Type-Options"] == "nosniff"

@@ -1,0 +1,318 @@
+"""`make bench`: measure the production set-up on this machine, in one run.
+
+Steps: make sure the PostgreSQL database exists, migrate, collect static files,
+generate the data set (reused when present), write the seed page's exact bytes
+as a static file (the ceiling), start gunicorn with production settings, load
+each target over HTTP from a separate process with the same concurrency and
+duration, and print a table (also written as JSON) in which every figure is
+also a ratio to the ceiling measured in the same run.
+"""
+
+import argparse
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import loadgen  # noqa: E402
+
+PYTHON = sys.executable
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/compare_bench"
+CEILING_PATH = "bench/seed-page.html"
+
+
+def production_environment(args):
+    environment = os.environ.copy()
+    environment.update(
+        {
+            "DJANGO_DEBUG": "0",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "DATABASE_URL": args.database_url,
+            "REDIS_URL": args.redis_url,
+            "CACHE_KEY_PREFIX": "bench",
+            # Plain HTTP on loopback: TLS is the proxy's job in production.
+            "SECURE_SSL_REDIRECT": "0",
+            "WEB_CONCURRENCY": str(args.workers),
+            "GUNICORN_THREADS": str(args.threads),
+            "PORT": str(args.port),
+            # The benchmark sends thousands of bookings from one address.
+            "BOOKING_RATE_LIMIT_PER_IP": "1000000",
+            "BOOKING_RATE_LIMIT_PER_EMAIL": "1000000",
+            "BOOKING_MIN_FILL_SECONDS": "0",
+        }
+    )
+    return environment
+
+
+def ensure_database(url):
+    import dj_database_url
+    import psycopg
+
+    config = dj_database_url.parse(url)
+    if config["ENGINE"] != "django.db.backends.postgresql":
+        return
+    with psycopg.connect(
+        host=config["HOST"] or "127.0.0.1",
+        port=config["PORT"] or 5432,
+        user=config["USER"] or "postgres",
+        dbname="postgres",
+        autocommit=True,
+    ) as connection:
+        exists = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]
+        ).fetchone()
+        if not exists:
+            connection.execute(f'CREATE DATABASE "{config["NAME"]}"')
+
+
+def manage(environment, *args):
+    subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=environment, check=True)
+
+
+def start_server(environment, port):
+    server = subprocess.Popen(
+        [PYTHON, "-m", "gunicorn", "compare_site.wsgi", "-c", "gunicorn.conf.py"],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/livez", timeout=1):
+                return server
+        except OSError:
+            time.sleep(0.2)
+    stop_server(server)
+    raise SystemExit(f"gunicorn did not start: {server.stderr.read().decode()[-2000:]}")
+
+
+def stop_server(server):
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+
+
+def fetch(url, headers=None):
+    request = urllib.request.Request(url, headers=headers or {})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status, dict(response.headers), response.read()
+
+
+UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
+
+
+def run_wrk(url, *, connections, duration, headers=(), script=None):
+    command = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{duration}s", "--latency"]
+    for header in headers:
+        command += ["-H", header]
+    if script:
+        command += ["-s", str(script)]
+    output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+
+    def latency(percent):
+        match = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)
+        return float(match.group(1)) * UNITS[match.group(2)] if match else None
+
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(r"Socket errors: (.*)", output)
+    result = {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50_ms": latency(50),
+        "p99_ms": latency(99),
+        "non_2xx_3xx": int(errors.group(1)) if errors else 0,
+        "socket_errors": socket_errors.group(1).strip() if socket_errors else "",
+    }
+    accepted = re.search(r"^accepted (\d+)$", output, re.M)
+    if accepted:
+        result["accepted"] = int(accepted.group(1))
+    return result
+
+
+def load(url, args, *, headers=None, script=None, method="GET", body_factory=None):
+    headers = headers or {}
+    if args.generator == "wrk":
+        return run_wrk(
+            url,
+            connections=args.connections,
+            duration=args.duration,
+            headers=[f"{k}: {v}" for k, v in headers.items()],
+            script=script,
+        )
+    return loadgen.run(
+        url,
+        connections=args.connections,
+        duration=args.duration,
+        headers=headers,
+        method=method,
+        body_factory=body_factory,
+    )
+
+
+def write_ceiling_file(environment, args):
+    """Save the seed page's exact bytes where whitenoise serves static files."""
+    server = start_server(environment, args.port)
+    try:
+        status, _, body = fetch(f"http://127.0.0.1:{args.port}/compare/pytorch-vs-tensorflow/")
+    finally:
+        stop_server(server)
+    assert status == 200, status
+    target = ROOT / "staticfiles" / CEILING_PATH
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(body)
+    return body
+
+
+def static_budget(base_url):
+    """Sizes and headers the budget names: page HTML, compressed CSS, cache lifetime."""
+    _, _, page = fetch(f"{base_url}/compare/pytorch-vs-tensorflow/")
+    css_path = re.search(rb'href="(/static/css/site\.[0-9a-f]+\.css)"', page).group(1).decode()
+    _, css_headers, css_gzip = fetch(base_url + css_path, {"Accept-Encoding": "gzip"})
+    blocking_scripts = re.findall(
+        rb"<script(?![^>]*\b(?:defer|async|type=\"application/ld\+json\")\b)[^>]*>", page
+    )
+    return {
+        "seed_page_html_bytes": len(page),
+        "css_path": css_path,
+        "css_bytes_compressed": len(css_gzip),
+        "css_content_encoding": css_headers.get("Content-Encoding", ""),
+        "css_cache_control": css_headers.get("Cache-Control", ""),
+        "render_blocking_scripts": len(blocking_scripts),
+    }
+
+
+def print_table(results, ceiling_rps):
+    print()
+    print(f"{'target':<44} {'req/s':>9} {'ratio':>7} {'p50 ms':>8} {'p99 ms':>8}  notes")
+    print("-" * 100)
+    for name, result in results.items():
+        ratio = result["rps"] / ceiling_rps if ceiling_rps else 0
+        p50 = f"{result['p50_ms']:.2f}" if result.get("p50_ms") is not None else "-"
+        p99 = f"{result['p99_ms']:.2f}" if result.get("p99_ms") is not None else "-"
+        notes = result.get("notes", "")
+        print(f"{name:<44} {result['rps']:>9.1f} {ratio:>7.2f} {p50:>8} {p99:>8}  {notes}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+    )
+    parser.add_argument(
+        "--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
+    )
+    parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "8090")))
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--comparisons", type=int, default=1000)
+    parser.add_argument("--requests", type=int, default=100_000)
+    parser.add_argument(
+        "--generator", choices=["wrk", "python"], default="wrk" if shutil.which("wrk") else "python"
+    )
+    parser.add_argument("--output", default=str(ROOT / "bench-results"))
+    args = parser.parse_args()
+
+    environment = production_environment(args)
+    print(
+        f"Load generator: {args.generator}; {args.connections} connections, "
+        f"{args.duration}s per target."
+    )
+    ensure_database(args.database_url)
+    manage(environment, "migrate", "--noinput", "-v0")
+    manage(environment, "collectstatic", "--noinput", "-v0")
+    manage(
+        environment,
+        "generate_bench_data",
+        f"--comparisons={args.comparisons}",
+        f"--requests={args.requests}",
+    )
+    seed_bytes = write_ceiling_file(environment, args)
+
+    base = f"http://127.0.0.1:{args.port}"
+    server = start_server(environment, args.port)
+    results = {}
+    try:
+        # Warm the caches and check each page answers before measuring.
+        for path in [
+            "/compare/pytorch-vs-tensorflow/",
+            "/compare/bench-00001/",
+            "/",
+            f"/static/{CEILING_PATH}",
+        ]:
+            status, _, _ = fetch(base + path)
+            assert status == 200, (path, status)
+        _, _, ceiling_body = fetch(f"{base}/static/{CEILING_PATH}")
+        assert ceiling_body == seed_bytes
+
+        targets = [
+            ("1. static file, seed page bytes (ceiling)", f"/static/{CEILING_PATH}"),
+            ("2. trivial Django view (/livez)", "/livez"),
+            ("3a. seed comparison page", "/compare/pytorch-vs-tensorflow/"),
+            ("3b. 4-way comparison, 50 factors", "/compare/bench-00001/"),
+            ("4. home page", "/"),
+        ]
+        for name, path in targets:
+            print(f"measuring {name} ...", flush=True)
+            results[name] = load(base + path, args)
+
+        results.update(booking_and_triage(base, args, environment))
+        budget = static_budget(base)
+    finally:
+        stop_server(server)
+
+    ceiling = results["1. static file, seed page bytes (ceiling)"]["rps"]
+    print_table(results, ceiling)
+    print()
+    for key, value in budget.items():
+        print(f"{key}: {value}")
+
+    output = Path(args.output)
+    output.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    report = {
+        "when": stamp,
+        "generator": args.generator,
+        "connections": args.connections,
+        "duration_s": args.duration,
+        "workers": args.workers,
+        "threads": args.threads,
+        "results": {
+            name: {**r, "ratio_to_ceiling": r["rps"] / ceiling} for name, r in results.items()
+        },
+        "budget": budget,
+    }
+    path = output / f"bench-{stamp}.json"
+    path.write_text(json.dumps(report, indent=2, default=str))
+    print(f"\nJSON written to {path}")
+
+
+def booking_and_triage(base, args, environment):
+    """Targets 5 and 6 need the consultations app; see bench/consultations.py."""
+    try:
+        from bench import consultations
+    except ImportError:
+        return {}
+    return consultations.measure(base, args, environment, load)
+
+
+if __name__ == "__main__":
+    main()

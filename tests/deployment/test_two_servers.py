@@ -1,0 +1,245 @@
+"""Two gunicorn servers share one database and one Redis cache, as in production.
+
+An editor's change saved through the admin of server A must be served by
+server B on the very next request, although B had the old page cached.
+The servers run with production settings over real HTTP on 127.0.0.1.
+"""
+
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(settings.BASE_DIR)
+SEED_PATH = "/compare/pytorch-vs-tensorflow/"
+REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
+
+pytestmark = pytest.mark.slow
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def redis_is_up():
+    try:
+        with socket.create_connection((REDIS_HOST, REDIS_PORT), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+class FormReader(HTMLParser):
+    """Collects the fields of the admin change form as a browser would submit them."""
+
+    def __init__(self):
+        super().__init__()
+        self.fields = []
+        self._textarea = None
+        self._select = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        name = attrs.get("name")
+        if tag == "input" and name:
+            kind = attrs.get("type", "text")
+            if kind in ("submit", "button", "file"):
+                return
+            if kind in ("checkbox", "radio") and "checked" not in attrs:
+                return
+            self.fields.append([name, attrs.get("value", "on" if kind == "checkbox" else "")])
+        elif tag == "textarea" and name:
+            self._textarea = [name, ""]
+            self.fields.append(self._textarea)
+        elif tag == "select" and name:
+            self._select = [name, None]
+        elif tag == "option" and self._select is not None:
+            # The first option unless another one is selected, as browsers do.
+            if self._select[1] is None or "selected" in attrs:
+                self._select[1] = attrs.get("value", "")
+
+    def handle_data(self, data):
+        if self._textarea is not None:
+            self._textarea[1] += data
+
+    def handle_endtag(self, tag):
+        if tag == "textarea":
+            self._textarea = None
+        elif tag == "select" and self._select is not None:
+            self.fields.append(self._select)
+            self._select = None
+
+
+class Browser:
+    """Just enough of a browser: cookies (the servers speak plain HTTP), GET and POST."""
+
+    def __init__(self, base):
+        self.base = base
+        self.cookies = {}
+        self.opener = urllib.request.build_opener(NoRedirect)
+
+    def request(self, path, data=None):
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        if data is not None:
+            headers["Referer"] = self.base + path
+            data = urllib.parse.urlencode(data).encode()
+        request = urllib.request.Request(self.base + path, data=data, headers=headers)
+        try:
+            response = self.opener.open(request, timeout=10)
+        except urllib.error.HTTPError as error:
+            response = error
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, value = header.split(";", 1)[0].split("=", 1)
+            self.cookies[name] = value
+        return response.status, response.read().decode()
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+@pytest.fixture
+def shared_site(tmp_path):
+    """A migrated database with the demo content, two servers, one shared cache."""
+    in_ci = os.environ.get("CI") == "true"
+    if not redis_is_up():
+        message = f"Redis is not answering on {REDIS_HOST}:{REDIS_PORT}."
+        if in_ci:
+            pytest.fail(message)
+        pytest.skip(message + " Start it to run the two-server test.")
+
+    database_url = os.environ.get("DATABASE_URL", "")
+    database_name = None
+    if database_url.startswith("postgres"):
+        import psycopg
+
+        database_name = f"compare_two_servers_{uuid.uuid4().hex[:8]}"
+        base_url = database_url.rsplit("/", 1)[0]
+        admin_dsn = base_url.replace("postgres://", "postgresql://") + "/postgres"
+        with psycopg.connect(admin_dsn, autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{database_name}"')
+        database_url = f"{base_url}/{database_name}"
+    else:
+        database_url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+
+    environment = {
+        **os.environ,
+        "DJANGO_DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": f"redis://{REDIS_HOST}:{REDIS_PORT}/9",
+        "CACHE_KEY_PREFIX": f"two-servers-{uuid.uuid4().hex[:8]}",
+        "SECURE_SSL_REDIRECT": "0",
+        "WEB_CONCURRENCY": "1",
+        "GUNICORN_THREADS": "2",
+    }
+    password = secrets.token_urlsafe(16)
+
+    def manage(*args, **extra):
+        subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env={**environment, **extra},
+            check=True,
+            capture_output=True,
+        )
+
+    manage("migrate", "--noinput")
+    manage("load_demo")
+    manage(
+        "createsuperuser",
+        "--noinput",
+        "--username=editor",
+        "--email=editor@example.org",
+        DJANGO_SUPERUSER_PASSWORD=password,
+    )
+
+    servers = []
+    try:
+        for _ in range(2):
+            port = free_port()
+            server = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "compare_site.wsgi", "-c", "gunicorn.conf.py"],
+                cwd=ROOT,
+                env={**environment, "PORT": str(port)},
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            servers.append((server, f"http://127.0.0.1:{port}"))
+        for _, base in servers:
+            wait_until_up(base)
+        yield [base for _, base in servers], password
+    finally:
+        for server, _ in servers:
+            if server.poll() is None:
+                os.killpg(server.pid, signal.SIGTERM)
+                server.wait(timeout=20)
+        if database_name:
+            with psycopg.connect(admin_dsn, autocommit=True) as connection:
+                connection.execute(f'DROP DATABASE IF EXISTS "{database_name}" WITH (FORCE)')
+
+
+def wait_until_up(base):
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(base + "/livez", timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"{base} did not start")
+
+
+def test_an_edit_through_one_server_is_served_by_the_other(shared_site):
+    (server_a, server_b), password = shared_site
+    visitor = Browser(server_b)
+    status, page = visitor.request(SEED_PATH)
+    assert status == 200
+    assert "PyTorch wins for research and DX." in page
+    # Server B now has the page in the shared cache and in its own memory.
+    assert visitor.request(SEED_PATH)[1] == page
+
+    editor = Browser(server_a)
+    status, login_page = editor.request("/admin/login/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login_page).group(1)
+    status, _ = editor.request(
+        "/admin/login/?next=/admin/",
+        {"csrfmiddlewaretoken": token, "username": "editor", "password": password},
+    )
+    assert status == 302, "the editor could not log in"
+    status, changelist = editor.request("/admin/comparisons/comparison/")
+    change_path = re.search(r'href="(/admin/comparisons/comparison/\d+/change/)"', changelist)
+    status, form_page = editor.request(change_path.group(1))
+    reader = FormReader()
+    reader.feed(form_page)
+    new_verdict = "Edited on server A: JAX is worth a look too."
+    fields = [
+        (name, new_verdict if name == "quick_verdict" else value)
+        for name, value in reader.fields
+        if value is not None
+    ]
+    status, body = editor.request(change_path.group(1), fields)
+    assert status == 302, re.findall(r'class="errorlist[^"]*">(.*?)</ul>', body, re.S)
+
+    status, page = visitor.request(SEED_PATH)
+    assert status == 200
+    assert new_verdict in page
+    assert "PyTorch wins for research and DX. TensorFlow remains" in page  # recommendation
