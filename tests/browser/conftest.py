@@ -179,7 +179,7 @@ def audit(open_page, screenshot_dir):
             lambda response: (
                 response.request.resource_type == "document"
                 and response.frame == page.main_frame
-                and response.status < 300
+                and not 300 <= response.status < 400
                 and documents.append(response)
             ),
         )

@@ -41,3 +41,11 @@ def test_three_way_comparison_page(live_server, audit):
 
 def test_booking_page(live_server, audit):
     audit("booking-empty", lambda page: page.goto(live_server.url + "/consultations/book/"))
+
+
+def test_unknown_category_page(live_server, audit):
+    load_demo_content()
+    page = audit(
+        "home-unknown-category", lambda page: page.goto(live_server.url + "/?category=Nope")
+    )
+    assert page.get_by_text("There is no category with that name").is_visible()
