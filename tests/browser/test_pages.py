@@ -49,3 +49,9 @@ def test_unknown_category_page(live_server, audit):
         "home-unknown-category", lambda page: page.goto(live_server.url + "/?category=Nope")
     )
     assert page.get_by_text("There is no category with that name").is_visible()
+
+
+def test_missing_page(live_server, audit):
+    page = audit("not-found", lambda page: page.goto(live_server.url + "/compare/no-such-page/"))
+    assert page.get_by_role("heading", level=1).inner_text() == "Page not found"
+    assert page.get_by_role("link", name="See all comparisons").is_visible()
