@@ -27,7 +27,8 @@ run: $(STAMP)
 	DJANGO_DEBUG=1 $(BIN)/python manage.py load_demo
 	DJANGO_DEBUG=1 $(BIN)/python manage.py create_demo_admin
 	@echo "Site: http://127.0.0.1:$(PORT)/   Admin: http://127.0.0.1:$(PORT)/admin/"
-	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	@# The email worker runs beside the server and stops when the server stops.
+	DJANGO_DEBUG=1 sh -c '$(BIN)/python manage.py deliver_email & worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)'
 
 test: $(STAMP) $(NODE_MODULES)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

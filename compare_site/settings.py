@@ -9,6 +9,8 @@ the process at start-up instead of misbehaving later.
 """
 
 import os
+from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
 
 import dj_database_url
@@ -199,6 +201,17 @@ if env("EMAIL_HOST"):
 else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 
+# Consultations: who triages, and the booking form's abuse limits (see README).
+CONSULTATION_TRIAGE_EMAIL = env("TRIAGE_EMAIL")
+CONSULTATION_ORGANIZER_EMAIL = parseaddr(DEFAULT_FROM_EMAIL)[1] or "hello@compare.example"
+# A form sent back faster than this after it was shown is a bot's.
+CONSULTATION_MIN_FILL_SECONDS = env_int("CONSULTATION_MIN_FILL_SECONDS", 3)
+CONSULTATION_BOOKINGS_PER_IP_HOUR = env_int("CONSULTATION_BOOKINGS_PER_IP_HOUR", 20)
+CONSULTATION_BOOKINGS_PER_EMAIL_HOUR = env_int("CONSULTATION_BOOKINGS_PER_EMAIL_HOUR", 5)
+# How many proxies in front of the site append to X-Forwarded-For; 0 means
+# the client address is REMOTE_ADDR and the header is ignored.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
 # Security. Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER_ENABLED=1.
 if env_bool("SECURE_PROXY_SSL_HEADER_ENABLED"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -232,3 +245,40 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
 }
+
+
+# --- Hardening (issue 7): login lockout, error pages, health check --------------
+# Kept in one block, appending to the lists above, so that other branches'
+# edits to INSTALLED_APPS and MIDDLEWARE merge without conflicts.
+
+# Where visitors write when the site cannot serve them (the 503 page, the
+# lockout page): an address that works even when the database does not.
+CONTACT_EMAIL = env("CONTACT_EMAIL", "hello@compare.example")
+
+# django-axes counts failed sign-ins and locks further attempts out.
+INSTALLED_APPS += ["axes"]
+# Last, as axes asks: it turns the lockout flag set during sign-in into the
+# lockout page after every other middleware has run.
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+AUTHENTICATION_BACKENDS = [
+    # First, so that a locked-out attempt is refused before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30))
+# Keyed on the pair: an attacker guessing from one address locks out only
+# that username from that address, never every user, nor the user elsewhere.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "compare_site.views.locked_out"
+# The lockout keys on the visitor's address, not the proxy's (shared by all):
+# the same TRUSTED_PROXY_COUNT rule as the booking form's rate limits.
+AXES_CLIENT_IP_CALLABLE = "consultations.abuse.client_ip"
+
+# Load balancers probe these over plain HTTP; a redirect is not an answer.
+SECURE_REDIRECT_EXEMPT = [r"^livez$", r"^healthz$"]
+
+# axes announces itself at every start (each manage.py command): keep its
+# warnings and sign-in records, drop the banner.
+LOGGING.setdefault("loggers", {})["axes.apps"] = {"level": "WARNING"}

@@ -14,4 +14,8 @@ urlpatterns = [
     path("consultations/", include("consultations.urls")),
     path("admin/", admin.site.urls),
     path("livez", views.livez, name="livez"),
+    path("healthz", views.healthz, name="healthz"),
 ]
+
+# The 500 page, or the 503 page when the database is down (see compare_site/views.py).
+handler500 = "compare_site.views.server_error"

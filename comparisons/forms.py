@@ -2,6 +2,8 @@
 
 from django import forms
 
+from compare_site.validators import validate_no_control_characters
+
 from .models import Assessment, Factor
 
 TIE = "tie"
@@ -86,5 +88,6 @@ def factor_form_for(participants):
             label=f"{participant.framework.name} assessment",
             required=False,
             widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
+            validators=[validate_no_control_characters],
         )
     return type("FactorForm", (FactorForm,), attrs)

@@ -16,17 +16,32 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from compare_site.validators import validate_no_control_characters
+
+# For the fields shown through the rich_text filter (comparisons/templatetags).
+FORMATTING_HELP = (
+    "A blank line starts a new paragraph; [label](https://example.org) makes a link; the "
+    "HTML tags strong, em, code, ul, ol and li may be used. Anything else is removed."
+)
+
 
 class Framework(models.Model):
     """A technology that comparisons set side by side, such as PyTorch."""
 
-    name = models.CharField("name", max_length=80, unique=True, help_text="For example: PyTorch")
+    name = models.CharField(
+        "name",
+        max_length=80,
+        unique=True,
+        help_text="For example: PyTorch",
+        validators=[validate_no_control_characters],
+    )
     slug = models.SlugField("slug", max_length=80, unique=True, help_text="For example: pytorch")
     description = models.CharField(
         "short description",
         max_length=300,
         blank=True,
         help_text="One sentence, for example: An open-source deep learning framework by Meta.",
+        validators=[validate_no_control_characters],
     )
     website = models.URLField("website", blank=True, help_text="For example: https://pytorch.org")
 
@@ -80,6 +95,7 @@ class Comparison(models.Model):
         "title",
         max_length=200,
         help_text="For example: PyTorch vs TensorFlow: Which Deep Learning Framework in 2026",
+        validators=[validate_no_control_characters],
     )
     slug = models.SlugField(
         "slug",
@@ -93,22 +109,34 @@ class Comparison(models.Model):
         blank=True,
         help_text="One sentence under the title, for example: Compare PyTorch and TensorFlow "
         "for AI development.",
+        validators=[validate_no_control_characters],
     )
     category = models.CharField(
-        "category", max_length=60, default="Technology", help_text="For example: Technology"
+        "category",
+        max_length=60,
+        default="Technology",
+        help_text="For example: Technology",
+        validators=[validate_no_control_characters],
     )
     meta_description = models.CharField(
         "meta description",
         max_length=200,
         blank=True,
         help_text="What search engines show under the title; about 150 characters.",
+        validators=[validate_no_control_characters],
     )
     quick_verdict = models.TextField(
         "quick verdict",
         blank=True,
-        help_text="Two sentences a hurried reader can act on.",
+        help_text="Two sentences a hurried reader can act on. " + FORMATTING_HELP,
+        validators=[validate_no_control_characters],
     )
-    recommendation = models.TextField("our recommendation", blank=True)
+    recommendation = models.TextField(
+        "our recommendation",
+        blank=True,
+        help_text=FORMATTING_HELP,
+        validators=[validate_no_control_characters],
+    )
     status = models.CharField(
         "status", max_length=20, choices=Status, default=Status.DRAFT, db_index=True
     )
@@ -224,6 +252,7 @@ class Participant(models.Model):
         "choose it when...",
         blank=True,
         help_text="One situation per line, for example: Rapid prototyping",
+        validators=[validate_no_control_characters],
     )
 
     class Meta:
@@ -256,7 +285,12 @@ class Factor(models.Model):
 
     comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="factors")
     position = models.PositiveSmallIntegerField("position", default=1)
-    name = models.CharField("factor", max_length=120, help_text="For example: Developer Experience")
+    name = models.CharField(
+        "factor",
+        max_length=120,
+        help_text="For example: Developer Experience",
+        validators=[validate_no_control_characters],
+    )
     # RESTRICT, not PROTECT: deleting the whole comparison deletes both sides.
     winner = models.ForeignKey(
         Participant,
@@ -305,7 +339,9 @@ class Assessment(models.Model):
         Participant, on_delete=models.CASCADE, related_name="assessments"
     )
     text = models.TextField(
-        "assessment", help_text="For example: Pythonic, intuitive eager execution, easy debugging"
+        "assessment",
+        help_text="For example: Pythonic, intuitive eager execution, easy debugging",
+        validators=[validate_no_control_characters],
     )
 
     class Meta:
@@ -345,18 +381,25 @@ class Statistic(models.Model):
 
     comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="statistics")
     position = models.PositiveSmallIntegerField("position", default=1)
-    value = models.CharField("value", max_length=40, help_text="For example: 78%")
+    value = models.CharField(
+        "value",
+        max_length=40,
+        help_text="For example: 78%",
+        validators=[validate_no_control_characters],
+    )
     description = models.CharField(
         "description",
         max_length=300,
         blank=True,
         help_text="What the value measures, for example: share of new ML papers using PyTorch",
+        validators=[validate_no_control_characters],
     )
     source_name = models.CharField(
         "source",
         max_length=200,
         blank=True,
         help_text="Who published it, for example: Papers with Code",
+        validators=[validate_no_control_characters],
     )
     source_url = models.URLField(
         "source link",

@@ -6,4 +6,10 @@ app_name = "consultations"
 
 urlpatterns = [
     path("book/", views.book, name="book"),
+    path("book/thanks/", views.thanks, name="thanks"),
+    path("privacy/", views.privacy, name="privacy"),
+    path("requests/<str:reference>/", views.request_detail, name="request"),
+    path("requests/<str:reference>/already-open/", views.repeat, name="repeat"),
+    path("cancel/<str:token>/", views.cancel, name="cancel"),
+    path("staff/report/", views.report, name="report"),
 ]

@@ -1,10 +1,137 @@
-"""Booking a free consultation (the form itself arrives with the consultations issue)."""
+"""Public booking pages, the visitor's cancel link, and the staff report."""
 
-from django.shortcuts import render
+import csv
+import logging
+
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import permission_required
+from django.core import signing
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+
+from comparisons.models import Comparison
+
+from . import abuse, services
+from .forms import BookingForm
+from .models import ConsultationRequest
+from .reports import build_report
+
+logger = logging.getLogger(__name__)
+SESSION_KEY = "consultation_references"
 
 
 def book(request):
-    """The booking page that every comparison's call to action leads to."""
-    return render(
-        request, "consultations/book.html", {"comparison_slug": request.GET.get("comparison", "")}
+    """The booking form; a valid booking redirects to its confirmation page."""
+    status = 200
+    if request.method == "POST":
+        form = BookingForm(request.POST)
+        if request.POST.get("website") or not abuse.filled_by_a_person(
+            request.POST.get("rendered", "")
+        ):
+            # Silent: a bot learns nothing from the answer.
+            logger.info("Booking form rejected as automated.")
+            return redirect("consultations:thanks")
+        ip = abuse.client_ip(request)
+        if abuse.ip_over_limit(ip):
+            form.is_valid()
+            form.add_error(
+                None, "Too many bookings from your network this hour. Please try again later."
+            )
+            status = 429
+        elif form.is_valid():
+            if abuse.email_over_limit(form.cleaned_data["email"]):
+                form.add_error(
+                    None,
+                    "Too many bookings for this email address this hour. Please try again later.",
+                )
+                status = 429
+            else:
+                booking = services.book_consultation(
+                    fields=form.request_fields(), windows=form.windows_utc, client_ip=ip
+                )
+                consultation = booking.request
+                if booking.is_repeat:
+                    return redirect("consultations:repeat", reference=consultation.reference)
+                references = request.session.get(SESSION_KEY, [])
+                request.session[SESSION_KEY] = [*references[-9:], consultation.reference]
+                return redirect(consultation)
+        else:
+            status = 400
+    else:
+        slug = request.GET.get("comparison", "")
+        preselected = Comparison.objects.published().filter(slug=slug).exists() if slug else False
+        form = BookingForm(initial={"comparison": slug} if preselected else {})
+    return render(request, "consultations/book.html", {"form": form}, status=status)
+
+
+def request_detail(request, reference):
+    """The confirmation page; the summary only for the browser that sent the request."""
+    consultation = get_object_or_404(
+        ConsultationRequest.objects.select_related("comparison").prefetch_related("windows"),
+        reference=reference,
     )
+    owner = reference in request.session.get(SESSION_KEY, [])
+    return render(
+        request,
+        "consultations/request.html",
+        {
+            "consultation": consultation,
+            "owner": owner,
+            "windows": list(consultation.windows.all()) if owner else [],
+        },
+    )
+
+
+def repeat(request, reference):
+    """Told politely that an open request already exists (no details shown)."""
+    consultation = get_object_or_404(ConsultationRequest, reference=reference)
+    return render(request, "consultations/repeat.html", {"consultation": consultation})
+
+
+def thanks(request):
+    return render(request, "consultations/thanks.html")
+
+
+def privacy(request):
+    return render(request, "consultations/privacy.html")
+
+
+def cancel(request, token):
+    """The visitor's signed link: GET asks to confirm, POST cancels the slot."""
+    try:
+        reference, slot = services.read_cancel_token(token)
+    except signing.BadSignature:
+        return render(request, "consultations/cancel.html", {"state": "invalid"}, status=404)
+    consultation = get_object_or_404(ConsultationRequest, reference=reference)
+    current = (
+        consultation.status == ConsultationRequest.Status.SCHEDULED
+        and consultation.scheduled_start.isoformat() == slot
+    )
+    if not current:
+        state = "gone"
+    elif consultation.scheduled_start <= timezone.now():
+        state = "past"
+    elif request.method == "POST":
+        services.cancel_by_visitor(consultation=consultation)
+        messages.success(request, "Your consultation slot is cancelled. We will be in touch.")
+        return redirect("consultations:cancel", token=token)
+    else:
+        state = "confirm"
+    return render(
+        request, "consultations/cancel.html", {"state": state, "consultation": consultation}
+    )
+
+
+@staff_member_required
+@permission_required("consultations.view_report", raise_exception=True)
+def report(request):
+    """Response figures for staff, as a page with an SVG chart or as CSV."""
+    data = build_report(ConsultationRequest.objects.all(), now=timezone.now())
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="consultation-report.csv"'
+        csv.writer(response).writerows(data.csv_rows())
+        return response
+    return render(request, "consultations/report.html", {"report": data})

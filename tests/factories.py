@@ -72,3 +72,28 @@ def make_user(username="person", *, password=None, groups=(), **fields):
     for group in groups:
         user.groups.add(group)
     return user
+
+
+def make_consultation(*, windows=(), **fields):
+    """A consultation request received now (or at ``received_at``), about a topic."""
+    from consultations.models import ConsultationRequest, PreferredWindow
+
+    number = next(_sequence)
+    fields.setdefault("name", f"Visitor {number}")
+    fields.setdefault("email", f"visitor{number}@example.com")
+    fields.setdefault("message", "Which framework should we pick for our first model?")
+    if "comparison" not in fields:
+        fields.setdefault("topic", "Choosing a framework")
+    consultation = ConsultationRequest.objects.create(**fields)
+    for start in windows:
+        PreferredWindow.objects.create(request=consultation, starts_at=start)
+    return consultation
+
+
+def make_staff(username, *, group=None, **fields):
+    """A staff user in the named group ("Triage" or "Editors"), made by the migration."""
+    from django.contrib.auth.models import Group
+
+    groups = [Group.objects.get(name=group)] if group else []
+    fields.setdefault("email", f"{username}@compare.example")
+    return make_user(username, is_staff=True, groups=groups, **fields)

@@ -53,5 +53,5 @@ def test_unknown_category_page(live_server, audit):
 
 def test_missing_page(live_server, audit):
     page = audit("not-found", lambda page: page.goto(live_server.url + "/compare/no-such-page/"))
-    assert page.get_by_role("heading", level=1).inner_text() == "Page not found"
+    assert page.get_by_role("heading", level=1).inner_text() == "We could not find that page"
     assert page.get_by_role("link", name="See all comparisons").is_visible()

@@ -145,7 +145,7 @@ class TestComparisonPage:
             assert f"{name} 1/3" in text
 
     def test_editor_text_is_escaped(self, client):
-        comparison = make_comparison(quick_verdict='<script>alert("x")</script>')
+        comparison = make_comparison(subtitle='<script>alert("x")</script>')
         body = client.get(comparison.get_absolute_url()).content.decode()
         assert '<script>alert("x")' not in body
         assert "&lt;script&gt;" in body

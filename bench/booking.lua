@@ -1,0 +1,43 @@
+-- wrk script: every request is a new booking with its own email address.
+-- Arguments: <form body with EMAIL_PLACEHOLDER> <run id>. Counts bookings that
+-- were accepted (a redirect to the request's confirmation page) across threads.
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+  thread:set("thread_number", #threads)
+end
+
+function init(args)
+  template = args[1]
+  run_id = args[2]
+  counter = 0
+  accepted = 0
+  refused = 0
+end
+
+function request()
+  counter = counter + 1
+  local email = string.format("bench-%s-%d-%d@example.org", run_id, thread_number, counter)
+  local body = string.gsub(template, "EMAIL_PLACEHOLDER", (string.gsub(email, "@", "%%40")))
+  return wrk.format("POST", nil, nil, body)
+end
+
+function response(status, headers, body)
+  local location = headers["Location"] or ""
+  if status == 302 and string.find(location, "/consultations/requests/", 1, true) then
+    accepted = accepted + 1
+  else
+    refused = refused + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local total_accepted, total_refused = 0, 0
+  for _, thread in ipairs(threads) do
+    total_accepted = total_accepted + thread:get("accepted")
+    total_refused = total_refused + thread:get("refused")
+  end
+  io.write(string.format("accepted %d\n", total_accepted))
+  io.write(string.format("refused %d\n", total_refused))
+end

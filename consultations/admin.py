@@ -1,0 +1,329 @@
+"""
+Triage in the admin: a queue ordered by respond_by, due badges, the verbs as
+actions, a schedule page, internal notes and a read-only audit trail.
+
+Every change goes through the model's verbs, so every change is audited and
+no status change can skip ALLOWED_TRANSITIONS.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from . import services
+from .forms import ScheduleForm
+from .models import ConsultationRequest, DueWarning, OutgoingEmail
+
+Status = ConsultationRequest.Status
+
+
+class QueueFilter(admin.SimpleListFilter):
+    title = "triage queue"
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("unassigned", "Unassigned"),
+            ("due_soon", "Due within 4 hours"),
+            ("overdue", "Overdue"),
+        ]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "unassigned":
+            return queryset.unassigned()
+        if self.value() == "due_soon":
+            return queryset.due_within(services.WARN_BEFORE_HOURS, now)
+        if self.value() == "overdue":
+            return queryset.overdue(now)
+        return queryset
+
+
+class ConsultationRequestAdminForm(forms.ModelForm):
+    note = forms.CharField(
+        label="Add an internal note",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="For staff only: the visitor never sees notes.",
+    )
+
+    class Meta:
+        model = ConsultationRequest
+        fields = ["status", "assignee"]
+
+    def clean_status(self):
+        new = self.cleaned_data["status"]
+        if new == self.instance.status:
+            return new
+        if new == Status.SCHEDULED:
+            raise ValidationError(
+                "Use “Schedule a slot” below to pick the time.", code="use_schedule"
+            )
+        if not self.instance.can_transition(new):
+            raise ValidationError(
+                f"A request that is {self.instance.get_status_display().lower()} cannot "
+                f"become {Status(new).label.lower()}.",
+                code="invalid_transition",
+            )
+        return new
+
+
+@admin.register(ConsultationRequest)
+class ConsultationRequestAdmin(admin.ModelAdmin):
+    form = ConsultationRequestAdminForm
+    list_display = ["reference", "name", "subject", "status", "assignee", "due", "respond_by"]
+    list_filter = [QueueFilter, "status", "assignee"]
+    list_select_related = ["assignee", "comparison"]
+    search_fields = ["reference", "name", "email", "company"]
+    ordering = ["respond_by", "pk"]
+    date_hierarchy = "received_at"
+    actions = ["assign_to_me", "mark_contacted", "decline", "mark_spam", "mark_duplicate"]
+    readonly_fields = [
+        "reference",
+        "due",
+        "received_at",
+        "respond_by",
+        "first_response_at",
+        "scheduled_start",
+        "schedule_link",
+        "name",
+        "email",
+        "company",
+        "subject",
+        "message",
+        "timezone",
+        "preferred_windows",
+        "duplicate_of",
+        "client_ip",
+        "audit_trail",
+    ]
+    fieldsets = [
+        (
+            "Triage",
+            {
+                "fields": [
+                    "reference",
+                    "due",
+                    ("received_at", "respond_by", "first_response_at"),
+                    "status",
+                    "assignee",
+                    ("scheduled_start", "schedule_link"),
+                    "note",
+                ]
+            },
+        ),
+        (
+            "From the visitor",
+            {
+                "fields": [
+                    "name",
+                    "email",
+                    "company",
+                    "subject",
+                    "message",
+                    "timezone",
+                    "preferred_windows",
+                ]
+            },
+        ),
+        ("Audit trail", {"fields": ["audit_trail"]}),
+        ("Other", {"fields": ["duplicate_of", "client_ip"], "classes": ["collapse"]}),
+    ]
+
+    def has_add_permission(self, request):
+        return False  # requests come from visitors
+
+    @admin.display(description="subject")
+    def subject(self, obj):
+        return obj.subject
+
+    @admin.display(description="due")
+    def due(self, obj):
+        label = obj.due_label()
+        if label.startswith("Overdue"):
+            return format_html("<strong>{}</strong>", label)
+        return label or "-"
+
+    @admin.display(description="visitor's windows")
+    def preferred_windows(self, obj):
+        return format_html_join(
+            "",
+            "<div>{} UTC ({} for the visitor)</div>",
+            ((f"{w.starts_at:%a %d %b %Y %H:%M}", w.local_label()) for w in obj.windows.all()),
+        )
+
+    @admin.display(description="schedule")
+    def schedule_link(self, obj):
+        if not obj.pk or obj.status not in (Status.NEW, Status.CONTACTED, Status.SCHEDULED):
+            return "-"
+        url = reverse("admin:consultations_consultationrequest_schedule", args=[obj.pk])
+        text = "Change the slot" if obj.status == Status.SCHEDULED else "Schedule a slot"
+        return format_html('<a href="{}">{}</a>', url, text)
+
+    @admin.display(description="history")
+    def audit_trail(self, obj):
+        events = list(obj.events.select_related("actor"))
+        if not events:
+            return "Nothing yet."
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    f"{e.at:%Y-%m-%d %H:%M} UTC",
+                    e.actor_label,
+                    e.get_kind_display(),
+                    e.from_value,
+                    e.to_value,
+                    e.note,
+                )
+                for e in events
+            ),
+        )
+        return format_html(
+            "<table><thead><tr><th>When</th><th>Who</th><th>What</th><th>From</th>"
+            "<th>To</th><th>Note</th></tr></thead><tbody>{}</tbody></table>",
+            rows,
+        )
+
+    def save_model(self, request, obj, form, change):
+        """Apply the form's changes through the verbs, so each one is audited."""
+        new_status, new_assignee = obj.status, obj.assignee
+        obj.refresh_from_db()
+        if new_assignee != obj.assignee:
+            obj.assign(to=new_assignee, by=request.user)
+        if new_status != obj.status:
+            if new_status == Status.CONTACTED and obj.status == Status.NEW:
+                obj.mark_contacted(by=request.user)
+            else:
+                obj.transition(new_status, by=request.user)
+        note = form.cleaned_data.get("note", "").strip()
+        if note:
+            obj.add_note(note, by=request.user)
+
+    # Actions: each request is handled on its own; refusals are reported, not fatal.
+
+    def _apply(self, request, queryset, verb, done):
+        changed = 0
+        for consultation in queryset:
+            try:
+                verb(consultation)
+            except ValidationError as error:
+                self.message_user(
+                    request, f"{consultation.reference}: {error.messages[0]}", messages.ERROR
+                )
+            else:
+                changed += 1
+        if changed:
+            self.message_user(request, f"{done}: {changed} request(s).", messages.SUCCESS)
+
+    @admin.action(description="Assign to me", permissions=["change"])
+    def assign_to_me(self, request, queryset):
+        self._apply(
+            request,
+            queryset,
+            lambda c: c.assign(to=request.user, by=request.user),
+            "Assigned to you",
+        )
+
+    @admin.action(description="Mark contacted (first response)", permissions=["change"])
+    def mark_contacted(self, request, queryset):
+        self._apply(
+            request, queryset, lambda c: c.mark_contacted(by=request.user), "Marked contacted"
+        )
+
+    @admin.action(description="Decline", permissions=["change"])
+    def decline(self, request, queryset):
+        self._apply(
+            request, queryset, lambda c: c.transition(Status.DECLINED, by=request.user), "Declined"
+        )
+
+    @admin.action(description="Mark as spam", permissions=["change"])
+    def mark_spam(self, request, queryset):
+        self._apply(
+            request, queryset, lambda c: c.transition(Status.SPAM, by=request.user), "Marked spam"
+        )
+
+    @admin.action(
+        description="Mark as duplicate (of the visitor's earlier request)", permissions=["change"]
+    )
+    def mark_duplicate(self, request, queryset):
+        self._apply(
+            request,
+            queryset,
+            lambda c: c.mark_duplicate(of=c.earlier_request(), by=request.user),
+            "Marked duplicate",
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/schedule/",
+                self.admin_site.admin_view(self.schedule_view),
+                name="consultations_consultationrequest_schedule",
+            ),
+            *super().get_urls(),
+        ]
+
+    def schedule_view(self, request, pk):
+        """Pick a 30-minute slot; the visitor gets an invitation with an .ics and a cancel link."""
+        consultation = get_object_or_404(ConsultationRequest, pk=pk)
+        if not self.has_change_permission(request, consultation):
+            raise PermissionDenied
+        form = ScheduleForm(request.POST or None, consultation=consultation)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.schedule_consultation(
+                    consultation=consultation, start=form.cleaned_data["start"], by=request.user
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                self.message_user(
+                    request,
+                    f"Scheduled {consultation.reference}; the invitation is queued.",
+                    messages.SUCCESS,
+                )
+                return redirect("admin:consultations_consultationrequest_change", pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Schedule {consultation.reference}",
+            "consultation": consultation,
+            "form": form,
+            "opts": self.model._meta,
+            "original": consultation,
+        }
+        return TemplateResponse(request, "admin/consultations/schedule.html", context)
+
+
+@admin.register(OutgoingEmail)
+class OutgoingEmailAdmin(admin.ModelAdmin):
+    list_display = ["subject", "to", "status", "attempts", "next_attempt_at", "sent_at"]
+    list_filter = ["status"]
+    search_fields = ["to", "subject", "request__reference"]
+    list_select_related = ["request"]
+    readonly_fields = [f.name for f in OutgoingEmail._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DueWarning)
+class DueWarningAdmin(admin.ModelAdmin):
+    list_display = ["request", "kind", "sent_at"]
+    list_filter = ["kind"]
+    list_select_related = ["request"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

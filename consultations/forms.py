@@ -1,0 +1,255 @@
+"""
+The booking form, and the admin form for scheduling a slot.
+
+The visitor types preferred windows in their own timezone; the form checks
+them against the business-reach rule in that timezone and hands the view
+UTC datetimes. crispy-forms lays the form out; the validating happens here.
+"""
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Div, Fieldset, Layout, Submit
+from django import forms
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from comparisons.models import Comparison
+
+from .abuse import sign_render_time
+from .models import ConsultationRequest, timezone_names
+
+MIN_NOTICE = timedelta(hours=2)
+MAX_AHEAD = timedelta(weeks=4)
+FIRST_START = 8  # 08:00, the first slot of a working day
+LAST_END = 18  # 18:00, when the last slot must have ended
+WINDOW_FIELDS = ("window_1", "window_2", "window_3")
+WINDOW_HELP = (
+    "A 30-minute slot in your timezone, starting on the hour or half hour: Monday to Friday "
+    "between 08:00 and 18:00, at least 2 hours from now and within the next 4 weeks."
+)
+
+
+class LocalDateTimeField(forms.DateTimeField):
+    """A wall-clock time (no timezone yet): the form applies the visitor's timezone."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local", "step": 1800})
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("input_formats", ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, datetime):
+            return value.strftime("%Y-%m-%dT%H:%M")
+        return value
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        # super() attached the site's timezone (UTC); keep only the wall-clock time.
+        return value.replace(tzinfo=None) if value else value
+
+
+class BookingForm(forms.ModelForm):
+    comparison = forms.ModelChoiceField(
+        queryset=Comparison.objects.none(),
+        to_field_name="slug",
+        required=False,
+        empty_label="Something else (describe it below)",
+        label="Which comparison is it about?",
+    )
+    timezone = forms.ChoiceField(
+        label="Your timezone",
+        help_text="The times below are in this timezone.",
+        error_messages={
+            "invalid_choice": "Choose a timezone from the list, for example Europe/Berlin."
+        },
+    )
+    window_1 = LocalDateTimeField(label="First choice", help_text=WINDOW_HELP)
+    window_2 = LocalDateTimeField(label="Second choice")
+    window_3 = LocalDateTimeField(label="Third choice (optional)", required=False)
+    consent = forms.BooleanField(
+        error_messages={"required": "Tick this box so that we may contact you about the call."}
+    )
+    # Bots fill every field; people never see this one.
+    website = forms.CharField(
+        label="Leave this field empty",
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+    rendered = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    class Meta:
+        model = ConsultationRequest
+        fields = ["name", "email", "company", "comparison", "topic", "message", "timezone"]
+        labels = {
+            "name": "Your name",
+            "email": "Email address",
+            "company": "Company (optional)",
+            "topic": "Or the topic",
+            "message": "What do you need to decide?",
+        }
+        help_texts = {
+            "name": "",
+            "email": "We send the confirmation and the invitation here.",
+            "company": "",
+            "topic": "Only if no comparison fits, for example: choosing a vector database.",
+            "message": "A few sentences are enough: your situation and the choice in front of you.",
+        }
+        widgets = {
+            "name": forms.TextInput(attrs={"autocomplete": "name"}),
+            "email": forms.EmailInput(attrs={"autocomplete": "email"}),
+            "company": forms.TextInput(attrs={"autocomplete": "organization"}),
+            "message": forms.Textarea(attrs={"rows": 5}),
+        }
+
+    def __init__(self, *args, now=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.now = now or timezone.now()
+        self.fields["comparison"].queryset = Comparison.objects.published().order_by("title")
+        self.fields["timezone"].choices = [(n, n) for n in sorted(timezone_names())]
+        self.fields["topic"].required = False
+        self.fields["consent"].label = format_html(
+            'You may contact me by email about this consultation. See our <a href="{}">privacy '
+            "note</a>.",
+            reverse("consultations:privacy"),
+        )
+        if not self.is_bound:
+            self.initial.setdefault("timezone", "UTC")
+            self.initial["rendered"] = sign_render_time()
+        self.helper = FormHelper()
+        self.helper.form_id = "booking-form"
+        self.helper.attrs = {"novalidate": ""}
+        self.helper.layout = Layout(
+            Fieldset(
+                "About you",
+                "name",
+                "email",
+                "company",
+            ),
+            Fieldset("What you need", "comparison", "topic", "message"),
+            Fieldset(
+                "When suits you",
+                HTML(
+                    '<p class="form-text">Offer two or three 30-minute slots; we confirm one '
+                    "of them, or suggest another.</p>"
+                ),
+                "timezone",
+                *WINDOW_FIELDS,
+            ),
+            Div("website", css_class="hp-field"),
+            "rendered",
+            "consent",
+        )
+        self.helper.add_input(Submit("submit", "Request my free consultation", css_class="button"))
+
+    def clean_name(self):
+        return " ".join(self.cleaned_data["name"].split())
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("comparison") and not cleaned.get("topic", "").strip():
+            self.add_error(
+                "topic",
+                forms.ValidationError(
+                    "Choose a comparison above, or tell us the topic here.", code="no_subject"
+                ),
+            )
+        if "timezone" in cleaned:
+            self.windows_utc = self._clean_windows(ZoneInfo(cleaned["timezone"]))
+        return cleaned
+
+    def _clean_windows(self, tz):
+        """The windows in UTC; each broken rule becomes a message on its own field."""
+        starts = []
+        for name in WINDOW_FIELDS:
+            local = self.cleaned_data.get(name)
+            if local is None:
+                continue
+            error = self._window_error(local, tz)
+            if error is None and local in [s[1] for s in starts]:
+                error = forms.ValidationError(
+                    "You already offered this slot; pick a different one.", code="repeat"
+                )
+            if error is not None:
+                self.add_error(name, error)
+                continue
+            starts.append((local.replace(tzinfo=tz).astimezone(UTC), local))
+        return [utc for utc, _ in starts]
+
+    def _window_error(self, local, tz):
+        aware = local.replace(tzinfo=tz)
+        # A time skipped by a daylight-saving change does not survive the round trip.
+        if aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != local:
+            return forms.ValidationError(
+                "That time does not exist in your timezone (the clocks change); pick another.",
+                code="nonexistent",
+            )
+        if local.minute not in (0, 30) or local.second:
+            return forms.ValidationError(
+                "Start on the hour or half hour, for example 10:00 or 10:30.", code="grid"
+            )
+        if aware < self.now + MIN_NOTICE:
+            return forms.ValidationError("Pick a time at least 2 hours from now.", code="too_soon")
+        if aware > self.now + MAX_AHEAD:
+            return forms.ValidationError("Pick a time within the next 4 weeks.", code="too_far")
+        if local.weekday() >= 5:
+            return forms.ValidationError("Pick a weekday, Monday to Friday.", code="weekend")
+        end = local + timedelta(minutes=30)
+        if (
+            local.hour < FIRST_START
+            or (end.hour, end.minute) > (LAST_END, 0)
+            or end.day != local.day
+        ):
+            return forms.ValidationError(
+                "Pick a time between 08:00 and 17:30 (the call ends by 18:00).", code="hours"
+            )
+        return None
+
+    def request_fields(self):
+        """The ConsultationRequest fields for services.book_consultation()."""
+        return {name: self.cleaned_data[name] for name in self._meta.fields}
+
+
+class ScheduleForm(forms.Form):
+    """Staff pick one of the visitor's windows, or another slot (in UTC)."""
+
+    window = forms.ChoiceField(
+        label="One of the visitor's windows", required=False, widget=forms.RadioSelect
+    )
+    other = forms.DateTimeField(
+        label="Or another start time (UTC)",
+        required=False,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": 1800}),
+        help_text="On the hour or half hour, in UTC.",
+    )
+
+    def __init__(self, *args, consultation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.windows = {w.starts_at.isoformat(): w for w in consultation.windows.all()}
+        self.fields["window"].choices = [
+            (key, f"{w.starts_at:%A %d %B %Y, %H:%M} UTC ({w.local_label()} for the visitor)")
+            for key, w in self.windows.items()
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        window, other = cleaned.get("window"), cleaned.get("other")
+        if bool(window) == bool(other):
+            raise forms.ValidationError(
+                "Pick one of the visitor's windows or enter another time (not both).",
+                code="one_slot",
+            )
+        start = self.windows[window].starts_at if window else other
+        if start.minute not in (0, 30) or start.second:
+            self.add_error("other", "Start on the hour or half hour.")
+        elif start <= timezone.now():
+            raise forms.ValidationError("Pick a slot in the future.", code="past")
+        cleaned["start"] = start
+        return cleaned

@@ -1,0 +1,16 @@
+"""Warn about requests due within 4 hours or overdue; run it every few minutes."""
+
+from django.core.management.base import BaseCommand
+
+from consultations.services import warn_due_requests
+
+
+class Command(BaseCommand):
+    help = (
+        "Queue an email to the assignee (or the Triage group) for each request due within "
+        "4 hours and each overdue one. Each warning goes out once, however often this runs."
+    )
+
+    def handle(self, *args, **options):
+        queued = warn_due_requests()
+        self.stdout.write(f"Queued {queued} warning(s).")

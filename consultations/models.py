@@ -1,0 +1,603 @@
+"""
+Consultation requests and the 24-hour promise.
+
+A ConsultationRequest is what a visitor books: their details, what they need
+to decide, their timezone and two or three PreferredWindows (stored in UTC).
+``respond_by`` is set once, at creation, to 24 hours after ``received_at``;
+``first_response_at`` is set by the first human contact (an automatic email
+is not a response). Status changes follow ALLOWED_TRANSITIONS, and every
+change of status or assignee, every contact and every internal note leaves an
+AuditEvent. Email goes through the OutgoingEmail outbox, written in the same
+transaction as the change that causes it and delivered by the ``deliver_email``
+worker; DueWarning records which due-soon and overdue warnings went out.
+"""
+
+import secrets
+import zoneinfo
+from datetime import timedelta
+from functools import cache
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
+from django.db import models, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+RESPONSE_TIME = timedelta(hours=24)
+SLOT_LENGTH = timedelta(minutes=30)
+# Letters and digits that cannot be mistaken for one another when read aloud.
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+REFERENCE_LENGTH = 10
+
+
+def new_reference():
+    """An unguessable reference such as ``K7QW2MZP9D`` (32^10, about 10^15 codes)."""
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+
+
+@cache
+def timezone_names():
+    # "localtime" and "Factory" are tzdata artefacts, not places a visitor lives.
+    return frozenset(zoneinfo.available_timezones() - {"localtime", "Factory", "posixrules"})
+
+
+def validate_timezone(value):
+    if value not in timezone_names():
+        raise ValidationError(
+            "Choose a timezone from the list, for example Europe/Berlin.", code="invalid_timezone"
+        )
+
+
+def format_local(moment, tz_name):
+    """A moment as a visitor reads it, e.g. "Tuesday 25 November 2026, 14:30 CET"."""
+    local = moment.astimezone(zoneinfo.ZoneInfo(tz_name))
+    return f"{local:%A} {local.day} {local:%B %Y, %H:%M} {local.tzname()}"
+
+
+class InvalidTransition(ValidationError):
+    """A status change outside ALLOWED_TRANSITIONS."""
+
+
+class ConsultationRequestQuerySet(models.QuerySet):
+    def open(self):
+        """Requests still being handled: new, contacted or scheduled."""
+        return self.filter(status__in=ConsultationRequest.OPEN_STATUSES)
+
+    def awaiting_response(self):
+        """Open requests nobody has contacted yet: the 24-hour clock is running."""
+        return self.open().filter(first_response_at__isnull=True)
+
+    def overdue(self, now=None):
+        """Awaiting a first response after respond_by (respond_by itself is on time)."""
+        now = now or timezone.now()
+        return self.awaiting_response().filter(respond_by__lt=now)
+
+    def due_within(self, hours, now=None):
+        """Awaiting a first response, not overdue yet, due in the next ``hours``."""
+        now = now or timezone.now()
+        return self.awaiting_response().filter(
+            respond_by__gte=now, respond_by__lte=now + timedelta(hours=hours)
+        )
+
+    def unassigned(self):
+        return self.filter(assignee__isnull=True)
+
+    def for_queue(self):
+        """What the triage queue shows for each request, in a fixed number of queries."""
+        return self.select_related("assignee", "comparison")
+
+
+class ConsultationRequest(models.Model):
+    """A visitor's request for a free 30-minute consultation."""
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        CONTACTED = "contacted", "Contacted"
+        SCHEDULED = "scheduled", "Scheduled"
+        COMPLETED = "completed", "Completed"
+        DECLINED = "declined", "Declined"
+        SPAM = "spam", "Spam"
+        DUPLICATE = "duplicate", "Duplicate"
+
+    OPEN_STATUSES = (Status.NEW, Status.CONTACTED, Status.SCHEDULED)
+    # Statuses that never count in the response figures.
+    NOT_COUNTED = (Status.SPAM, Status.DUPLICATE)
+    ALLOWED_TRANSITIONS = {
+        Status.NEW: {
+            Status.CONTACTED,
+            Status.SCHEDULED,
+            Status.DECLINED,
+            Status.SPAM,
+            Status.DUPLICATE,
+        },
+        Status.CONTACTED: {Status.SCHEDULED, Status.COMPLETED, Status.DECLINED, Status.DUPLICATE},
+        # Back to contacted when the slot is cancelled.
+        Status.SCHEDULED: {Status.CONTACTED, Status.COMPLETED, Status.DECLINED},
+        Status.COMPLETED: set(),
+        Status.DECLINED: set(),
+        # A request marked by mistake can be reopened.
+        Status.SPAM: {Status.NEW},
+        Status.DUPLICATE: {Status.NEW},
+    }
+
+    reference = models.CharField(
+        "reference",
+        max_length=REFERENCE_LENGTH,
+        unique=True,
+        default=new_reference,
+        editable=False,
+        help_text="The code the visitor quotes, for example K7QW2MZP9D. Random, never sequential.",
+    )
+    name = models.CharField("name", max_length=120, help_text="For example: Ada Lovelace")
+    email = models.EmailField("email", help_text="For example: ada@example.com")
+    company = models.CharField(
+        "company", max_length=120, blank=True, help_text="Optional, for example: Analytical Ltd"
+    )
+    comparison = models.ForeignKey(
+        "comparisons.Comparison",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="consultation_requests",
+        verbose_name="comparison",
+        help_text="The comparison the visitor came from, if any.",
+    )
+    topic = models.CharField(
+        "topic",
+        max_length=200,
+        blank=True,
+        help_text="What it is about when no comparison fits, for example: Choosing a database",
+    )
+    message = models.TextField(
+        "what they need to decide",
+        max_length=4000,
+        help_text="The visitor's own words, for example: Which framework for our first model?",
+    )
+    # Above the timezone field, which hides django.utils.timezone in the class body.
+    received_at = models.DateTimeField("received", default=timezone.now, editable=False)
+    timezone = models.CharField(
+        "timezone",
+        max_length=64,
+        default="UTC",
+        validators=[validate_timezone],
+        help_text="The visitor's IANA timezone, for example Europe/Berlin.",
+    )
+    respond_by = models.DateTimeField(
+        "respond by",
+        editable=False,
+        db_index=True,
+        help_text="24 hours after the request arrived; set once and never changed.",
+    )
+    first_response_at = models.DateTimeField(
+        "first response",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When a person first contacted the visitor.",
+    )
+    status = models.CharField(
+        "status", max_length=20, choices=Status, default=Status.NEW, db_index=True
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="consultation_requests",
+        verbose_name="assignee",
+        help_text="The person answering this request.",
+    )
+    scheduled_start = models.DateTimeField(
+        "scheduled slot",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Start of the 30-minute consultation, in UTC.",
+    )
+    duplicate_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+        verbose_name="duplicate of",
+    )
+    client_ip = models.GenericIPAddressField("client IP", null=True, blank=True, editable=False)
+
+    objects = ConsultationRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["respond_by", "pk"]
+        verbose_name = "consultation request"
+        verbose_name_plural = "consultation requests"
+        permissions = [("view_report", "Can view the consultation report")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=[
+                        "new",
+                        "contacted",
+                        "scheduled",
+                        "completed",
+                        "declined",
+                        "spam",
+                        "duplicate",
+                    ]
+                ),
+                name="%(app_label)s_%(class)s_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="scheduled") | Q(scheduled_start__isnull=False),
+                name="%(app_label)s_%(class)s_scheduled_has_slot",
+            ),
+            models.CheckConstraint(
+                condition=Q(respond_by__gt=models.F("received_at")),
+                name="%(app_label)s_%(class)s_respond_after_received",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "respond_by"], name="consultations_queue_idx"),
+            models.Index(fields=["assignee", "status"], name="consultations_assignee_idx"),
+            models.Index(fields=["email", "received_at"], name="consultations_email_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} · {self.name}"
+
+    def save(self, *args, **kwargs):
+        # The deadline is derived from the arrival time once; later saves keep it.
+        if self.respond_by is None:
+            self.respond_by = self.received_at + RESPONSE_TIME
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("consultations:request", kwargs={"reference": self.reference})
+
+    @property
+    def subject(self):
+        return self.comparison.title if self.comparison_id else self.topic
+
+    @property
+    def is_open(self):
+        return self.status in self.OPEN_STATUSES
+
+    def is_overdue(self, now=None):
+        """The same rule as ConsultationRequestQuerySet.overdue(), for one request."""
+        now = now or timezone.now()
+        return self.is_open and self.first_response_at is None and self.respond_by < now
+
+    def respond_by_local(self):
+        return format_local(self.respond_by, self.timezone)
+
+    def due_label(self, now=None):
+        """The triage badge as text: "Overdue by 3 h", "Due in 2 h", "Answered" or ""."""
+        now = now or timezone.now()
+        if not self.is_open:
+            return ""
+        if self.first_response_at is not None:
+            return "Answered"
+        left = self.respond_by - now
+        if left < timedelta(0):
+            return f"Overdue by {_hours_text(-left)}"
+        return f"Due in {_hours_text(left)}"
+
+    def can_transition(self, to):
+        return to in self.ALLOWED_TRANSITIONS[self.Status(self.status)]
+
+    # Domain verbs: each records who did what in the audit trail.
+
+    @transaction.atomic
+    def transition(self, to, *, by, note=""):
+        """Move to status ``to``; raises InvalidTransition outside ALLOWED_TRANSITIONS."""
+        to = self.Status(to)
+        if not self.can_transition(to):
+            raise InvalidTransition(
+                f"A request that is {self.get_status_display().lower()} cannot become "
+                f"{to.label.lower()}.",
+                code="invalid_transition",
+            )
+        if to == self.Status.SCHEDULED and self.scheduled_start is None:
+            raise InvalidTransition("Pick a 30-minute slot to schedule a request.", code="no_slot")
+        previous = self.status
+        self.status = to
+        if to == self.Status.CONTACTED:
+            # Back from scheduled: the slot no longer holds.
+            self.scheduled_start = None
+        self.save(update_fields=["status", "scheduled_start"])
+        self.events.create(
+            actor=by,
+            kind=AuditEvent.Kind.STATUS,
+            from_value=previous,
+            to_value=to,
+            note=note,
+        )
+
+    @transaction.atomic
+    def mark_contacted(self, *, by, note=""):
+        """A person contacted the visitor: the first time sets first_response_at."""
+        if self.status in (*self.NOT_COUNTED, self.Status.DECLINED, self.Status.COMPLETED):
+            raise InvalidTransition(
+                f"A request that is {self.get_status_display().lower()} cannot be contacted.",
+                code="invalid_transition",
+            )
+        self._record_first_response()
+        self.events.create(actor=by, kind=AuditEvent.Kind.CONTACT, note=note)
+        if self.status == self.Status.NEW:
+            self.transition(self.Status.CONTACTED, by=by)
+
+    @transaction.atomic
+    def assign(self, *, to, by):
+        previous = self.assignee
+        if previous == to:
+            return
+        self.assignee = to
+        self.save(update_fields=["assignee"])
+        self.events.create(
+            actor=by,
+            kind=AuditEvent.Kind.ASSIGNEE,
+            from_value=previous.get_username() if previous else "",
+            to_value=to.get_username() if to else "",
+        )
+
+    @transaction.atomic
+    def schedule(self, start, *, by):
+        """Book the 30-minute slot starting at ``start`` (scheduling is a human response)."""
+        if start.minute not in (0, 30) or start.second or start.microsecond:
+            raise ValidationError("A slot starts on the hour or half hour.", code="slot_grid")
+        if start <= timezone.now():
+            raise ValidationError("Pick a slot in the future.", code="slot_past")
+        previous_slot = self.scheduled_start
+        self.scheduled_start = start
+        if self.status == self.Status.SCHEDULED:
+            self.save(update_fields=["scheduled_start"])
+            self.events.create(
+                actor=by,
+                kind=AuditEvent.Kind.SCHEDULE,
+                from_value=previous_slot.isoformat() if previous_slot else "",
+                to_value=start.isoformat(),
+            )
+        else:
+            self.transition(self.Status.SCHEDULED, by=by, note=f"Slot {start:%Y-%m-%d %H:%M} UTC")
+        self._record_first_response()
+
+    @transaction.atomic
+    def mark_duplicate(self, *, of=None, by):
+        """A duplicate of ``of`` (the visitor's earlier request), when known."""
+        self.transition(
+            self.Status.DUPLICATE, by=by, note=f"Duplicate of {of.reference}" if of else ""
+        )
+        if of is not None:
+            self.duplicate_of = of
+            self.save(update_fields=["duplicate_of"])
+
+    def earlier_request(self):
+        """The same visitor's earliest request before this one, for marking duplicates."""
+        return (
+            ConsultationRequest.objects.filter(
+                email__iexact=self.email, received_at__lt=self.received_at
+            )
+            .exclude(status__in=self.NOT_COUNTED)
+            .order_by("received_at")
+            .first()
+        )
+
+    @transaction.atomic
+    def cancel_slot(self, *, by=None, note=""):
+        """The visitor (by=None) or staff cancelled the scheduled slot."""
+        self.transition(self.Status.CONTACTED, by=by, note=note)
+
+    def add_note(self, text, *, by):
+        return self.events.create(actor=by, kind=AuditEvent.Kind.NOTE, note=text)
+
+    def _record_first_response(self):
+        if self.first_response_at is None:
+            self.first_response_at = timezone.now()
+            self.save(update_fields=["first_response_at"])
+
+
+def _hours_text(delta):
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h"
+
+
+class PreferredWindow(models.Model):
+    """A 30-minute slot the visitor offered, stored in UTC."""
+
+    request = models.ForeignKey(
+        ConsultationRequest, on_delete=models.CASCADE, related_name="windows"
+    )
+    starts_at = models.DateTimeField("starts", help_text="Start of the 30-minute window, in UTC.")
+
+    class Meta:
+        ordering = ["starts_at"]
+        verbose_name = "preferred window"
+        verbose_name_plural = "preferred windows"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "starts_at"], name="%(app_label)s_%(class)s_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.starts_at:%Y-%m-%d %H:%M} UTC"
+
+    @property
+    def ends_at(self):
+        return self.starts_at + SLOT_LENGTH
+
+    def local_label(self):
+        return format_local(self.starts_at, self.request.timezone)
+
+
+class AuditEvent(models.Model):
+    """One entry in a request's audit trail: who did what, when, from what to what."""
+
+    class Kind(models.TextChoices):
+        STATUS = "status", "Status"
+        ASSIGNEE = "assignee", "Assignee"
+        NOTE = "note", "Internal note"
+        CONTACT = "contact", "Contact"
+        SCHEDULE = "schedule", "Slot"
+
+    request = models.ForeignKey(
+        ConsultationRequest, on_delete=models.CASCADE, related_name="events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="by",
+        help_text="Empty when the visitor or the system acted.",
+    )
+    at = models.DateTimeField("when", default=timezone.now)
+    kind = models.CharField("kind", max_length=20, choices=Kind)
+    from_value = models.CharField("from", max_length=200, blank=True)
+    to_value = models.CharField("to", max_length=200, blank=True)
+    note = models.TextField("note", blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = "audit event"
+        verbose_name_plural = "audit trail"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["status", "assignee", "note", "contact", "schedule"]),
+                name="%(app_label)s_%(class)s_kind_valid",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.from_value} → {self.to_value}".strip()
+
+    @property
+    def actor_label(self):
+        return self.actor.get_username() if self.actor_id else "visitor or system"
+
+
+class OutgoingEmailQuerySet(models.QuerySet):
+    def due(self, now=None):
+        now = now or timezone.now()
+        return self.filter(status=OutgoingEmail.Status.PENDING, next_attempt_at__lte=now)
+
+
+class OutgoingEmail(models.Model):
+    """An email waiting in the outbox; the ``deliver_email`` worker sends it once."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    MAX_ATTEMPTS = 6
+    FIRST_RETRY = timedelta(minutes=1)
+
+    request = models.ForeignKey(
+        ConsultationRequest,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="emails",
+    )
+    to = models.EmailField("to")
+    subject = models.CharField("subject", max_length=200)
+    body = models.TextField("body")
+    ics = models.TextField(
+        "calendar invite", blank=True, help_text="An .ics attachment, sent as invite.ics."
+    )
+    status = models.CharField(
+        "status", max_length=10, choices=Status, default=Status.PENDING, db_index=True
+    )
+    attempts = models.PositiveSmallIntegerField("attempts", default=0)
+    next_attempt_at = models.DateTimeField("next attempt", default=timezone.now)
+    sent_at = models.DateTimeField("sent", null=True, blank=True)
+    last_error = models.TextField("last error", blank=True)
+    created_at = models.DateTimeField("queued", default=timezone.now)
+
+    objects = OutgoingEmailQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "outgoing email"
+        verbose_name_plural = "outgoing emails"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "sent", "failed"]),
+                name="%(app_label)s_%(class)s_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="sent") | Q(sent_at__isnull=False),
+                name="%(app_label)s_%(class)s_sent_has_time",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="consultations_outbox_idx")
+        ]
+
+    def __str__(self):
+        return f"{self.subject} → {self.to}"
+
+    def as_message(self):
+        message = EmailMessage(subject=self.subject, body=self.body, to=[self.to])
+        if self.ics:
+            message.attach("invite.ics", self.ics, "text/calendar")
+        return message
+
+    def deliver(self, now=None):
+        """Send once; on failure schedule a retry with exponential backoff, or give up.
+
+        The caller holds a row lock (see the deliver_email command), so two
+        workers never send the same message.
+        """
+        now = now or timezone.now()
+        self.attempts += 1
+        try:
+            self.as_message().send()
+        except Exception as error:  # noqa: BLE001 - any backend failure means "retry later"
+            self.last_error = f"{type(error).__name__}: {error}"[:2000]
+            if self.attempts >= self.MAX_ATTEMPTS:
+                self.status = self.Status.FAILED
+            else:
+                self.next_attempt_at = now + self.FIRST_RETRY * 2 ** (self.attempts - 1)
+        else:
+            self.status = self.Status.SENT
+            self.sent_at = now
+            self.last_error = ""
+        self.save(update_fields=["attempts", "status", "next_attempt_at", "sent_at", "last_error"])
+        return self.status == self.Status.SENT
+
+
+class DueWarning(models.Model):
+    """A due-soon or overdue warning that went out; each one only once per request."""
+
+    class Kind(models.TextChoices):
+        DUE_SOON = "due_soon", "Due within 4 hours"
+        OVERDUE = "overdue", "Overdue"
+
+    request = models.ForeignKey(
+        ConsultationRequest, on_delete=models.CASCADE, related_name="warnings"
+    )
+    kind = models.CharField("kind", max_length=10, choices=Kind)
+    sent_at = models.DateTimeField("queued", default=timezone.now)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        verbose_name = "due warning"
+        verbose_name_plural = "due warnings"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "kind"], name="%(app_label)s_%(class)s_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["due_soon", "overdue"]),
+                name="%(app_label)s_%(class)s_kind_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.request.reference}"

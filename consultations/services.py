@@ -1,0 +1,244 @@
+"""
+Writes that span several models: a booking, a scheduled slot, a cancellation
+and the due warnings. Each runs in one transaction, and the email it causes
+is queued in the OutgoingEmail outbox inside that transaction, so a request
+is never saved without its email and no email leaves before the commit.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+import icalendar
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from .models import (
+    SLOT_LENGTH,
+    ConsultationRequest,
+    DueWarning,
+    OutgoingEmail,
+    PreferredWindow,
+    format_local,
+)
+
+logger = logging.getLogger(__name__)
+TRIAGE_GROUP = "Triage"
+DUPLICATE_WINDOW = timedelta(days=7)
+CANCEL_SALT = "consultations.cancel-slot"
+WARN_BEFORE_HOURS = 4
+
+
+@dataclass(frozen=True)
+class Booking:
+    request: ConsultationRequest
+    # True when the visitor already had an open request: nothing new was saved.
+    is_repeat: bool
+
+
+def site_url(path):
+    return settings.SITE_URL + path
+
+
+def triage_recipients():
+    """TRIAGE_EMAIL when set, otherwise the active members of the Triage group."""
+    if settings.CONSULTATION_TRIAGE_EMAIL:
+        return [settings.CONSULTATION_TRIAGE_EMAIL]
+    users = get_user_model().objects.filter(groups__name=TRIAGE_GROUP, is_active=True, email__gt="")
+    recipients = sorted(set(users.values_list("email", flat=True)))
+    if not recipients:
+        logger.warning("Nobody to notify: set TRIAGE_EMAIL or give a Triage member an email.")
+    return recipients
+
+
+def queue_email(*, to, template, context, request=None, ics=""):
+    """Queue one email per recipient, rendered from templates/consultations/email/."""
+    subject = render_to_string(f"consultations/email/{template}_subject.txt", context)
+    body = render_to_string(f"consultations/email/{template}.txt", context)
+    return [
+        OutgoingEmail.objects.create(
+            request=request, to=address, subject=" ".join(subject.split()), body=body, ics=ics
+        )
+        for address in to
+    ]
+
+
+def open_request_for(email, now):
+    """The visitor's open request from the last 7 days, if any."""
+    return (
+        ConsultationRequest.objects.open()
+        .filter(email__iexact=email, received_at__gte=now - DUPLICATE_WINDOW)
+        .order_by("-received_at")
+        .first()
+    )
+
+
+@transaction.atomic
+def book_consultation(*, fields, windows, client_ip=None, now=None):
+    """Save a booking with its windows and queue the visitor's and the staff's emails.
+
+    ``fields`` are the ConsultationRequest fields the visitor filled in,
+    ``windows`` their preferred slot starts in UTC. The same email with an
+    open request from the last 7 days saves nothing new: the repeat is noted
+    on the existing request's audit trail instead.
+    """
+    now = now or timezone.now()
+    existing = open_request_for(fields["email"], now)
+    if existing is not None:
+        slots = ", ".join(f"{start:%Y-%m-%d %H:%M} UTC" for start in windows)
+        existing.add_note(
+            f"The visitor booked again on {now:%Y-%m-%d %H:%M} UTC "
+            f"(preferred: {slots}):\n{fields['message']}",
+            by=None,
+        )
+        return Booking(request=existing, is_repeat=True)
+
+    consultation = ConsultationRequest(received_at=now, client_ip=client_ip, **fields)
+    consultation.full_clean()
+    consultation.save()
+    PreferredWindow.objects.bulk_create(
+        PreferredWindow(request=consultation, starts_at=start) for start in sorted(windows)
+    )
+    windows = list(consultation.windows.all())
+    context = {
+        "request": consultation,
+        "windows": windows,
+        "respond_by": consultation.respond_by_local(),
+        "page_url": site_url(consultation.get_absolute_url()),
+        "admin_url": site_url(
+            reverse("admin:consultations_consultationrequest_change", args=[consultation.pk])
+        ),
+    }
+    queue_email(
+        to=[consultation.email], template="confirmation", context=context, request=consultation
+    )
+    queue_email(to=triage_recipients(), template="staff_new", context=context, request=consultation)
+    return Booking(request=consultation, is_repeat=False)
+
+
+def cancel_token(consultation):
+    """A signed link token that cancels this request's current slot (and no later one)."""
+    return signing.dumps(
+        {"r": consultation.reference, "s": consultation.scheduled_start.isoformat()},
+        salt=CANCEL_SALT,
+    )
+
+
+def read_cancel_token(token):
+    """The request and slot a cancel token names; raises signing.BadSignature."""
+    data = signing.loads(token, salt=CANCEL_SALT)
+    return data["r"], data["s"]
+
+
+def calendar_invite(consultation):
+    """A valid iCalendar (.ics) invitation for the scheduled 30-minute slot."""
+    start = consultation.scheduled_start
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//Compare//Consultations//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "REQUEST")
+    event = icalendar.Event()
+    event.add("uid", f"{consultation.reference}@consultations.compare")
+    event.add("dtstamp", timezone.now())
+    event.add("dtstart", start)
+    event.add("dtend", start + SLOT_LENGTH)
+    event.add("summary", "Free 30-minute consultation with Compare")
+    cancel_url = site_url(reverse("consultations:cancel", args=[cancel_token(consultation)]))
+    event.add("description", f"Your reference: {consultation.reference}. To cancel: {cancel_url}")
+    event.add("organizer", f"mailto:{settings.CONSULTATION_ORGANIZER_EMAIL}")
+    attendee = icalendar.vCalAddress(f"mailto:{consultation.email}")
+    attendee.params["cn"] = icalendar.vText(consultation.name)
+    event.add("attendee", attendee)
+    calendar.add_component(event)
+    return calendar.to_ical().decode()
+
+
+@transaction.atomic
+def schedule_consultation(*, consultation, start, by):
+    """Book the slot and queue the visitor's invitation with its .ics and cancel link."""
+    consultation.schedule(start, by=by)
+    context = {
+        "request": consultation,
+        "slot": format_local(start, consultation.timezone),
+        "cancel_url": site_url(reverse("consultations:cancel", args=[cancel_token(consultation)])),
+    }
+    return queue_email(
+        to=[consultation.email],
+        template="invite",
+        context=context,
+        request=consultation,
+        ics=calendar_invite(consultation),
+    )[0]
+
+
+@transaction.atomic
+def cancel_by_visitor(*, consultation):
+    """The visitor used the signed link: free the slot and tell the staff."""
+    slot = consultation.scheduled_start
+    consultation.cancel_slot(by=None, note="The visitor cancelled the slot from the email link.")
+    to = (
+        [consultation.assignee.email]
+        if consultation.assignee_id and consultation.assignee.email
+        else triage_recipients()
+    )
+    queue_email(
+        to=to,
+        template="cancelled",
+        context={
+            "request": consultation,
+            "slot": f"{slot:%A %d %B %Y, %H:%M} UTC",
+            "admin_url": site_url(
+                reverse("admin:consultations_consultationrequest_change", args=[consultation.pk])
+            ),
+        },
+        request=consultation,
+    )
+
+
+def warn_due_requests(*, now=None):
+    """Queue each due-soon and overdue warning once; returns how many were queued.
+
+    A warning goes to the assignee, or to the triage group when nobody is
+    assigned. The DueWarning row's unique (request, kind) constraint is what
+    makes a second run, or two runs at once, warn nobody twice.
+    """
+    now = now or timezone.now()
+    queued = 0
+    batches = [
+        (DueWarning.Kind.DUE_SOON, ConsultationRequest.objects.due_within(WARN_BEFORE_HOURS, now)),
+        (DueWarning.Kind.OVERDUE, ConsultationRequest.objects.overdue(now)),
+    ]
+    for kind, requests in batches:
+        pending = requests.exclude(warnings__kind=kind).select_related("assignee")
+        for consultation in pending:
+            try:
+                with transaction.atomic():
+                    DueWarning.objects.create(request=consultation, kind=kind, sent_at=now)
+                    assignee = consultation.assignee
+                    to = [assignee.email] if assignee and assignee.email else triage_recipients()
+                    queue_email(
+                        to=to,
+                        template="warning",
+                        context={
+                            "request": consultation,
+                            "kind": DueWarning.Kind(kind).label.lower(),
+                            "due": f"{consultation.respond_by:%A %d %B %Y, %H:%M} UTC",
+                            "label": consultation.due_label(now),
+                            "admin_url": site_url(
+                                reverse(
+                                    "admin:consultations_consultationrequest_change",
+                                    args=[consultation.pk],
+                                )
+                            ),
+                        },
+                        request=consultation,
+                    )
+            except IntegrityError:
+                continue  # another run warned first
+            queued += 1
+    return queued

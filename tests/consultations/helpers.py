@@ -1,0 +1,58 @@
+"""Booking form data as a visitor's browser sends it."""
+
+import time
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.core import signing
+from django.utils import timezone
+
+from consultations.abuse import RENDER_SALT
+
+
+class _EarlierSigner(signing.TimestampSigner):
+    def __init__(self, *, seconds_ago, **kwargs):
+        super().__init__(**kwargs)
+        self.seconds_ago = seconds_ago
+
+    def timestamp(self):
+        return signing.b62_encode(int(time.time()) - self.seconds_ago)
+
+
+def rendered_token(seconds_ago=60):
+    """The form's signed render time, as if the page was shown ``seconds_ago``."""
+    return _EarlierSigner(seconds_ago=seconds_ago, salt=RENDER_SALT).sign("booking-form")
+
+
+def weekday_slot(days_ahead=2, hour=10, minute=0, tz="UTC"):
+    """A local wall-clock time on the first weekday at least ``days_ahead`` days from now."""
+    day = timezone.now().astimezone(ZoneInfo(tz)).date() + timedelta(days=days_ahead)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return datetime(day.year, day.month, day.day, hour, minute)
+
+
+def local_input(moment):
+    return moment.strftime("%Y-%m-%dT%H:%M")
+
+
+def booking_data(**overrides):
+    """A valid booking: a topic, two windows in UTC, consent, an old enough render time."""
+    first = weekday_slot(hour=10)
+    data = {
+        "name": "Ada Lovelace",
+        "email": "ada@example.com",
+        "company": "Analytical Ltd",
+        "comparison": "",
+        "topic": "Choosing a framework",
+        "message": "Which framework should we pick for our first model?",
+        "timezone": "UTC",
+        "window_1": local_input(first),
+        "window_2": local_input(first + timedelta(hours=3)),
+        "window_3": "",
+        "consent": "on",
+        "website": "",
+        "rendered": rendered_token(),
+    }
+    data.update(overrides)
+    return data

@@ -1,0 +1,272 @@
+"""Triage in the admin, and who may see it: the permission matrix."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from consultations.models import AuditEvent, ConsultationRequest, OutgoingEmail
+from tests.comparisons.test_views import page_text
+from tests.factories import make_comparison, make_consultation, make_staff, make_user
+
+pytestmark = pytest.mark.django_db
+
+Status = ConsultationRequest.Status
+CHANGELIST = reverse("admin:consultations_consultationrequest_changelist")
+REPORT = reverse("consultations:report")
+
+
+def change_url(request):
+    return reverse("admin:consultations_consultationrequest_change", args=[request.pk])
+
+
+def act(client, action, *requests):
+    return client.post(
+        CHANGELIST,
+        {"action": action, "_selected_action": [r.pk for r in requests]},
+        follow=True,
+    )
+
+
+@pytest.fixture
+def triager(client):
+    user = make_staff("tess", group="Triage")
+    client.force_login(user)
+    return user
+
+
+class TestGroups:
+    def test_the_migration_made_both_groups(self):
+        triage = set(
+            Group.objects.get(name="Triage").permissions.values_list("codename", flat=True)
+        )
+        assert {"view_consultationrequest", "change_consultationrequest", "view_report"} <= triage
+        assert "delete_consultationrequest" not in triage
+        assert not any("comparison" in codename for codename in triage)
+        editors = set(
+            Group.objects.get(name="Editors").permissions.values_list("codename", flat=True)
+        )
+        assert {"add_comparison", "change_statistic", "delete_factor", "view_framework"} <= editors
+        assert len(editors) == 24
+        assert not any("consultation" in codename for codename in editors)
+
+
+class TestPermissionMatrix:
+    @pytest.fixture
+    def pages(self):
+        request = make_consultation()
+        return {
+            "changelist": CHANGELIST,
+            "change": change_url(request),
+            "report": REPORT,
+            "csv": REPORT + "?format=csv",
+        }
+
+    def test_anonymous_reaches_none_of_it(self, client, pages):
+        for url in pages.values():
+            response = client.get(url)
+            assert response.status_code == 302
+            assert response["Location"].startswith(reverse("admin:login"))
+
+    def test_an_editor_reaches_none_of_it(self, client, pages):
+        client.force_login(make_staff("eddie", group="Editors"))
+        for url in pages.values():
+            assert client.get(url).status_code == 403, url
+        assert "Consultation requests" not in page_text(client.get(reverse("admin:index")))
+
+    def test_a_triager_reaches_all_of_it(self, client, pages):
+        client.force_login(make_staff("tess", group="Triage"))
+        for url in pages.values():
+            assert client.get(url).status_code == 200, url
+        assert "Comparisons" not in page_text(client.get(reverse("admin:index")))
+
+    def test_the_queue_links_to_the_report(self, client, pages):
+        client.force_login(make_staff("tess", group="Triage"))
+        assert f'href="{REPORT}"' in client.get(CHANGELIST).content.decode()
+
+    def test_a_superuser_reaches_all_of_it(self, client, pages):
+        client.force_login(make_user("root", is_staff=True, is_superuser=True))
+        for url in pages.values():
+            assert client.get(url).status_code == 200, url
+
+    def test_a_logged_in_visitor_without_staff_status_is_sent_to_the_login(self, client, pages):
+        client.force_login(make_user("visitor"))
+        for url in pages.values():
+            assert client.get(url).status_code == 302
+
+    def test_a_triager_cannot_add_or_delete_requests(self, client, pages):
+        client.force_login(make_staff("tess", group="Triage"))
+        assert client.get(CHANGELIST + "add/").status_code == 403
+        request = ConsultationRequest.objects.get()
+        assert client.get(change_url(request) + "delete/").status_code == 403
+
+
+class TestQueue:
+    def test_ordered_by_respond_by_with_text_badges(self, client, triager):
+        now = timezone.now()
+        late = make_consultation(received_at=now - timedelta(hours=27), name="Late Larry")
+        soon = make_consultation(received_at=now - timedelta(hours=22), name="Soon Sam")
+        fresh = make_consultation(received_at=now, name="Fresh Fay")
+        text = page_text(client.get(CHANGELIST))
+        assert text.index("Late Larry") < text.index("Soon Sam") < text.index("Fresh Fay")
+        assert "Overdue by 3 h" in text
+        assert "Due in 1 h" in text
+        assert "Due in 23 h" in text
+        assert {late.reference, soon.reference, fresh.reference} <= set(text.split())
+
+    @pytest.mark.parametrize(
+        ("queue", "expected"),
+        [
+            ("unassigned", {"Fresh Fay", "Late Larry"}),
+            ("due_soon", {"Soon Sam"}),
+            ("overdue", {"Late Larry"}),
+        ],
+    )
+    def test_queue_filters(self, client, triager, queue, expected):
+        now = timezone.now()
+        make_consultation(received_at=now - timedelta(hours=27), name="Late Larry")
+        soon = make_consultation(received_at=now - timedelta(hours=22), name="Soon Sam")
+        soon.assign(to=triager, by=triager)
+        make_consultation(received_at=now, name="Fresh Fay")
+        text = page_text(client.get(CHANGELIST + f"?queue={queue}"))
+        names = {n for n in ("Late Larry", "Soon Sam", "Fresh Fay") if n in text}
+        assert names == expected
+
+    def test_status_and_assignee_filters(self, client, triager):
+        mine = make_consultation(name="Mine Mo")
+        mine.assign(to=triager, by=triager)
+        make_consultation(name="Other Oz").transition(Status.SPAM, by=triager)
+        text = page_text(client.get(CHANGELIST + f"?assignee__id__exact={triager.pk}"))
+        assert "Mine Mo" in text and "Other Oz" not in text
+        text = page_text(client.get(CHANGELIST + "?status__exact=spam"))
+        assert "Other Oz" in text and "Mine Mo" not in text
+
+    def test_the_changelist_query_count_does_not_grow_with_the_queue(self, client, triager):
+        comparison = make_comparison()
+
+        def count_queries():
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(CHANGELIST).status_code == 200
+            return len(queries)
+
+        for _ in range(3):
+            make_consultation(comparison=comparison).assign(to=triager, by=triager)
+        few = count_queries()
+        other = make_staff("sam")
+        for _ in range(15):
+            make_consultation(comparison=make_comparison()).assign(to=other, by=None)
+        assert count_queries() == few
+
+
+class TestActions:
+    def test_assign_to_me(self, client, triager):
+        request = make_consultation()
+        response = act(client, "assign_to_me", request)
+        assert "Assigned to you: 1 request(s)." in page_text(response)
+        request.refresh_from_db()
+        assert request.assignee == triager
+        assert request.events.get().kind == AuditEvent.Kind.ASSIGNEE
+
+    def test_mark_contacted_sets_first_response_once(self, client, triager):
+        request = make_consultation()
+        act(client, "mark_contacted", request)
+        request.refresh_from_db()
+        first = request.first_response_at
+        assert request.status == Status.CONTACTED and first is not None
+        act(client, "mark_contacted", request)
+        request.refresh_from_db()
+        assert request.first_response_at == first
+
+    def test_decline_spam_duplicate_and_refusals(self, client, triager):
+        original = make_consultation(
+            email="same@example.com", received_at=timezone.now() - timedelta(hours=2)
+        )
+        repeat = make_consultation(email="same@example.com")
+        spam = make_consultation()
+        act(client, "mark_duplicate", repeat)
+        act(client, "mark_spam", spam)
+        act(client, "decline", original)
+        for request in (original, repeat, spam):
+            request.refresh_from_db()
+        assert (original.status, repeat.status, spam.status) == ("declined", "duplicate", "spam")
+        assert repeat.duplicate_of == original
+
+        # Declined is final: marking it spam is refused with a message, the rest still done.
+        fresh = make_consultation()
+        response = act(client, "mark_spam", original, fresh)
+        text = page_text(response)
+        assert f"{original.reference}: A request that is declined cannot become spam." in text
+        assert "Marked spam: 1 request(s)." in text
+        original.refresh_from_db()
+        assert original.status == Status.DECLINED
+
+
+class TestChangePage:
+    def test_visitor_details_notes_and_audit_trail(self, client, triager):
+        request = make_consultation(
+            name="<b>Ada</b>", windows=[datetime(2030, 1, 7, 9, 0, tzinfo=UTC)]
+        )
+        response = client.post(
+            change_url(request),
+            {"status": "contacted", "assignee": triager.pk, "note": "Called; wants Tuesday"},
+            follow=True,
+        )
+        assert response.status_code == 200
+        request.refresh_from_db()
+        assert request.status == Status.CONTACTED
+        assert request.first_response_at is not None
+        assert request.assignee == triager
+        kinds = list(request.events.values_list("kind", flat=True))
+        assert kinds == ["assignee", "contact", "status", "note"]
+
+        page = client.get(change_url(request))
+        body = page.content.decode()
+        assert "&lt;b&gt;Ada&lt;/b&gt;" in body and "<b>Ada</b>" not in body
+        text = page_text(page)
+        assert "Called; wants Tuesday" in text  # the audit trail, read-only
+        assert "Mon 07 Jan 2030 09:00 UTC" in text
+
+    def test_an_invalid_status_change_is_refused_with_a_message(self, client, triager):
+        request = make_consultation()
+        request.transition(Status.DECLINED, by=triager)
+        response = client.post(change_url(request), {"status": "contacted", "assignee": ""})
+        assert response.status_code == 200
+        assert "A request that is declined cannot become contacted." in page_text(response)
+        request.refresh_from_db()
+        assert request.status == Status.DECLINED
+
+    def test_schedule_from_a_visitor_window(self, client, triager):
+        day = timezone.now().date() + timedelta(days=2)
+        start = datetime(day.year, day.month, day.day, 10, 0, tzinfo=UTC)
+        request = make_consultation(windows=[start, start + timedelta(hours=2)])
+        url = reverse("admin:consultations_consultationrequest_schedule", args=[request.pk])
+        assert "Schedule a slot" in page_text(client.get(change_url(request)))
+        page = client.get(url)
+        assert page.status_code == 200
+        assert f"{start:%A %d %B %Y}, 10:00 UTC" in page_text(page)
+        response = client.post(url, {"window": start.isoformat(), "other": ""}, follow=True)
+        assert "the invitation is queued" in page_text(response)
+        request.refresh_from_db()
+        assert request.status == Status.SCHEDULED and request.scheduled_start == start
+        assert OutgoingEmail.objects.get(request=request).ics
+
+    def test_schedule_another_time_must_be_on_the_half_hour(self, client, triager):
+        request = make_consultation()
+        url = reverse("admin:consultations_consultationrequest_schedule", args=[request.pk])
+        day = timezone.now().date() + timedelta(days=2)
+        response = client.post(url, {"other": f"{day:%Y-%m-%d}T10:10"})
+        assert "Start on the hour or half hour." in page_text(response)
+        response = client.post(url, {"other": f"{day:%Y-%m-%d}T10:30"})
+        assert response.status_code == 302
+        request.refresh_from_db()
+        assert request.scheduled_start == datetime(day.year, day.month, day.day, 10, 30, tzinfo=UTC)
+
+    def test_an_editor_cannot_schedule(self, client):
+        client.force_login(make_staff("eddie", group="Editors"))
+        request = make_consultation()
+        url = reverse("admin:consultations_consultationrequest_schedule", args=[request.pk])
+        assert client.get(url).status_code == 403

@@ -1,0 +1,360 @@
+"""A visitor books a consultation: the form, its rules, spam and the confirmation."""
+
+import re
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.test import override_settings
+from django.urls import reverse
+from django.utils import timezone
+
+from consultations.abuse import client_ip
+from consultations.models import AuditEvent, ConsultationRequest, OutgoingEmail
+from tests.comparisons.test_views import page_text
+from tests.consultations.helpers import (
+    booking_data,
+    local_input,
+    rendered_token,
+    weekday_slot,
+)
+from tests.factories import make_comparison, make_consultation, make_staff
+
+pytestmark = pytest.mark.django_db
+
+BOOK_URL = reverse("consultations:book")
+
+
+def errors_by_field(response):
+    """{field name: message} for every field the page marks as invalid."""
+    form = response.context["form"]
+    return {name: " ".join(messages) for name, messages in form.errors.items()}
+
+
+class TestBookingFromAComparisonPage:
+    def test_end_to_end(self, client):
+        comparison = make_comparison(title="PyTorch vs TensorFlow", slug="pytorch-vs-tensorflow")
+        triager = make_staff("tess", group="Triage")
+        detail = client.get(comparison.get_absolute_url())
+        link = re.search(r'href="([^"]*book/\?comparison=[^"]*)"', detail.content.decode()).group(1)
+
+        form_page = client.get(link)
+        assert form_page.status_code == 200
+        assert re.search(
+            r'<option value="pytorch-vs-tensorflow" selected>PyTorch vs TensorFlow</option>',
+            form_page.content.decode(),
+        )
+
+        first = weekday_slot(hour=9, tz="Europe/Berlin")
+        data = booking_data(
+            comparison="pytorch-vs-tensorflow",
+            topic="",
+            timezone="Europe/Berlin",
+            window_1=local_input(first),
+            window_2=local_input(first + timedelta(hours=2)),
+            window_3=local_input(first + timedelta(days=1, hours=7, minutes=30)),
+        )
+        response = client.post(link, data)
+        request = ConsultationRequest.objects.get()
+        assert response.status_code == 302
+        assert response["Location"] == request.get_absolute_url()
+        assert len(request.reference) == 10
+
+        # Stored: the visitor's details, the comparison, windows in UTC, the 24-hour deadline.
+        berlin = ZoneInfo("Europe/Berlin")
+        assert request.comparison == comparison
+        assert request.timezone == "Europe/Berlin"
+        assert [w.starts_at for w in request.windows.all()] == [
+            first.replace(tzinfo=berlin).astimezone(UTC),
+            (first + timedelta(hours=2)).replace(tzinfo=berlin).astimezone(UTC),
+            (first + timedelta(days=1, hours=7, minutes=30)).replace(tzinfo=berlin).astimezone(UTC),
+        ]
+        assert request.respond_by - request.received_at == timedelta(hours=24)
+        assert request.first_response_at is None  # automatic emails are not a response
+
+        confirmation = client.get(response["Location"])
+        text = page_text(confirmation)
+        assert request.reference in text
+        assert f"We will reply by {request.respond_by_local()}" in text
+        assert request.respond_by_local().endswith(("CET", "CEST"))
+        assert "Ada Lovelace" in text and "PyTorch vs TensorFlow" in text
+        assert first.strftime("%H:%M") in text
+
+        # Nothing is sent inside the web request; the worker sends both emails.
+        assert mail.outbox == []
+        assert OutgoingEmail.objects.filter(status="pending").count() == 2
+        call_command("deliver_email", "--once", stdout=open("/dev/null", "w"))
+        to_visitor, to_staff = sorted(mail.outbox, key=lambda m: m.to != ["ada@example.com"])
+        assert to_visitor.to == ["ada@example.com"]
+        assert request.reference in to_visitor.subject
+        assert f"reply by\n{request.respond_by_local()}" in to_visitor.body
+        assert to_staff.to == [triager.email]
+        assert request.reference in to_staff.subject
+
+    def test_the_form_on_its_own_has_no_comparison_chosen_and_defaults_to_utc(self, client):
+        make_comparison(slug="some-comparison")
+        body = client.get(BOOK_URL).content.decode()
+        assert '<option value="some-comparison">' in body  # offered, not chosen
+        assert '<option value="UTC" selected>UTC</option>' in body
+        assert 'src="/static/js/booking.' in body and " defer" in body
+
+    def test_an_unpublished_comparison_is_not_offered(self, client):
+        make_comparison(slug="draft-one", published=False)
+        body = client.get(BOOK_URL + "?comparison=draft-one").content.decode()
+        assert "draft-one" not in body
+
+    def test_the_page_has_labels_consent_link_and_no_inline_script(self, client):
+        body = client.get(BOOK_URL).content.decode()
+        for field in ("name", "email", "company", "comparison", "topic", "message", "timezone"):
+            assert f'for="id_{field}"' in body
+        assert reverse("consultations:privacy") in body
+        assert "<script>" not in body and "style=" not in body
+        assert 'tabindex="-1"' in body and "Leave this field empty" in body
+        assert client.get(reverse("consultations:privacy")).status_code == 200
+
+
+class TestValidation:
+    def test_bad_input_gets_a_message_by_the_field_and_keeps_the_rest(self, client):
+        response = client.post(
+            BOOK_URL,
+            booking_data(email="not-an-address", window_1="2020-01-01T10:00", consent=""),
+        )
+        assert response.status_code == 400
+        errors = errors_by_field(response)
+        assert set(errors) == {"email", "window_1", "consent"}
+        assert "at least 2 hours from now" in errors["window_1"]
+        body = response.content.decode()
+        assert 'value="Ada Lovelace"' in body
+        assert "Which framework should we pick for our first model?" in body
+        assert 'value="not-an-address"' in body
+        assert "is-invalid" in body and "invalid-feedback" in body
+        assert not ConsultationRequest.objects.exists()
+
+    @pytest.mark.parametrize(
+        ("window", "message"),
+        [
+            (weekday_slot(hour=10, minute=15), "on the hour or half hour"),
+            (weekday_slot(hour=7, minute=30), "between 08:00 and 17:30"),
+            (weekday_slot(hour=17, minute=30), None),
+            (weekday_slot(hour=18), "between 08:00 and 17:30"),
+            (weekday_slot(days_ahead=40), "within the next 4 weeks"),
+        ],
+    )
+    def test_window_rules(self, client, window, message):
+        response = client.post(BOOK_URL, booking_data(window_1=local_input(window)))
+        if message is None:
+            assert response.status_code == 302
+        else:
+            assert message in errors_by_field(response)["window_1"]
+
+    def test_weekends_are_refused(self, client):
+        day = timezone.now().date() + timedelta(days=3)
+        while day.weekday() != 5:
+            day += timedelta(days=1)
+        saturday = datetime(day.year, day.month, day.day, 10)
+        response = client.post(BOOK_URL, booking_data(window_2=local_input(saturday)))
+        assert "weekday" in errors_by_field(response)["window_2"]
+
+    def test_the_same_slot_twice_is_refused(self, client):
+        data = booking_data()
+        response = client.post(BOOK_URL, {**data, "window_3": data["window_1"]})
+        assert "already offered" in errors_by_field(response)["window_3"]
+
+    def test_windows_are_checked_in_the_visitors_timezone(self, client):
+        # 08:00 in Tokyo is 23:00 UTC the day before: fine for the visitor.
+        slot = weekday_slot(hour=8, tz="Asia/Tokyo")
+        response = client.post(
+            BOOK_URL,
+            booking_data(
+                timezone="Asia/Tokyo",
+                window_1=local_input(slot),
+                window_2=local_input(slot + timedelta(hours=1)),
+            ),
+        )
+        assert response.status_code == 302
+        first = ConsultationRequest.objects.get().windows.first()
+        assert first.starts_at.hour == 23
+
+    def test_a_time_skipped_by_the_clock_change_is_refused(self, client):
+        # Berlin jumps from 02:00 to 03:00 on 28 March 2027.
+        response = client.post(
+            BOOK_URL, booking_data(timezone="Europe/Berlin", window_1="2027-03-28T02:30")
+        )
+        assert "does not exist in your timezone" in errors_by_field(response)["window_1"]
+
+    def test_a_topic_or_comparison_is_needed(self, client):
+        response = client.post(BOOK_URL, booking_data(topic=""))
+        assert "Choose a comparison above" in errors_by_field(response)["topic"]
+
+    def test_two_windows_are_needed(self, client):
+        response = client.post(BOOK_URL, booking_data(window_2=""))
+        assert "window_2" in errors_by_field(response)
+
+    def test_unknown_timezone_is_refused(self, client):
+        response = client.post(BOOK_URL, booking_data(timezone="Nowhere/Special"))
+        assert "timezone" in errors_by_field(response)
+
+    def test_what_visitors_type_is_escaped(self, client):
+        evil = '<script>alert("x")</script>'
+        response = client.post(BOOK_URL, booking_data(name=evil, message=evil, email="bad"))
+        body = response.content.decode()
+        assert evil not in body
+        assert "&lt;script&gt;" in body
+        response = client.post(BOOK_URL, booking_data(name=evil, message=evil), follow=True)
+        assert evil not in response.content.decode()
+        assert "&lt;script&gt;alert" in response.content.decode()
+
+
+class TestSpam:
+    def test_a_filled_honeypot_is_rejected_silently(self, client):
+        response = client.post(BOOK_URL, booking_data(website="http://spam.example"))
+        assert response.status_code == 302
+        assert response["Location"] == reverse("consultations:thanks")
+        assert "Thank you" in page_text(client.get(response["Location"]))
+        assert not ConsultationRequest.objects.exists()
+        assert not OutgoingEmail.objects.exists()
+
+    def test_a_form_sent_back_too_fast_is_rejected_silently(self, client):
+        response = client.post(BOOK_URL, booking_data(rendered=rendered_token(seconds_ago=1)))
+        assert response["Location"] == reverse("consultations:thanks")
+        assert not ConsultationRequest.objects.exists()
+
+    def test_a_forged_render_time_is_rejected_silently(self, client):
+        response = client.post(BOOK_URL, booking_data(rendered="12345:abc:forged"))
+        assert response["Location"] == reverse("consultations:thanks")
+        assert not ConsultationRequest.objects.exists()
+
+    @override_settings(CONSULTATION_MIN_FILL_SECONDS=0)
+    def test_the_minimum_fill_time_is_a_setting(self, client):
+        response = client.post(BOOK_URL, booking_data(rendered=rendered_token(seconds_ago=0)))
+        assert response["Location"] != reverse("consultations:thanks")
+        assert ConsultationRequest.objects.count() == 1
+
+
+class TestRateLimits:
+    @override_settings(CONSULTATION_BOOKINGS_PER_IP_HOUR=2)
+    def test_per_client_ip(self, client):
+        for number in range(2):
+            response = client.post(BOOK_URL, booking_data(email=f"v{number}@example.com"))
+            assert response.status_code == 302
+        response = client.post(BOOK_URL, booking_data(email="v3@example.com"))
+        assert response.status_code == 429
+        assert "Too many bookings from your network" in page_text(response)
+        assert ConsultationRequest.objects.count() == 2
+        # Another address is not affected.
+        other = client.post(
+            BOOK_URL, booking_data(email="v4@example.com"), REMOTE_ADDR="203.0.113.9"
+        )
+        assert other.status_code == 302
+
+    @override_settings(CONSULTATION_BOOKINGS_PER_EMAIL_HOUR=1)
+    def test_per_email_address(self, client):
+        first = client.post(BOOK_URL, booking_data(), REMOTE_ADDR="203.0.113.1")
+        assert first.status_code == 302
+        again = client.post(
+            BOOK_URL, booking_data(email="ADA@example.com"), REMOTE_ADDR="203.0.113.2"
+        )
+        assert again.status_code == 429
+        assert "Too many bookings for this email address" in page_text(again)
+
+    @override_settings(CONSULTATION_BOOKINGS_PER_IP_HOUR=1)
+    def test_a_forged_forwarded_for_header_does_not_escape_the_limit(self, client):
+        client.post(BOOK_URL, booking_data(email="a@example.com"), HTTP_X_FORWARDED_FOR="1.1.1.1")
+        response = client.post(
+            BOOK_URL, booking_data(email="b@example.com"), HTTP_X_FORWARDED_FOR="2.2.2.2"
+        )
+        assert response.status_code == 429
+
+
+class TestClientIp:
+    def request(self, rf, forwarded=None):
+        extra = {"REMOTE_ADDR": "10.0.0.5"}
+        if forwarded is not None:
+            extra["HTTP_X_FORWARDED_FOR"] = forwarded
+        return rf.post("/", **extra)
+
+    def test_remote_addr_by_default_whatever_the_header_says(self, rf):
+        assert client_ip(self.request(rf, "198.51.100.7")) == "10.0.0.5"
+
+    @override_settings(TRUSTED_PROXY_COUNT=1)
+    def test_one_trusted_proxy_takes_the_rightmost_entry(self, rf):
+        forged_then_real = "6.6.6.6, 198.51.100.7"
+        assert client_ip(self.request(rf, forged_then_real)) == "198.51.100.7"
+
+    @override_settings(TRUSTED_PROXY_COUNT=2)
+    def test_two_trusted_proxies_take_the_second_from_the_right(self, rf):
+        assert client_ip(self.request(rf, "6.6.6.6, 198.51.100.7, 10.1.1.1")) == "198.51.100.7"
+
+    @override_settings(TRUSTED_PROXY_COUNT=2)
+    def test_too_few_entries_fall_back_to_remote_addr(self, rf):
+        assert client_ip(self.request(rf, "198.51.100.7")) == "10.0.0.5"
+
+    @override_settings(TRUSTED_PROXY_COUNT=1)
+    def test_garbage_is_not_an_address(self, rf):
+        assert client_ip(self.request(rf, "not-an-ip")) is None
+
+    def test_the_address_is_stored(self, client):
+        client.post(BOOK_URL, booking_data(), REMOTE_ADDR="203.0.113.50")
+        assert ConsultationRequest.objects.get().client_ip == "203.0.113.50"
+
+
+class TestSameEmailTwice:
+    def test_an_open_request_within_7_days_is_linked_not_counted_twice(self, client):
+        client.post(BOOK_URL, booking_data())
+        existing = ConsultationRequest.objects.get()
+        queued = OutgoingEmail.objects.count()
+        response = client.post(
+            BOOK_URL, booking_data(email="Ada@Example.com", message="Also: which GPU?")
+        )
+        assert ConsultationRequest.objects.count() == 1
+        assert OutgoingEmail.objects.count() == queued  # nothing new queued
+        page = page_text(client.get(response["Location"]))
+        assert "already has an open request" in page
+        assert existing.reference in page
+        note = existing.events.get(kind=AuditEvent.Kind.NOTE)
+        assert note.actor is None and "Also: which GPU?" in note.note
+
+    def test_a_closed_request_does_not_block_a_new_one(self, client):
+        make_consultation(email="ada@example.com", status="declined")
+        client.post(BOOK_URL, booking_data())
+        assert ConsultationRequest.objects.count() == 2
+
+    def test_an_open_request_older_than_7_days_does_not_block(self, client):
+        make_consultation(
+            email="ada@example.com", received_at=timezone.now() - timedelta(days=7, minutes=1)
+        )
+        client.post(BOOK_URL, booking_data())
+        assert ConsultationRequest.objects.count() == 2
+
+    def test_the_repeat_page_reveals_nothing_but_the_reference(self, client):
+        existing = make_consultation(email="ada@example.com", name="Ada Secret")
+        response = client.post(BOOK_URL, booking_data(name="Mallory"), follow=True)
+        text = page_text(response)
+        assert existing.reference in text
+        assert "Ada Secret" not in text and existing.message not in text
+
+
+class TestConfirmationPage:
+    def test_a_stranger_with_the_reference_sees_no_personal_details(self, client):
+        request = make_consultation(name="Ada Secret", company="Secret Co")
+        text = page_text(client.get(request.get_absolute_url()))
+        assert request.reference in text
+        assert "We will reply by" in text
+        assert "Ada Secret" not in text and "Secret Co" not in text
+        assert request.email not in text
+
+    def test_internal_notes_and_status_never_reach_the_visitor(self, client):
+        client.post(BOOK_URL, booking_data())
+        request = ConsultationRequest.objects.get()
+        request.add_note("Looks like a tyre-kicker", by=None)
+        request.assign(to=make_staff("tess"), by=None)
+        text = page_text(client.get(request.get_absolute_url()))
+        assert "Ada Lovelace" in text
+        assert "tyre-kicker" not in text and "tess" not in text
+
+    def test_an_unknown_reference_is_a_plain_404(self, client):
+        response = client.get(reverse("consultations:request", args=["NOSUCHREF1"]))
+        assert response.status_code == 404
+        assert "Traceback" not in response.content.decode()

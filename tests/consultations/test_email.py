@@ -1,0 +1,212 @@
+"""The outbox: emails saved with the request, delivered after commit, retried, sent once."""
+
+import io
+from datetime import UTC, datetime, timedelta
+
+import icalendar
+import pytest
+from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
+from django.core.management import call_command
+from django.test import override_settings
+from django.urls import reverse
+from django.utils import timezone
+
+from consultations import services
+from consultations.management.commands.deliver_email import deliver_due
+from consultations.models import AuditEvent, ConsultationRequest, OutgoingEmail
+from tests.comparisons.test_views import page_text
+from tests.consultations.helpers import booking_data
+from tests.factories import make_consultation, make_staff
+
+pytestmark = pytest.mark.django_db
+
+BOOK_URL = reverse("consultations:book")
+
+
+class BrokenMailServer(BaseEmailBackend):
+    """A mail backend whose server is down."""
+
+    def send_messages(self, email_messages):
+        raise ConnectionRefusedError("mail server is down")
+
+
+BROKEN = {"default": {"BACKEND": "tests.consultations.test_email.BrokenMailServer"}}
+
+
+def deliver(**kwargs):
+    call_command("deliver_email", "--once", stdout=io.StringIO(), **kwargs)
+
+
+class TestOutbox:
+    def test_a_failing_mail_server_keeps_the_request_and_a_later_run_delivers_once(self, client):
+        with override_settings(MAILERS=BROKEN):
+            response = client.post(BOOK_URL, booking_data())
+            assert response.status_code == 302  # the visitor is not held up
+            deliver()
+        request = ConsultationRequest.objects.get()
+        message = OutgoingEmail.objects.get(request=request, to="ada@example.com")
+        assert message.status == OutgoingEmail.Status.PENDING
+        assert message.attempts == 1
+        assert "mail server is down" in message.last_error
+        assert message.next_attempt_at > timezone.now()
+        assert mail.outbox == []
+
+        # Not due yet: a run now sends nothing.
+        deliver()
+        assert mail.outbox == []
+
+        # Once due, the next run delivers it, and later runs never again.
+        later = message.next_attempt_at + timedelta(seconds=1)
+        deliver_due(now=later)
+        deliver_due(now=later + timedelta(hours=1))
+        deliver()
+        assert [m.to for m in mail.outbox] == [["ada@example.com"]]
+        message.refresh_from_db()
+        assert message.status == OutgoingEmail.Status.SENT
+        assert message.attempts == 2
+        assert message.sent_at == later
+
+    def test_backoff_doubles_and_gives_up_after_max_attempts(self):
+        message = OutgoingEmail.objects.create(to="a@example.com", subject="Hi", body="Body")
+        now = timezone.now()
+        gaps = []
+        with override_settings(MAILERS=BROKEN):
+            for _ in range(OutgoingEmail.MAX_ATTEMPTS):
+                message.refresh_from_db()
+                due = message.next_attempt_at
+                deliver_due(now=due)
+                message.refresh_from_db()
+                gaps.append(message.next_attempt_at - due)
+        assert gaps[:3] == [timedelta(minutes=1), timedelta(minutes=2), timedelta(minutes=4)]
+        assert message.status == OutgoingEmail.Status.FAILED
+        assert message.attempts == OutgoingEmail.MAX_ATTEMPTS
+        deliver_due(now=now + timedelta(days=30))
+        assert mail.outbox == []
+
+    def test_a_sent_message_is_not_sent_again(self):
+        OutgoingEmail.objects.create(to="a@example.com", subject="Hi", body="Body")
+        deliver()
+        deliver()
+        assert len(mail.outbox) == 1
+
+    def test_the_booking_and_its_emails_are_one_transaction(self, monkeypatch):
+        def explode(**kwargs):
+            raise RuntimeError("disk full")
+
+        monkeypatch.setattr(services, "triage_recipients", explode)
+        with pytest.raises(RuntimeError):
+            services.book_consultation(
+                fields={
+                    "name": "Ada",
+                    "email": "ada@example.com",
+                    "company": "",
+                    "comparison": None,
+                    "topic": "Databases",
+                    "message": "Help",
+                    "timezone": "UTC",
+                },
+                windows=[],
+            )
+        assert not ConsultationRequest.objects.exists()
+        assert not OutgoingEmail.objects.exists()
+
+    @override_settings(CONSULTATION_TRIAGE_EMAIL="triage@compare.example")
+    def test_triage_email_setting_takes_the_staff_notification(self, client):
+        make_staff("tess", group="Triage")
+        client.post(BOOK_URL, booking_data())
+        recipients = set(OutgoingEmail.objects.values_list("to", flat=True))
+        assert recipients == {"ada@example.com", "triage@compare.example"}
+
+    def test_visitor_text_reaches_the_email_unescaped_as_plain_text(self, client):
+        client.post(BOOK_URL, booking_data(name="Ada O'Brien & Co"))
+        body = OutgoingEmail.objects.get(to="ada@example.com").body
+        assert "Hello Ada O'Brien & Co," in body
+
+
+def scheduled_request(start):
+    triager = make_staff("tess", group="Triage")
+    request = make_consultation(
+        name="Ada Lovelace", email="ada@example.com", timezone="Europe/Paris", windows=[start]
+    )
+    message = services.schedule_consultation(consultation=request, start=start, by=triager)
+    return request, message, triager
+
+
+def next_slot():
+    day = timezone.now().date() + timedelta(days=3)
+    return datetime(day.year, day.month, day.day, 13, 30, tzinfo=UTC)
+
+
+class TestInvitation:
+    def test_the_ics_parses_and_carries_the_right_time(self):
+        start = next_slot()
+        request, message, _ = scheduled_request(start)
+        deliver()
+        sent = mail.outbox[0]
+        assert sent.to == ["ada@example.com"]
+        ((filename, content, mimetype),) = sent.attachments
+        assert filename == "invite.ics" and mimetype == "text/calendar"
+        calendar = icalendar.Calendar.from_ical(content)
+        (event,) = calendar.walk("VEVENT")
+        assert event.decoded("dtstart") == start
+        assert event.decoded("dtend") == start + timedelta(minutes=30)
+        assert str(event["attendee"]) == "mailto:ada@example.com"
+        assert request.reference in str(event["description"])
+        assert str(calendar["method"]) == "REQUEST"
+        local = start.astimezone(__import__("zoneinfo").ZoneInfo("Europe/Paris"))
+        assert f"{local:%H:%M}" in sent.subject
+
+    def test_scheduling_is_a_first_response_and_is_audited(self):
+        request, _, triager = scheduled_request(next_slot())
+        request.refresh_from_db()
+        assert request.status == ConsultationRequest.Status.SCHEDULED
+        assert request.first_response_at is not None
+        event = request.events.get(kind=AuditEvent.Kind.STATUS)
+        assert (event.actor, event.from_value, event.to_value) == (triager, "new", "scheduled")
+
+
+class TestCancelLink:
+    def cancel_url(self, message):
+        return next(
+            word for word in message.body.split() if "/consultations/cancel/" in word
+        ).removeprefix("http://127.0.0.1:8000")
+
+    def test_the_visitor_cancels_with_a_confirm_post(self, client):
+        request, message, triager = scheduled_request(next_slot())
+        url = self.cancel_url(message)
+        page = client.get(url)
+        assert "Yes, cancel this slot" in page_text(page)
+        request.refresh_from_db()
+        assert request.status == ConsultationRequest.Status.SCHEDULED  # GET changes nothing
+
+        response = client.post(url, follow=True)
+        assert "Your consultation slot is cancelled" in page_text(response)
+        request.refresh_from_db()
+        assert request.status == ConsultationRequest.Status.CONTACTED
+        assert request.scheduled_start is None
+        event = request.events.filter(kind=AuditEvent.Kind.STATUS).last()
+        assert event.actor is None and "cancelled" in event.note
+        assert OutgoingEmail.objects.filter(
+            to=triager.email, subject__contains="cancelled"
+        ).exists()
+
+        # The link is spent.
+        assert "nothing to cancel" in page_text(client.post(url))
+
+    def test_a_tampered_link_is_refused(self, client):
+        _, message, _ = scheduled_request(next_slot())
+        url = self.cancel_url(message)
+        response = client.get(url[:-3] + "xyz/")
+        assert response.status_code == 404
+        assert "not valid" in page_text(response)
+
+    def test_an_old_link_does_not_cancel_a_new_slot(self, client):
+        request, message, triager = scheduled_request(next_slot())
+        old_url = self.cancel_url(message)
+        services.schedule_consultation(
+            consultation=request, start=next_slot() + timedelta(days=1), by=triager
+        )
+        client.post(old_url)
+        request.refresh_from_db()
+        assert request.status == ConsultationRequest.Status.SCHEDULED
