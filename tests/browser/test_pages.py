@@ -5,6 +5,8 @@ import pytest
 from comparisons.demo import load_demo_content
 from tests.factories import make_comparison, make_framework, make_statistic
 
+from .booking import fill_booking_form
+
 pytestmark = pytest.mark.browser
 
 
@@ -40,6 +42,7 @@ def test_three_way_comparison_page(live_server, audit):
 
 
 def test_booking_page(live_server, audit):
+    load_demo_content()
     audit("booking-empty", lambda page: page.goto(live_server.url + "/consultations/book/"))
 
 
@@ -55,3 +58,38 @@ def test_missing_page(live_server, audit):
     page = audit("not-found", lambda page: page.goto(live_server.url + "/compare/no-such-page/"))
     assert page.get_by_role("heading", level=1).inner_text() == "We could not find that page"
     assert page.get_by_role("link", name="See all comparisons").is_visible()
+
+
+@pytest.fixture
+def quick_form(settings):
+    # A person takes seconds to fill the form; the browser here takes less.
+    settings.CONSULTATION_MIN_FILL_SECONDS = 0
+
+
+def submit_with_a_wrong_email(live_server):
+    def visit(page):
+        page.goto(live_server.url + "/consultations/book/?comparison=pytorch-vs-tensorflow")
+        fill_booking_form(page, email="ada.example.com")
+        page.get_by_role("button", name="Request my free consultation").click()
+        page.wait_for_load_state()
+
+    return visit
+
+
+def test_booking_form_with_errors(live_server, audit, quick_form):
+    load_demo_content()
+    page = audit("booking-errors", submit_with_a_wrong_email(live_server))
+    assert page.get_by_role("alert").is_visible()
+
+
+def test_booking_confirmation_page(live_server, audit, quick_form):
+    load_demo_content()
+
+    def visit(page):
+        page.goto(live_server.url + "/consultations/book/?comparison=pytorch-vs-tensorflow")
+        fill_booking_form(page)
+        page.get_by_role("button", name="Request my free consultation").click()
+        page.wait_for_url("**/consultations/requests/**")
+
+    page = audit("booking-confirmation", visit)
+    assert page.locator(".reference").is_visible()
