@@ -28,6 +28,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
     "--disable-sync",
+    # Date and time fields lay out their parts by the browser's language.
+    "--lang=en-US",
 ]
 WIDTHS = {"desktop": (1280, 800), "mobile": (390, 844)}
 SCREENSHOT_DIR_KEY = pytest.StashKey[Path]()
@@ -131,11 +133,12 @@ def open_page(browser):
     """
     contexts = []
 
-    def open_(width="desktop", *, bypass_csp=False):
+    def open_(width="desktop", *, bypass_csp=False, **options):
         viewport_width, viewport_height = WIDTHS[width]
         context = browser.new_context(
             viewport={"width": viewport_width, "height": viewport_height},
             bypass_csp=bypass_csp,
+            **options,
         )
         context.set_default_timeout(10_000)
         contexts.append(context)
