@@ -19,7 +19,9 @@ end
 function request()
   counter = counter + 1
   local email = string.format("bench-%s-%d-%d@example.org", run_id, thread_number, counter)
-  local body = string.gsub(template, "EMAIL_PLACEHOLDER", (string.gsub(email, "@", "%%40")))
+  local encoded = string.gsub(email, "@", "%%40")
+  -- A function as the replacement: its result is used as it is, "%" included.
+  local body = string.gsub(template, "EMAIL_PLACEHOLDER", function() return encoded end)
   return wrk.format("POST", nil, nil, body)
 end
 

@@ -48,9 +48,9 @@ def production_environment(args):
             "GUNICORN_THREADS": str(args.threads),
             "PORT": str(args.port),
             # The benchmark sends thousands of bookings from one address.
-            "BOOKING_RATE_LIMIT_PER_IP": "1000000",
-            "BOOKING_RATE_LIMIT_PER_EMAIL": "1000000",
-            "BOOKING_MIN_FILL_SECONDS": "0",
+            "CONSULTATION_BOOKINGS_PER_IP_HOUR": "100000000",
+            "CONSULTATION_BOOKINGS_PER_EMAIL_HOUR": "100000000",
+            "CONSULTATION_MIN_FILL_SECONDS": "0",
         }
     )
     return environment
@@ -123,9 +123,14 @@ def run_wrk(url, *, connections, duration, headers=(), script=None):
     command = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{duration}s", "--latency"]
     for header in headers:
         command += ["-H", header]
+    script_args = []
     if script:
-        command += ["-s", str(script)]
-    output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+        # A script path, optionally followed by "--" and the script's own arguments.
+        script, *script_args = [script] if isinstance(script, str) else script
+        command += ["-s", script]
+    output = subprocess.run(
+        command + [url, *script_args], capture_output=True, text=True, check=True
+    ).stdout
 
     def latency(percent):
         match = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)

@@ -1,0 +1,176 @@
+"""Benchmark targets 5 and 6: booking submissions and the triage queue."""
+
+import os
+import re
+import secrets
+import subprocess
+import sys
+import urllib.parse
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+BOOKING_PATH = "/consultations/book/"
+QUEUE_PATH = "/admin/consultations/consultationrequest/"
+
+
+def cookies_from(headers):
+    cookies = {}
+    for header in headers.get_all("Set-Cookie") or []:
+        name, value = header.split(";", 1)[0].split("=", 1)
+        cookies[name] = value
+    return cookies
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def open_url(url, data=None, headers=None):
+    opener = urllib.request.build_opener(NoRedirect)
+    request = urllib.request.Request(url, data=data, headers=headers or {})
+    try:
+        response = opener.open(request, timeout=30)
+    except urllib.error.HTTPError as error:
+        response = error
+    return response, response.read().decode()
+
+
+def business_slots(count, now=None):
+    """The next ``count`` weekday slots the booking form accepts (in UTC)."""
+    moment = (now or datetime.now(UTC)) + timedelta(days=1)
+    slots = []
+    while len(slots) < count:
+        moment += timedelta(days=1)
+        if moment.weekday() < 5:
+            slots.append(moment.replace(hour=10, minute=0, second=0, microsecond=0))
+    return [slot.strftime("%Y-%m-%dT%H:%M") for slot in slots]
+
+
+def booking_form(base):
+    """The form's hidden values and the CSRF cookie, as a browser would have them."""
+    response, page = open_url(f"{base}{BOOKING_PATH}?comparison=pytorch-vs-tensorflow")
+    assert response.status == 200, response.status
+    cookies = cookies_from(response.headers)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    rendered = re.search(r'name="rendered" value="([^"]+)"', page).group(1)
+    window_1, window_2 = business_slots(2)
+    fields = {
+        "csrfmiddlewaretoken": token,
+        "rendered": rendered,
+        "name": "Bench Visitor",
+        "email": "EMAIL_PLACEHOLDER",
+        "company": "Benchmark Ltd",
+        "comparison": "pytorch-vs-tensorflow",
+        "topic": "",
+        "message": "We need to pick a framework for a new computer vision product.",
+        "timezone": "UTC",
+        "window_1": window_1,
+        "window_2": window_2,
+        "window_3": "",
+        "consent": "on",
+        "website": "",
+    }
+    body = urllib.parse.urlencode(fields)
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Cookie": f"csrftoken={cookies['csrftoken']}",
+    }
+    return body, headers
+
+
+def count_bookings(environment, run_id):
+    code = (
+        "from consultations.models import ConsultationRequest as R, OutgoingEmail as E;"
+        f"rows = R.objects.filter(email__startswith='bench-{run_id}-');"
+        "print(rows.count(), rows.values('email').distinct().count(),"
+        " E.objects.filter(request__in=rows).count())"
+    )
+    output = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    return [int(value) for value in output[-3:]]
+
+
+def triager_session(base, environment):
+    """Log a triager in over HTTP; returns the Cookie header for the queue."""
+    password = secrets.token_urlsafe(16)
+    code = (
+        "from django.contrib.auth.models import Group, User;"
+        "user, _ = User.objects.get_or_create(username='bench-triager', "
+        "defaults={'is_staff': True});"
+        f"user.set_password('{password}'); user.is_staff = True; user.save();"
+        "user.groups.add(Group.objects.get(name='Triage'))"
+    )
+    subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=environment, check=True
+    )
+    response, page = open_url(f"{base}/admin/login/")
+    cookies = cookies_from(response.headers)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    data = urllib.parse.urlencode(
+        {"csrfmiddlewaretoken": token, "username": "bench-triager", "password": password}
+    ).encode()
+    response, _ = open_url(
+        f"{base}/admin/login/?next=/admin/",
+        data=data,
+        headers={"Cookie": f"csrftoken={cookies['csrftoken']}"},
+    )
+    assert response.status == 302, "the triager could not log in"
+    cookies.update(cookies_from(response.headers))
+    return "; ".join(f"{name}={value}" for name, value in cookies.items())
+
+
+def measure(base, args, environment, load):
+    results = {}
+
+    print("measuring 5. booking submissions ...", flush=True)
+    body, headers = booking_form(base)
+    run_id = secrets.token_hex(4)
+    if args.generator == "wrk":
+        result = load(
+            base + BOOKING_PATH,
+            args,
+            headers=headers,
+            script=[str(BENCH / "booking.lua"), "--", body, run_id],
+        )
+    else:
+
+        def unique_body(sequence, _template=body, _run=run_id):
+            email = f"bench-{_run}-{os.getpid()}-{sequence}@example.org"
+            return _template.replace("EMAIL_PLACEHOLDER", urllib.parse.quote(email)).encode()
+
+        result = load(
+            base + BOOKING_PATH, args, headers=headers, method="POST", body_factory=unique_body
+        )
+        result["accepted"] = result["statuses"].get(302, 0)
+    rows, distinct, emails = count_bookings(environment, run_id)
+    accepted = result.get("accepted", 0)
+    # Requests still in flight when the clock stopped are saved but not counted
+    # as accepted, so the database may hold a few more than were acknowledged.
+    missing = max(0, accepted - distinct)
+    result["rows_in_database"] = rows
+    result["duplicate_rows"] = rows - distinct
+    result["missing_from_database"] = missing
+    result["outgoing_emails"] = emails
+    result["notes"] = (
+        f"accepted {accepted}, rows {rows}, missing {missing}, duplicates {rows - distinct}"
+    )
+    results["5. booking submissions (POST)"] = result
+
+    print("measuring 6. triage queue (admin, 100k requests) ...", flush=True)
+    cookie = triager_session(base, environment)
+    response, page = open_url(base + QUEUE_PATH, headers={"Cookie": cookie})
+    assert response.status == 200 and "consultation request" in page.lower(), response.status
+    result = load(base + QUEUE_PATH, args, headers={"Cookie": cookie})
+    result["notes"] = "p99 budget: under 150 ms"
+    results["6. triage queue (logged-in triager)"] = result
+    return results
