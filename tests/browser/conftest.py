@@ -76,9 +76,14 @@ def browser_tools():
         pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(browser_tools):
-    """One headless Chromium for the whole run."""
+    """One headless Chromium per test module.
+
+    Per module, not per session: while Playwright runs, its event loop makes
+    every ORM call look async, so the tests outside this folder must run
+    after it has stopped and without DJANGO_ALLOW_ASYNC_UNSAFE set.
+    """
     from playwright.sync_api import sync_playwright
 
     # Sync Playwright keeps an event loop running in this thread, which makes

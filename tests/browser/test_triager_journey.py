@@ -1,8 +1,10 @@
 """A triager takes a new request from the queue, answers it, and the report counts it."""
 
+import importlib
 import re
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -12,13 +14,26 @@ from tests.factories import make_consultation, make_staff
 
 from .booking import fill_booking_form
 
-pytestmark = [
-    pytest.mark.browser,
-    # The Triage group comes from a data migration, which a flush would erase.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = pytest.mark.browser
 
 PASSWORD = "correct-horse-battery-staple"
+
+
+def make_triage_group():
+    """The Triage group as migration 0002 makes it.
+
+    Live-server tests run in transactions that end with a flush, which erases
+    rows that migrations made; serialized_rollback would restore them but
+    collides with the content types the flush recreates.
+    """
+    migration = importlib.import_module("consultations.migrations.0002_groups")
+    codenames = [f"view_{model}" for model in migration.TRIAGE_MODELS]
+    codenames += ["change_consultationrequest", "view_report"]
+    group, _ = Group.objects.get_or_create(name="Triage")
+    group.permissions.set(
+        Permission.objects.filter(content_type__app_label="consultations", codename__in=codenames)
+    )
+    return group
 
 
 def status_count(page, label):
@@ -30,6 +45,7 @@ def status_count(page, label):
 def test_triager_assigns_and_answers_the_new_request(live_server, open_page, settings):
     settings.CONSULTATION_MIN_FILL_SECONDS = 0
     load_demo_content()
+    make_triage_group()
     triager = make_staff("tess", group="Triage", password=PASSWORD)
     colleague = make_staff("colin", group="Triage")
     now = timezone.now()
