@@ -77,10 +77,12 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.sitemaps",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
+    "reversion",
     "comparisons",
     "consultations",
 ]
@@ -206,6 +208,7 @@ CONSULTATION_TRIAGE_EMAIL = env("TRIAGE_EMAIL")
 CONSULTATION_ORGANIZER_EMAIL = parseaddr(DEFAULT_FROM_EMAIL)[1] or "hello@compare.example"
 # A form sent back faster than this after it was shown is a bot's.
 CONSULTATION_MIN_FILL_SECONDS = env_int("CONSULTATION_MIN_FILL_SECONDS", 3)
+# Bookings per hour; the benchmark raises both (bench/run.py).
 CONSULTATION_BOOKINGS_PER_IP_HOUR = env_int("CONSULTATION_BOOKINGS_PER_IP_HOUR", 20)
 CONSULTATION_BOOKINGS_PER_EMAIL_HOUR = env_int("CONSULTATION_BOOKINGS_PER_EMAIL_HOUR", 5)
 # How many proxies in front of the site append to X-Forwarded-For; 0 means

@@ -1,7 +1,11 @@
-"""The site's URLs: public pages, the booking flow and the admin."""
+"""The site's URLs: public pages, the booking flow, search-engine files and the admin."""
 
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
+
+from comparisons.sitemaps import SITEMAPS
+from comparisons.views import robots_txt
 
 from . import views
 
@@ -12,6 +16,8 @@ admin.site.index_title = "Content and consultation requests"
 urlpatterns = [
     path("", include("comparisons.urls")),
     path("consultations/", include("consultations.urls")),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("robots.txt", robots_txt, name="robots"),
     path("admin/", admin.site.urls),
     path("livez", views.livez, name="livez"),
     path("healthz", views.healthz, name="healthz"),

@@ -5,6 +5,7 @@ loaded as they are, incomplete, so that they stay off the public page and the
 admin lists them as needing a source. Nothing is invented to fill the gaps.
 """
 
+import reversion
 from django.db import transaction
 from django.utils import timezone
 
@@ -111,6 +112,14 @@ def load_demo_content():
     if Comparison.objects.filter(slug=SEED["slug"]).exists():
         return False
 
+    with reversion.create_revision():
+        reversion.set_comment("Demo content loaded.")
+        comparison = _create_seed(frameworks)
+    comparison.refresh_content_dates()
+    return True
+
+
+def _create_seed(frameworks):
     comparison = Comparison.objects.create(
         slug=SEED["slug"],
         title=SEED["title"],
@@ -139,4 +148,4 @@ def load_demo_content():
             Assessment.objects.create(factor=factor, participant=participants[slug], text=text)
     for position, (value, year) in enumerate(SEED["statistics"], start=1):
         Statistic.objects.create(comparison=comparison, position=position, value=value, year=year)
-    return True
+    return comparison

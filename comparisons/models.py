@@ -6,13 +6,27 @@ through Participant rows. Each Factor holds one Assessment per participant
 and a decision: a winning participant, a tie, or not decided yet. The total
 score is derived from those decisions, never stored. Statistics carry their
 own source; one missing any part of it never reaches a public page.
+
+Editorial state: a comparison is a draft or published; a published one with a
+future publish time is "scheduled", and the public queryset alone decides when
+it appears. Its dates are honest: content_updated_at moves only when the text a
+visitor reads changes (a fingerprint of that text, not every save), and a
+review is recorded by whom and when. Every admin save is a django-reversion
+revision that follows the child rows, so a whole page can be reverted.
 """
 
+import hashlib
 from dataclasses import dataclass
+from datetime import timedelta
+from itertools import permutations
+from urllib.parse import urlencode
 
+import reversion
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -23,6 +37,21 @@ FORMATTING_HELP = (
     "A blank line starts a new paragraph; [label](https://example.org) makes a link; the "
     "HTML tags strong, em, code, ul, ol and li may be used. Anything else is removed."
 )
+
+# A comparison not reviewed for this long needs a review.
+REVIEW_INTERVAL = timedelta(days=180)
+# A statistic whose year is more than this many years before the current one is stale:
+# in 2026, figures from 2024 are current and figures from 2023 are stale.
+STATISTIC_MAX_AGE_YEARS = 2
+# Slugs of more parts than this are not tried in every order (5! = 120 candidates).
+MAX_PERMUTED_PARTS = 5
+SLUG_SEPARATOR = "-vs-"
+
+
+def stale_statistic_year(now=None):
+    """Statistics from before this year are stale."""
+    now = now or timezone.now()
+    return now.year - STATISTIC_MAX_AGE_YEARS
 
 
 class Framework(models.Model):
@@ -75,6 +104,28 @@ class ComparisonQuerySet(models.QuerySet):
             models.Prefetch("statistics", queryset=Statistic.objects.complete()),
         )
 
+    def scheduled(self, now=None):
+        """Published comparisons whose publish time has not come yet."""
+        now = now or timezone.now()
+        return self.filter(status=Comparison.Status.PUBLISHED, published_at__gt=now)
+
+    def review_overdue(self, now=None):
+        """Not reviewed for REVIEW_INTERVAL (counted from publication if never reviewed)."""
+        now = now or timezone.now()
+        return self.alias(
+            reviewed_or_published=Coalesce("last_reviewed_at", "published_at", "created_at")
+        ).filter(reviewed_or_published__lte=now - REVIEW_INTERVAL)
+
+    def with_stale_statistics(self, now=None):
+        return self.filter(pk__in=Statistic.objects.stale(now).values("comparison"))
+
+    def needs_review(self, now=None):
+        """Review overdue, or holding a statistic older than two years."""
+        return self.filter(
+            Q(pk__in=self.review_overdue(now).values("pk"))
+            | Q(pk__in=self.with_stale_statistics(now).values("pk"))
+        )
+
     def with_listing_data(self):
         """What the home page shows for each comparison."""
         return self.prefetch_related(
@@ -84,6 +135,11 @@ class ComparisonQuerySet(models.QuerySet):
         )
 
 
+# The fingerprint stays out of revisions: a restored version then has none, so
+# restoring always counts as a content change.
+@reversion.register(
+    follow=["participants", "factors", "statistics"], exclude=["content_fingerprint"]
+)
 class Comparison(models.Model):
     """A page setting two or more frameworks side by side."""
 
@@ -148,6 +204,37 @@ class Comparison(models.Model):
     )
     created_at = models.DateTimeField("created", auto_now_add=True)
     updated_at = models.DateTimeField("last saved", auto_now=True)
+    content_updated_at = models.DateTimeField(
+        "content last updated",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the text visitors read last changed; saves that change nothing "
+        "visible leave it alone.",
+    )
+    content_fingerprint = models.CharField(
+        "content fingerprint",
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="SHA-256 of the page's visible text, to tell real changes from re-saves.",
+    )
+    last_reviewed_at = models.DateTimeField(
+        "last reviewed",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When an editor last checked the whole page was still true.",
+    )
+    last_reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name="last reviewed by",
+    )
     frameworks = models.ManyToManyField(
         Framework, through="Participant", related_name="comparisons", verbose_name="frameworks"
     )
@@ -169,6 +256,7 @@ class Comparison(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["status", "published_at"])]
+        permissions = [("publish_comparison", "Can publish and unpublish comparisons")]
 
     def __str__(self):
         return self.title
@@ -187,6 +275,160 @@ class Comparison(models.Model):
             and self.published_at is not None
             and self.published_at <= timezone.now()
         )
+
+    @property
+    def is_scheduled(self):
+        return self.status == self.Status.PUBLISHED and not self.is_public
+
+    def state_label(self):
+        """Draft, Scheduled or Published: what the page is for visitors right now."""
+        if self.status == self.Status.DRAFT:
+            return "Draft"
+        return "Scheduled" if self.is_scheduled else "Published"
+
+    @property
+    def modified_at(self):
+        """When the public page last changed: its publication or a later content change."""
+        dates = [date for date in (self.published_at, self.content_updated_at) if date]
+        return max(dates) if dates else None
+
+    @property
+    def updated_since_publication(self):
+        return bool(
+            self.published_at
+            and self.content_updated_at
+            and self.content_updated_at > self.published_at
+        )
+
+    def review_due_at(self):
+        start = self.last_reviewed_at or self.published_at or self.created_at
+        return start + REVIEW_INTERVAL
+
+    def review_overdue(self, now=None):
+        return self.review_due_at() <= (now or timezone.now())
+
+    def stale_statistics(self, now=None):
+        year = stale_statistic_year(now)
+        return [s for s in self.statistics.all() if s.year is not None and s.year < year]
+
+    def needs_review(self, now=None):
+        return self.review_overdue(now) or bool(self.stale_statistics(now))
+
+    def mark_reviewed(self, by, now=None):
+        self.last_reviewed_at = now or timezone.now()
+        self.last_reviewed_by = by
+        self.save(update_fields=["last_reviewed_at", "last_reviewed_by", "updated_at"])
+
+    def publication_problems(self):
+        """Why this comparison cannot be published yet, in plain words; empty when it can."""
+        problems = []
+        participants = list(self.participants.select_related("framework"))
+        if len(participants) < 2:
+            problems.append("It compares fewer than two frameworks: add at least two.")
+        for factor in self.factors.prefetch_related("assessments"):
+            assessed = {assessment.participant_id for assessment in factor.assessments.all()}
+            missing = [p.framework.name for p in participants if p.pk not in assessed]
+            if missing:
+                problems.append(
+                    f'The factor "{factor.name}" has no assessment for {", ".join(missing)}.'
+                )
+            if not factor.is_decided:
+                problems.append(
+                    f'The factor "{factor.name}" has no winner: choose a framework or Tie.'
+                )
+        if not self.quick_verdict.strip():
+            problems.append("It has no quick verdict.")
+        if not self.meta_description.strip():
+            problems.append("It has no meta description for search engines.")
+        return problems
+
+    def publish(self, now=None):
+        """Publish now, or at the publish time already set; refused with the reasons."""
+        problems = self.publication_problems()
+        if problems:
+            return problems
+        self.status = self.Status.PUBLISHED
+        self.published_at = self.published_at or now or timezone.now()
+        self.save(update_fields=["status", "published_at", "updated_at"])
+        return []
+
+    def unpublish(self):
+        self.status = self.Status.DRAFT
+        self.save(update_fields=["status", "updated_at"])
+
+    def content_text(self, visible_only=False):
+        """The page as plain text: what diffs compare and the fingerprint hashes."""
+        participants = list(self.participants.select_related("framework"))
+        factors = list(self.factors.prefetch_related("assessments"))
+        statistics = list(self.statistics.all())
+        if visible_only:
+            statistics = [s for s in statistics if s.is_complete]
+        assessments = [a for factor in factors for a in factor.assessments.all()]
+        return render_content_text(
+            self, participants, factors, assessments, statistics, with_address=not visible_only
+        )
+
+    def refresh_content_dates(self, now=None, *, baseline=None):
+        """Move content_updated_at only if the visible text changed. True if it did.
+
+        A baseline records the text without dating a change: by default, when the
+        page has neither fingerprint nor update date yet (a new page, or one saved
+        before fingerprints existed). A restore passes ``baseline=False``.
+        """
+        if baseline is None:
+            baseline = not self.content_fingerprint and self.content_updated_at is None
+        fingerprint = hashlib.sha256(self.content_text(visible_only=True).encode()).hexdigest()
+        if fingerprint == self.content_fingerprint:
+            return False
+        self.content_fingerprint = fingerprint
+        if not baseline:
+            self.content_updated_at = now or timezone.now()
+        self.save(update_fields=["content_fingerprint", "content_updated_at"])
+        return not baseline
+
+    def structured_data(self, page_url, home_url):
+        """JSON-LD for search engines: a WebPage about each framework, with its breadcrumb."""
+        data = {
+            "@context": "https://schema.org",
+            "@type": "WebPage",
+            "@id": page_url,
+            "url": page_url,
+            "name": self.title,
+            "description": self.meta_description or self.subtitle,
+            "about": [
+                {
+                    "@type": "SoftwareApplication",
+                    "name": participant.framework.name,
+                    "applicationCategory": "DeveloperApplication",
+                    **(
+                        {"url": participant.framework.website}
+                        if participant.framework.website
+                        else {}
+                    ),
+                }
+                for participant in self.participants.all()
+            ],
+            "breadcrumb": {
+                "@type": "BreadcrumbList",
+                "itemListElement": [
+                    {"@type": "ListItem", "position": 1, "name": "Comparisons", "item": home_url},
+                    {
+                        "@type": "ListItem",
+                        "position": 2,
+                        "name": self.category,
+                        "item": f"{home_url}?{urlencode({'category': self.category})}",
+                    },
+                    {"@type": "ListItem", "position": 3, "name": self.title, "item": page_url},
+                ],
+            },
+        }
+        dates = {
+            "datePublished": self.published_at,
+            "dateModified": self.modified_at,
+            "lastReviewed": self.last_reviewed_at,
+        }
+        data.update({key: date.isoformat() for key, date in dates.items() if date})
+        return data
 
     def framework_names(self):
         return [participant.framework.name for participant in self.participants.all()]
@@ -207,6 +449,52 @@ class Comparison(models.Model):
             ties=ties,
             total=len(factors),
         )
+
+
+def render_content_text(
+    comparison, participants, factors, assessments, statistics, *, with_address=True
+):
+    """Plain text of a comparison from its rows, current or from a stored revision.
+
+    The address is left out of the fingerprint: moving a page is not a content change.
+    """
+    participants = sorted(participants, key=lambda p: (p.position, p.pk))
+    names = {p.pk: p.framework.name for p in participants}
+    lines = [
+        f"Title: {comparison.title}",
+        *([f"Address: {comparison.slug}"] if with_address else []),
+        f"Subtitle: {comparison.subtitle}",
+        f"Category: {comparison.category}",
+        f"Meta description: {comparison.meta_description}",
+        f"Quick verdict: {comparison.quick_verdict}",
+        f"Recommendation: {comparison.recommendation}",
+        "",
+        "Frameworks:",
+    ]
+    for participant in participants:
+        recommended = " (recommended)" if participant.is_recommended else ""
+        lines.append(f"- {names[participant.pk]}{recommended}")
+        lines.extend(f"  Choose it when: {item}" for item in participant.choose_when_items())
+    lines += ["", "Factors:"]
+    texts = {(a.factor_id, a.participant_id): a.text for a in assessments}
+    for factor in sorted(factors, key=lambda f: (f.position, f.pk)):
+        if factor.is_tie:
+            decision = "Tie"
+        elif factor.winner_id:
+            decision = names.get(factor.winner_id, "?")
+        else:
+            decision = "Not decided yet"
+        lines.append(f"- {factor.name} (winner: {decision})")
+        for participant in participants:
+            text = texts.get((factor.pk, participant.pk), "Not assessed yet")
+            lines.append(f"  {names[participant.pk]}: {text}")
+    lines += ["", "Statistics:"]
+    for statistic in sorted(statistics, key=lambda s: (s.position, s.pk)):
+        lines.append(
+            f"- {statistic.value} {statistic.description} "
+            f"(source: {statistic.source_name}, {statistic.source_url}, {statistic.year})"
+        )
+    return "\n".join(lines) + "\n"
 
 
 @dataclass(frozen=True)
@@ -231,6 +519,7 @@ class Scoreboard:
         return f"{scores}, {ties}"
 
 
+@reversion.register()
 class Participant(models.Model):
     """One framework's place in a comparison, with its "choose it when..." reasons."""
 
@@ -280,6 +569,7 @@ class Participant(models.Model):
         return [line.strip() for line in self.choose_when.splitlines() if line.strip()]
 
 
+@reversion.register(follow=["assessments"])
 class Factor(models.Model):
     """One row of the comparison table, decided for one participant or as a tie."""
 
@@ -331,6 +621,7 @@ class Factor(models.Model):
         return [(participant, texts.get(participant.pk, "")) for participant in participants]
 
 
+@reversion.register()
 class Assessment(models.Model):
     """How one framework fares on one factor."""
 
@@ -375,7 +666,12 @@ class StatisticQuerySet(models.QuerySet):
     def incomplete(self):
         return self.exclude(pk__in=self.complete().values("pk"))
 
+    def stale(self, now=None):
+        """Statistics more than two years older than the current year."""
+        return self.filter(year__lt=stale_statistic_year(now))
 
+
+@reversion.register()
 class Statistic(models.Model):
     """A key figure, shown only with its description, source, year and link."""
 
@@ -452,9 +748,76 @@ class Statistic(models.Model):
     def is_complete(self):
         return bool(self.value) and not self.missing_parts()
 
+    def is_stale(self, now=None):
+        return self.year is not None and self.year < stale_statistic_year(now)
+
     def clean(self):
         if self.source_url and not self.source_url.startswith(("http://", "https://")):
             raise ValidationError(
                 {"source_url": "The source link must start with http:// or https://."},
                 code="link_scheme",
             )
+
+
+class OldSlugQuerySet(models.QuerySet):
+    def remember(self, comparison, old_slug):
+        """Keep ``old_slug`` pointing at ``comparison`` after its address changed."""
+        self.filter(slug=comparison.slug).delete()
+        if old_slug and old_slug != comparison.slug:
+            self.update_or_create(slug=old_slug, defaults={"comparison": comparison})
+
+
+class OldSlug(models.Model):
+    """A former address of a comparison, redirected permanently to the current one."""
+
+    comparison = models.ForeignKey(
+        Comparison, on_delete=models.CASCADE, related_name="old_slugs", verbose_name="comparison"
+    )
+    slug = models.SlugField(
+        "old slug",
+        max_length=200,
+        unique=True,
+        help_text="An address the comparison had before, for example: pytorch-vs-tf",
+    )
+    created_at = models.DateTimeField("replaced on", auto_now_add=True)
+
+    objects = OldSlugQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["slug"]
+        verbose_name = "old address"
+        verbose_name_plural = "old addresses"
+
+    def __str__(self):
+        return f"{self.slug} -> {self.comparison.slug}"
+
+
+def slug_orders(slug):
+    """Every order of a "a-vs-b-vs-c" slug's parts, the slug itself excluded."""
+    parts = slug.split(SLUG_SEPARATOR)
+    if len(parts) < 2 or len(parts) > MAX_PERMUTED_PARTS:
+        return []
+    orders = {SLUG_SEPARATOR.join(order) for order in permutations(parts)}
+    orders.discard(slug)
+    return sorted(orders)
+
+
+def redirect_target(slug):
+    """The public comparison an address that is not its own stands for, if any.
+
+    A former slug, or the same frameworks in another order
+    (tensorflow-vs-pytorch for pytorch-vs-tensorflow).
+    """
+    public = Comparison.objects.published()
+    old = OldSlug.objects.filter(slug=slug, comparison__in=public).select_related("comparison")
+    for old_slug in old:
+        return old_slug.comparison
+    orders = slug_orders(slug)
+    if not orders:
+        return None
+    match = public.filter(slug__in=orders).order_by("pk").first()
+    if match is None:
+        old = OldSlug.objects.filter(slug__in=orders, comparison__in=public)
+        old_slug = old.select_related("comparison").order_by("pk").first()
+        match = old_slug.comparison if old_slug else None
+    return match

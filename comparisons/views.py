@@ -1,11 +1,26 @@
-"""Public pages: the list of comparisons and each comparison's page."""
+"""Public pages: the list of comparisons, each comparison's page and the methodology.
 
+A comparison's address shows the public page when it is published and due.
+Otherwise, in this order: an editor sees the unpublished comparison at that
+address as a preview (never cached, never indexed); a former or reordered
+address redirects permanently to the public page; anything else is 404. All
+of that is decided in one place, :func:`comparison_detail`, so the public path
+keeps its fixed query count.
+Anonymous visitors' pages come from the shared page cache (caching.py); a
+preview is only ever rendered for a signed-in editor and says no-store.
+"""
+
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 
 from .caching import cache_public_page
-from .models import Comparison
+from .models import Comparison, redirect_target
+
+PREVIEW_PERMISSION = "comparisons.change_comparison"
 
 HOME_PAGE_SIZE = 30
 
@@ -41,10 +56,23 @@ def home(request):
 @cache_public_page()
 def comparison_detail(request, slug):
     """A comparison page: verdict, factors, score, statistics and the call to action."""
-    try:
-        comparison = Comparison.objects.published().with_page_data().get(slug=slug)
-    except Comparison.DoesNotExist:
-        raise Http404("No published comparison has this address.") from None
+    comparison = Comparison.objects.published().with_page_data().filter(slug=slug).first()
+    if comparison is not None:
+        return render_comparison(request, comparison)
+    if request.user.has_perm(PREVIEW_PERMISSION):
+        comparison = Comparison.objects.with_page_data().filter(slug=slug).first()
+        if comparison is not None:
+            response = render_comparison(request, comparison, preview=True)
+            # An unpublished page must stay out of every shared and browser cache.
+            add_never_cache_headers(response)
+            return response
+    target = redirect_target(slug)
+    if target is not None:
+        return redirect(target, permanent=True)
+    raise Http404("No published comparison has this address.")
+
+
+def render_comparison(request, comparison, preview=False):
     participants = list(comparison.participants.all())
     factors = list(comparison.factors.all())
     participants_by_pk = {participant.pk: participant for participant in participants}
@@ -52,6 +80,8 @@ def comparison_detail(request, slug):
         (factor, factor.assessment_cells(participants), participants_by_pk.get(factor.winner_id))
         for factor in factors
     ]
+    page_url = settings.SITE_URL + comparison.get_absolute_url()
+    home_url = settings.SITE_URL + reverse("comparisons:home")
     return render(
         request,
         "comparisons/detail.html",
@@ -61,5 +91,23 @@ def comparison_detail(request, slug):
             "rows": rows,
             "scoreboard": comparison.scoreboard(),
             "statistics": list(comparison.statistics.all()),
+            "page_url": page_url,
+            "structured_data": comparison.structured_data(page_url, home_url),
+            "preview": preview,
         },
+    )
+
+
+def methodology(request):
+    """How factors and winners are decided and how statistics are sourced."""
+    return render(request, "comparisons/methodology.html")
+
+
+def robots_txt(request):
+    """Crawl everything public; the admin is not for search engines."""
+    return render(
+        request,
+        "robots.txt",
+        {"sitemap_url": settings.SITE_URL + reverse("sitemap")},
+        content_type="text/plain; charset=utf-8",
     )

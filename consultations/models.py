@@ -558,7 +558,7 @@ class OutgoingEmail(models.Model):
         self.attempts += 1
         try:
             self.as_message().send()
-        except Exception as error:  # noqa: BLE001 - any backend failure means "retry later"
+        except Exception as error:  # any backend failure means "retry later"
             self.last_error = f"{type(error).__name__}: {error}"[:2000]
             if self.attempts >= self.MAX_ATTEMPTS:
                 self.status = self.Status.FAILED

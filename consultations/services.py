@@ -14,12 +14,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from .models import (
     SLOT_LENGTH,
+    AuditEvent,
     ConsultationRequest,
     DueWarning,
     OutgoingEmail,
@@ -144,6 +146,11 @@ def calendar_invite(consultation):
     calendar.add("method", "REQUEST")
     event = icalendar.Event()
     event.add("uid", f"{consultation.reference}@consultations.compare")
+    # A later invitation for the same request replaces the earlier one in calendars.
+    slots_booked = consultation.events.filter(
+        Q(kind=AuditEvent.Kind.SCHEDULE) | Q(kind=AuditEvent.Kind.STATUS, to_value="scheduled")
+    ).count()
+    event.add("sequence", max(slots_booked - 1, 0))
     event.add("dtstamp", timezone.now())
     event.add("dtstart", start)
     event.add("dtend", start + SLOT_LENGTH)

@@ -10,6 +10,7 @@ from django.core import signing
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 
 from comparisons.models import Comparison
 
@@ -22,8 +23,12 @@ logger = logging.getLogger(__name__)
 SESSION_KEY = "consultation_references"
 
 
+@never_cache
 def book(request):
-    """The booking form; a valid booking redirects to its confirmation page."""
+    """The booking form; a valid booking redirects to its confirmation page.
+
+    Never cached: each copy carries its own CSRF token and signed render time.
+    """
     status = 200
     if request.method == "POST":
         form = BookingForm(request.POST)
@@ -66,6 +71,7 @@ def book(request):
     return render(request, "consultations/book.html", {"form": form}, status=status)
 
 
+@never_cache
 def request_detail(request, reference):
     """The confirmation page; the summary only for the browser that sent the request."""
     consultation = get_object_or_404(
@@ -98,6 +104,7 @@ def privacy(request):
     return render(request, "consultations/privacy.html")
 
 
+@never_cache
 def cancel(request, token):
     """The visitor's signed link: GET asks to confirm, POST cancels the slot."""
     try:

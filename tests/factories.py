@@ -3,9 +3,17 @@
 import itertools
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 
-from comparisons.models import Assessment, Comparison, Factor, Framework, Participant, Statistic
+from comparisons.models import (
+    Assessment,
+    Comparison,
+    Factor,
+    Framework,
+    Participant,
+    Statistic,
+)
 
 _sequence = itertools.count(1)
 
@@ -74,6 +82,11 @@ def make_user(username="person", *, password=None, groups=(), **fields):
     return user
 
 
+def editors_group():
+    """The Editors group as the migrations leave it: the comparisons models and publishing."""
+    return Group.objects.get(name="Editors")
+
+
 def make_consultation(*, windows=(), **fields):
     """A consultation request received now (or at ``received_at``), about a topic."""
     from consultations.models import ConsultationRequest, PreferredWindow
@@ -90,10 +103,15 @@ def make_consultation(*, windows=(), **fields):
     return consultation
 
 
-def make_staff(username, *, group=None, **fields):
-    """A staff user in the named group ("Triage" or "Editors"), made by the migration."""
-    from django.contrib.auth.models import Group
-
-    groups = [Group.objects.get(name=group)] if group else []
+def make_staff(username, *, group=None, groups=(), permissions=(), **fields):
+    """A staff user in the named group ("Triage" or "Editors", made by the migrations),
+    or in ``groups``, with extra "app.codename" ``permissions``."""
+    groups = [*groups, *([Group.objects.get(name=group)] if group else [])]
     fields.setdefault("email", f"{username}@compare.example")
-    return make_user(username, is_staff=True, groups=groups, **fields)
+    user = make_user(username, is_staff=True, groups=groups, **fields)
+    for name in permissions:
+        app_label, codename = name.split(".")
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
+    return user

@@ -8,6 +8,7 @@ that would corrupt a page) or saves exactly what was typed; the public page
 then shows it without any of it becoming markup that runs.
 """
 
+import json
 from html import escape
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
@@ -89,6 +90,8 @@ RICH_TEXT_FIELDS = {"comparison.quick_verdict", "comparison.recommendation"}
 
 VOID_ELEMENTS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "wbr"}
 SAFE_SCHEMES = {"", "http", "https", "mailto"}
+# Script elements that hold data, not code: browsers never run them.
+DATA_BLOCK_TYPES = {"application/ld+json"}
 
 
 class PageChecker(HTMLParser):
@@ -98,9 +101,13 @@ class PageChecker(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.problems = []
         self.open = []
+        self.data_block = None
 
     def handle_starttag(self, tag, attrs):
-        if tag == "script" and not dict(attrs).get("src", "").startswith("/static/"):
+        if tag == "script" and dict(attrs).get("type") in DATA_BLOCK_TYPES:
+            # Structured data never runs, but it must stay whole, valid JSON.
+            self.data_block = []
+        elif tag == "script" and not dict(attrs).get("src", "").startswith("/static/"):
             self.problems.append(f"inline <script> {attrs}")
         for name, value in attrs:
             if name.startswith("on"):
@@ -119,7 +126,17 @@ class PageChecker(HTMLParser):
         if tag not in VOID_ELEMENTS:
             self.open.pop()
 
+    def handle_data(self, data):
+        if self.data_block is not None:
+            self.data_block.append(data)
+
     def handle_endtag(self, tag):
+        if tag == "script" and self.data_block is not None:
+            try:
+                json.loads("".join(self.data_block))
+            except ValueError:
+                self.problems.append("a JSON-LD block that is not valid JSON")
+            self.data_block = None
         if not self.open or self.open[-1] != tag:
             self.problems.append(f"</{tag}> closes <{self.open[-1] if self.open else None}>")
             return

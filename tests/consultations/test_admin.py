@@ -25,8 +25,9 @@ def change_url(request):
 
 
 def act(client, action, *requests):
+    # From the "All requests" view: the default view lists open requests only.
     return client.post(
-        CHANGELIST,
+        CHANGELIST + "?queue=all",
         {"action": action, "_selected_action": [r.pk for r in requests]},
         follow=True,
     )
@@ -51,7 +52,7 @@ class TestGroups:
             Group.objects.get(name="Editors").permissions.values_list("codename", flat=True)
         )
         assert {"add_comparison", "change_statistic", "delete_factor", "view_framework"} <= editors
-        assert len(editors) == 24
+        assert len(editors) == 25  # 24 for the six content models, and publish_comparison
         assert not any("consultation" in codename for codename in editors)
 
 
@@ -270,3 +271,13 @@ class TestChangePage:
         request = make_consultation()
         url = reverse("admin:consultations_consultationrequest_schedule", args=[request.pk])
         assert client.get(url).status_code == 403
+
+
+class TestQueueOpensOnOpenRequests:
+    def test_closed_requests_are_behind_the_all_choice(self, client, triager):
+        make_consultation(name="Still Open")
+        make_consultation(name="Long Done").transition(Status.DECLINED, by=triager)
+        text = page_text(client.get(CHANGELIST))
+        assert "Still Open" in text and "Long Done" not in text
+        text = page_text(client.get(CHANGELIST + "?queue=all"))
+        assert "Still Open" in text and "Long Done" in text

@@ -100,6 +100,10 @@ class TestBookingFromAComparisonPage:
         assert '<option value="UTC" selected>UTC</option>' in body
         assert 'src="/static/js/booking.' in body and " defer" in body
 
+    def test_the_form_is_never_cached(self, client):
+        # Each copy carries its own CSRF token and signed render time.
+        assert "no-store" in client.get(BOOK_URL)["Cache-Control"]
+
     def test_an_unpublished_comparison_is_not_offered(self, client):
         make_comparison(slug="draft-one", published=False)
         body = client.get(BOOK_URL + "?comparison=draft-one").content.decode()
@@ -195,6 +199,19 @@ class TestValidation:
     def test_unknown_timezone_is_refused(self, client):
         response = client.post(BOOK_URL, booking_data(timezone="Nowhere/Special"))
         assert "timezone" in errors_by_field(response)
+
+    @pytest.mark.parametrize(
+        "garbage",
+        ["x" * 10_000, "\x00", "2026-13-45T99:99", "../../etc/passwd", "' OR 1=1 --", "😀" * 50],
+    )
+    def test_garbage_in_any_field_gets_messages_not_a_crash(self, client, garbage):
+        data = booking_data()
+        for field in ("name", "email", "comparison", "message", "timezone", "window_1"):
+            response = client.post(BOOK_URL, {**data, field: garbage})
+            assert response.status_code in (302, 400), (field, response.status_code)
+            if response.status_code == 400:
+                assert field in errors_by_field(response)
+        assert ConsultationRequest.objects.count() <= 1
 
     def test_what_visitors_type_is_escaped(self, client):
         evil = '<script>alert("x")</script>'

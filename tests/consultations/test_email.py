@@ -210,3 +210,11 @@ class TestCancelLink:
         client.post(old_url)
         request.refresh_from_db()
         assert request.status == ConsultationRequest.Status.SCHEDULED
+        # The new invitation updates the same calendar event.
+        first, second = (
+            icalendar.Calendar.from_ical(m.ics).walk("VEVENT")[0]
+            for m in OutgoingEmail.objects.exclude(ics="").order_by("pk")
+        )
+        assert first["uid"] == second["uid"]
+        assert (first["sequence"], second["sequence"]) == (0, 1)
+        assert second.decoded("dtstart") == next_slot() + timedelta(days=1)

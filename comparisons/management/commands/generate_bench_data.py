@@ -86,11 +86,16 @@ class Command(BaseCommand):
                 age_hours = (now - received).total_seconds() / 3600
                 if age_hours < 48:
                     status = randomness.choice([Status.NEW, Status.NEW, Status.CONTACTED])
-                else:
+                elif age_hours < 24 * 21:  # the last three weeks: some still in progress
                     status = randomness.choices(
                         [Status.COMPLETED, Status.DECLINED, Status.SPAM, Status.DUPLICATE,
                          Status.CONTACTED, Status.SCHEDULED],
                         weights=[70, 10, 8, 4, 5, 3],
+                    )[0]  # fmt: skip
+                else:  # older requests are closed
+                    status = randomness.choices(
+                        [Status.COMPLETED, Status.DECLINED, Status.SPAM, Status.DUPLICATE],
+                        weights=[78, 10, 8, 4],
                     )[0]  # fmt: skip
                 answered = status not in (Status.NEW, Status.SPAM, Status.DUPLICATE)
                 # Most answers come within a day; about one in eight misses it.

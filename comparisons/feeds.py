@@ -1,0 +1,45 @@
+"""An Atom feed of comparisons, newest first by publication or content change."""
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.db.models.functions import Coalesce, Greatest
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+
+from .models import Comparison
+
+FEED_LENGTH = 20
+
+
+class ComparisonFeed(Feed):
+    feed_type = Atom1Feed
+    title = "Compare: new and updated comparisons"
+    subtitle = "Technology comparisons, listed when they are published or their content changes."
+
+    def link(self):
+        return settings.SITE_URL + reverse("comparisons:home")
+
+    def feed_url(self):
+        return settings.SITE_URL + reverse("comparisons:feed")
+
+    def items(self):
+        return (
+            Comparison.objects.published()
+            .alias(changed=Greatest("published_at", Coalesce("content_updated_at", "published_at")))
+            .order_by("-changed", "-pk")[:FEED_LENGTH]
+        )
+
+    def item_title(self, comparison):
+        return comparison.title
+
+    def item_description(self, comparison):
+        return comparison.meta_description or comparison.subtitle
+
+    def item_link(self, comparison):
+        return settings.SITE_URL + comparison.get_absolute_url()
+
+    def item_pubdate(self, comparison):
+        return comparison.published_at
+
+    def item_updateddate(self, comparison):
+        return comparison.modified_at

@@ -1,0 +1,292 @@
+"""Draft, scheduled and published; editors' previews; publishing refused while incomplete."""
+
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from comparisons.models import Comparison
+from tests.comparisons.admin_forms import change_form_data
+from tests.comparisons.test_views import page_text
+from tests.factories import (
+    make_comparison,
+    make_factor,
+    make_framework,
+    make_staff,
+    make_user,
+)
+
+pytestmark = pytest.mark.django_db
+
+DUE = timezone.now().replace(microsecond=0) + timedelta(days=3)
+
+
+def at(moment):
+    """Run the code under test as if it were ``moment``."""
+    return mock.patch("django.utils.timezone.now", return_value=moment)
+
+
+def change_url(comparison):
+    return reverse("admin:comparisons_comparison_change", args=[comparison.pk])
+
+
+def changelist_url():
+    return reverse("admin:comparisons_comparison_changelist")
+
+
+@pytest.fixture
+def editor(client):
+    user = make_staff("editor", group="Editors")
+    client.force_login(user)
+    return user
+
+
+class TestScheduledPublication:
+    def test_page_appears_exactly_when_its_publish_time_comes(self, client):
+        comparison = make_comparison(factors=2, published_at=DUE)
+        with at(DUE - timedelta(seconds=1)):
+            assert client.get(comparison.get_absolute_url()).status_code == 404
+            assert comparison.title not in page_text(client.get(reverse("comparisons:home")))
+            assert comparison.is_scheduled
+        with at(DUE):
+            assert client.get(comparison.get_absolute_url()).status_code == 200
+            assert comparison.title in page_text(client.get(reverse("comparisons:home")))
+            assert comparison.is_public
+
+    def test_queryset_splits_scheduled_from_published(self):
+        scheduled = make_comparison(published_at=DUE)
+        live = make_comparison()
+        make_comparison(published=False)
+        assert list(Comparison.objects.scheduled()) == [scheduled]
+        assert list(Comparison.objects.published()) == [live]
+        assert list(Comparison.objects.published(now=DUE)) == [scheduled, live]
+
+    def test_admin_list_shows_the_derived_state(self, admin_client):
+        make_comparison(title="Later one", published_at=DUE)
+        make_comparison(title="Live one")
+        make_comparison(title="Draft one", published=False)
+        text = page_text(admin_client.get(changelist_url()))
+        assert f"Scheduled for {timezone.localtime(DUE):%Y-%m-%d %H:%M}" in text
+        scheduled = page_text(admin_client.get(changelist_url() + "?state=scheduled"))
+        assert "Later one" in scheduled
+        assert "Live one" not in scheduled and "Draft one" not in scheduled
+
+    def test_unpublishing_takes_the_page_down(self, admin_client, client):
+        comparison = make_comparison(factors=1)
+        response = admin_client.post(
+            changelist_url(),
+            {"action": "unpublish", "_selected_action": [comparison.pk]},
+        )
+        assert response.status_code == 302
+        comparison.refresh_from_db()
+        assert comparison.status == Comparison.Status.DRAFT
+        assert client.get(comparison.get_absolute_url()).status_code == 404
+
+
+class TestPreview:
+    @pytest.mark.parametrize("when", ["draft", "scheduled"])
+    def test_editor_sees_a_marked_uncached_unindexed_preview(self, client, editor, when):
+        if when == "draft":
+            comparison = make_comparison(factors=2, published=False, title="Secret plan")
+        else:
+            comparison = make_comparison(factors=2, published_at=DUE, title="Secret plan")
+        response = client.get(comparison.get_absolute_url())
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert "Preview: not public." in page_text(response)
+        assert '<meta name="robots" content="noindex, nofollow">' in body
+        cache_control = response["Cache-Control"]
+        assert "private" in cache_control and "no-store" in cache_control
+        assert "Secret plan" in page_text(response)
+        if when == "scheduled":
+            assert "Scheduled for" in page_text(response)
+
+    def test_a_preview_never_reaches_the_page_cache(self, client, editor):
+        comparison = make_comparison(factors=1, published=False, title="Secret plan")
+        assert client.get(comparison.get_absolute_url()).status_code == 200
+        client.logout()
+        for _ in range(2):
+            response = client.get(comparison.get_absolute_url())
+            assert response.status_code == 404
+            assert "Secret plan" not in response.content.decode()
+
+    def test_public_page_has_no_preview_marks(self, client, editor):
+        comparison = make_comparison(factors=1)
+        response = client.get(comparison.get_absolute_url())
+        assert "Preview" not in page_text(response)
+        assert 'name="robots"' not in response.content.decode()
+
+    @pytest.mark.parametrize("who", ["anonymous", "signed-in visitor", "staff without rights"])
+    def test_draft_is_404_for_everyone_else(self, client, who):
+        comparison = make_comparison(published=False)
+        if who == "signed-in visitor":
+            client.force_login(make_user("visitor"))
+        elif who == "staff without rights":
+            client.force_login(make_staff("triager", group="Triage"))
+        assert client.get(comparison.get_absolute_url()).status_code == 404
+
+
+class TestPublicationProblems:
+    def test_complete_comparison_has_none(self):
+        assert make_comparison(factors=3).publication_problems() == []
+
+    def test_every_gap_is_named(self):
+        pytorch = make_framework("PyTorch")
+        comparison = make_comparison(
+            [pytorch], published=False, quick_verdict="", meta_description=""
+        )
+        factor = make_factor(comparison, name="Speed")
+        factor.assessments.all().delete()
+        assert comparison.publication_problems() == [
+            "It compares fewer than two frameworks: add at least two.",
+            'The factor "Speed" has no assessment for PyTorch.',
+            'The factor "Speed" has no winner: choose a framework or Tie.',
+            "It has no quick verdict.",
+            "It has no meta description for search engines.",
+        ]
+
+    def test_a_tie_is_a_decision(self):
+        comparison = make_comparison(published=False)
+        make_factor(comparison, is_tie=True)
+        assert comparison.publication_problems() == []
+
+    def test_missing_assessment_names_the_framework(self):
+        comparison = make_comparison([make_framework("Alpha"), make_framework("Beta")])
+        factor = make_factor(comparison, name="Docs", winner=comparison.participants.first())
+        factor.assessments.filter(participant__framework__name="Beta").delete()
+        assert comparison.publication_problems() == [
+            'The factor "Docs" has no assessment for Beta.'
+        ]
+
+
+class TestPublishingInTheAdmin:
+    def test_incomplete_comparison_is_saved_as_draft_with_the_reasons(self, admin_client, client):
+        comparison = make_comparison(published=False, quick_verdict="")
+        make_factor(comparison, name="Speed")  # no winner
+        data = change_form_data(comparison, status="published", title="Kept title")
+        response = admin_client.post(change_url(comparison), data, follow=True)
+        text = page_text(response)
+        assert "was saved as a draft, not published" in text
+        assert 'The factor "Speed" has no winner: choose a framework or Tie.' in text
+        assert "It has no quick verdict." in text
+        comparison.refresh_from_db()
+        assert comparison.status == Comparison.Status.DRAFT
+        assert comparison.title == "Kept title"  # the edit itself is kept
+        assert client.get(comparison.get_absolute_url()).status_code == 404
+
+    def test_completing_the_last_gap_in_the_same_save_publishes(self, admin_client, client):
+        comparison = make_comparison(published=False)
+        factor = make_factor(comparison, name="Speed")
+        data = change_form_data(comparison, status="published")
+        data["factors-0-decision"] = "tie"
+        response = admin_client.post(change_url(comparison), data)
+        assert response.status_code == 302
+        comparison.refresh_from_db()
+        factor.refresh_from_db()
+        assert factor.is_tie
+        assert comparison.status == Comparison.Status.PUBLISHED
+        assert client.get(comparison.get_absolute_url()).status_code == 200
+
+    def test_publish_action_refuses_incomplete_and_publishes_complete(self, admin_client):
+        ready = make_comparison(published=False, factors=2, title="Ready")
+        unready = make_comparison(published=False, meta_description="", title="Unready")
+        response = admin_client.post(
+            changelist_url(),
+            {"action": "publish", "_selected_action": [ready.pk, unready.pk]},
+            follow=True,
+        )
+        text = page_text(response)
+        assert '"Unready" was not published. Still missing: It has no meta description' in text
+        assert "Published 1 comparison(s)." in text
+        ready.refresh_from_db()
+        unready.refresh_from_db()
+        assert ready.is_public
+        assert unready.status == Comparison.Status.DRAFT
+
+    def test_publish_action_keeps_a_future_publish_time(self, admin_client):
+        comparison = make_comparison(published=False, factors=1, published_at=DUE)
+        admin_client.post(
+            changelist_url(), {"action": "publish", "_selected_action": [comparison.pk]}
+        )
+        comparison.refresh_from_db()
+        assert comparison.status == Comparison.Status.PUBLISHED
+        assert comparison.is_scheduled
+
+
+class TestOnlyPublishersPublish:
+    @pytest.fixture
+    def writer(self, client):
+        """An editor with every comparisons model permission but not publish."""
+        models = ["comparison", "framework", "participant", "factor", "assessment", "statistic"]
+        permissions = [
+            f"comparisons.{verb}_{model}"
+            for model in models
+            for verb in ("add", "change", "delete", "view")
+        ]
+        user = make_staff("writer", permissions=permissions)
+        client.force_login(user)
+        return user
+
+    def test_status_is_read_only_for_them(self, client, writer):
+        comparison = make_comparison(published=False, factors=1)
+        page = client.get(change_url(comparison)).content.decode()
+        assert 'name="status"' not in page
+        assert 'name="published_at_0"' not in page
+
+    def test_posting_published_anyway_changes_nothing(self, client, writer):
+        comparison = make_comparison(published=False, factors=1)
+        now = timezone.now()
+        data = change_form_data(
+            comparison,
+            status="published",
+            published_at_0=f"{now:%Y-%m-%d}",
+            published_at_1="00:00:00",
+            subtitle="Edited by the writer",
+        )
+        assert client.post(change_url(comparison), data).status_code == 302
+        comparison.refresh_from_db()
+        assert comparison.subtitle == "Edited by the writer"
+        assert comparison.status == Comparison.Status.DRAFT
+
+    def test_publish_action_is_not_offered_or_accepted(self, client, writer):
+        comparison = make_comparison(published=False, factors=1)
+        page = client.get(changelist_url()).content.decode()
+        assert 'value="publish"' not in page
+        assert 'value="mark_reviewed"' in page
+        client.post(changelist_url(), {"action": "publish", "_selected_action": [comparison.pk]})
+        comparison.refresh_from_db()
+        assert comparison.status == Comparison.Status.DRAFT
+
+    def test_new_comparisons_start_as_drafts(self, client, writer):
+        frameworks = [make_framework(), make_framework()]
+        data = {
+            "title": "New page",
+            "slug": "new-page",
+            "category": "Technology",
+            "status": "published",
+            "quick_verdict": "Yes.",
+            "meta_description": "Meta.",
+            "participants-TOTAL_FORMS": "2",
+            "participants-INITIAL_FORMS": "0",
+            "factors-TOTAL_FORMS": "0",
+            "factors-INITIAL_FORMS": "0",
+            "statistics-TOTAL_FORMS": "0",
+            "statistics-INITIAL_FORMS": "0",
+        }
+        for index, framework in enumerate(frameworks):
+            data[f"participants-{index}-position"] = str(index + 1)
+            data[f"participants-{index}-framework"] = str(framework.pk)
+        response = client.post(reverse("admin:comparisons_comparison_add"), data)
+        assert response.status_code == 302
+        assert Comparison.objects.get(slug="new-page").status == Comparison.Status.DRAFT
+
+
+def test_editor_previews_a_draft_whose_address_is_a_public_pages_reversed_pair(client, editor):
+    live = make_comparison(slug="alpha-vs-beta")
+    draft = make_comparison(slug="beta-vs-alpha", published=False, title="Draft rewrite")
+    response = client.get(draft.get_absolute_url())
+    assert response.status_code == 200 and "Draft rewrite" in page_text(response)
+    client.logout()
+    assert client.get(draft.get_absolute_url())["Location"] == live.get_absolute_url()
