@@ -84,8 +84,25 @@ def test_editor_publishes_a_three_way_comparison(live_server, open_page):
     statistic.locator("[name='statistics-0-source_url']").fill("https://paperswithcode.com/trends")
     statistic.locator("[name='statistics-0-year']").fill("2026")
     page.get_by_label("Status:", exact=True).select_option(label="Published")
+    page.get_by_role("button", name="Save and continue editing").click()
+    # Publishing checks the page is complete: the meta description is missing.
+    refusal = page.locator(".messagelist .error")
+    expect(refusal).to_contain_text("was saved as a draft, not published")
+    expect(refusal).to_contain_text("It has no meta description for search engines.")
+
+    # Until it is published, only editors see the page, marked as a preview.
+    page.get_by_role("link", name="View on site").click()
+    expect(page.get_by_role("status")).to_contain_text("Preview: not public.")
+    expect(page.locator(".score-summary")).to_contain_text("PyTorch 1/3")
+    page.go_back()
+
+    page.get_by_label("Meta description:", exact=True).fill(
+        "PyTorch, TensorFlow and JAX compared on developer experience, mobile and compilation."
+    )
+    page.get_by_label("Status:", exact=True).select_option(label="Published")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+    expect(page.locator(".messagelist .error")).to_have_count(0)
 
     visitor = open_page("mobile")
     visitor.goto(live_server.url + "/")

@@ -93,3 +93,8 @@ def test_booking_confirmation_page(live_server, audit, quick_form):
 
     page = audit("booking-confirmation", visit)
     assert page.locator(".reference").is_visible()
+
+
+def test_methodology_page(live_server, audit):
+    page = audit("methodology", lambda page: page.goto(live_server.url + "/methodology/"))
+    assert page.get_by_role("heading", level=1).is_visible()
