@@ -1,13 +1,23 @@
 """Each public page, checked at 1280 and 390 px by axe-core and the Nu HTML Checker."""
 
+import re
+
 import pytest
 
 from comparisons.demo import load_demo_content
-from tests.factories import make_comparison, make_framework, make_statistic
+from tests.factories import (
+    make_comparison,
+    make_consultation,
+    make_framework,
+    make_statistic,
+    make_user,
+)
 
 from .booking import fill_booking_form
 
 pytestmark = pytest.mark.browser
+
+PASSWORD = "correct-horse-battery-staple"
 
 
 def test_home_page(live_server, audit):
@@ -98,3 +108,37 @@ def test_booking_confirmation_page(live_server, audit, quick_form):
 def test_methodology_page(live_server, audit):
     page = audit("methodology", lambda page: page.goto(live_server.url + "/methodology/"))
     assert page.get_by_role("heading", level=1).is_visible()
+
+
+def sign_in(page, live_server, username):
+    page.goto(live_server.url + "/admin/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/admin/")
+
+
+def test_preview_of_a_draft(live_server, audit):
+    make_user("editor", password=PASSWORD, is_staff=True, is_superuser=True)
+    draft = make_comparison(title="Draft: PyTorch vs JAX", factors=2, published=False)
+
+    def visit(page):
+        sign_in(page, live_server, "editor")
+        page.goto(live_server.url + draft.get_absolute_url())
+
+    page = audit("comparison-preview", visit)
+    assert "Preview: not public." in page.get_by_role("status").inner_text()
+
+
+def test_staff_report_page(live_server, audit):
+    make_user("triager", password=PASSWORD, is_staff=True, is_superuser=True)
+    answered = make_consultation()
+    answered.mark_contacted(by=None)
+    make_consultation()
+
+    def visit(page):
+        sign_in(page, live_server, "triager")
+        page.goto(live_server.url + "/consultations/staff/report/")
+
+    page = audit("staff-report", visit)
+    assert page.get_by_role("img", name=re.compile("answered within 24 hours")).is_visible()
