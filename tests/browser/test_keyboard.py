@@ -1,5 +1,7 @@
 """The booking form works with a keyboard alone: order, visible focus, submit."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -84,6 +86,8 @@ def test_booking_with_the_keyboard_only(live_server, open_page, settings):
     }
     for field in FIELD_ORDER:
         tab_to(page, field)
+        # Every field has a label that assistive technology announces.
+        expect(page.locator(f"#{field}")).to_have_accessible_name(re.compile(r"\w{3,}"))
         if field.startswith("id_window") and field in typed:
             type_slot(page, typed[field])
         elif field in typed:
