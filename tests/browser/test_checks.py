@@ -25,3 +25,19 @@ def test_html_checker_reports_a_duplicate_id(browser_tools):
     errors = html_errors(BROKEN_PAGE)
 
     assert any("Duplicate ID" in error for error in errors), errors
+
+
+def test_pages_record_what_the_content_security_policy_refuses(open_page):
+    page = open_page()
+    page.route(
+        "http://compare.test/",
+        lambda route: route.fulfill(
+            content_type="text/html",
+            headers={"Content-Security-Policy": "default-src 'self'"},
+            body='<!DOCTYPE html><title>Inline</title><p style="color: red">Red</p>',
+        ),
+    )
+
+    page.goto("http://compare.test/")
+
+    assert any("style-src" in error for error in page.csp_errors), page.csp_errors
