@@ -117,6 +117,10 @@ def live_server():
     pages link to (css/site.<hash>.css). Without that wrapper the request
     reaches WhiteNoise, which serves STATIC_ROOT (collected by tests/conftest.py
     before the server starts) exactly as in production.
+
+    The session and CSRF cookies stay Secure, as in production: Chromium treats
+    http://127.0.0.1 as a secure context and keeps Secure cookies there (the
+    admin sign-ins in the journeys depend on it), so no setting is overridden.
     """
     from pytest_django.live_server_helper import LiveServer
 
