@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
+# The browser tests' checkers (axe-core, vnu-jar) come from npm; without npm
+# those tests skip with a message saying what to install.
+NODE_MODULES := $(if $(shell command -v npm 2>/dev/null),node_modules)
 
 .PHONY: run test lint bench clean
 
@@ -14,6 +17,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+# --ignore-scripts: vnu-jar's install script would download a Java; the machine's is used.
+node_modules: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch node_modules
+
 run: $(STAMP)
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DJANGO_DEBUG=1 $(BIN)/python manage.py load_demo
@@ -22,7 +30,7 @@ run: $(STAMP)
 	@# The email worker runs beside the server and stops when the server stops.
 	DJANGO_DEBUG=1 sh -c '$(BIN)/python manage.py deliver_email & worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)'
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_MODULES)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -32,7 +40,7 @@ lint: $(STAMP)
 	DJANGO_DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache
+	rm -rf $(VENV) staticfiles .pytest_cache node_modules
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

@@ -1,0 +1,32 @@
+"""Filling the booking form in a browser, as a visitor would."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+VISITOR_TIMEZONE = "Europe/Berlin"
+
+
+def free_slots(count=2, tz=VISITOR_TIMEZONE):
+    """Slot starts the form accepts: weekdays from the day after tomorrow, 10:00 local."""
+    day = datetime.now(ZoneInfo(tz)).date() + timedelta(days=2)
+    slots = []
+    while len(slots) < count:
+        if day.weekday() < 5:
+            slots.append(f"{day:%Y-%m-%d}T10:00")
+        day += timedelta(days=1)
+    return slots
+
+
+def fill_booking_form(page, *, email="ada@example.com", consent=True):
+    """Type a complete booking; only the email is a parameter, to make it wrong."""
+    page.get_by_label("Your name").fill("Ada Lovelace")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Company (optional)").fill("Analytical Engines Ltd")
+    page.get_by_label("What do you need to decide?").fill(
+        "We train vision models and must pick PyTorch or TensorFlow for mobile."
+    )
+    first, second = free_slots()
+    page.get_by_label("First choice").fill(first)
+    page.get_by_label("Second choice").fill(second)
+    if consent:
+        page.get_by_label("You may contact me by email").check()

@@ -1,0 +1,144 @@
+"""Each public page, checked at 1280 and 390 px by axe-core and the Nu HTML Checker."""
+
+import re
+
+import pytest
+
+from comparisons.demo import load_demo_content
+from tests.factories import (
+    make_comparison,
+    make_consultation,
+    make_framework,
+    make_statistic,
+    make_user,
+)
+
+from .booking import fill_booking_form
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def test_home_page(live_server, audit):
+    load_demo_content()
+    audit("home", lambda page: page.goto(live_server.url + "/"))
+
+
+def test_seed_comparison_page(live_server, audit):
+    load_demo_content()
+    page = audit(
+        "comparison-pytorch-vs-tensorflow",
+        lambda page: page.goto(live_server.url + "/compare/pytorch-vs-tensorflow/"),
+    )
+    assert page.get_by_role("heading", level=1).inner_text().startswith("PyTorch vs TensorFlow")
+
+
+def test_three_way_comparison_page(live_server, audit):
+    frameworks = [make_framework(name) for name in ("PyTorch", "TensorFlow", "JAX")]
+    comparison = make_comparison(
+        frameworks,
+        title="PyTorch vs TensorFlow vs JAX",
+        slug="pytorch-vs-tensorflow-vs-jax",
+        subtitle="Three deep learning frameworks side by side.",
+        factors=4,
+    )
+    make_statistic(comparison, value="78%", description="of new papers use PyTorch")
+    page = audit(
+        "comparison-three-way",
+        lambda page: page.goto(live_server.url + comparison.get_absolute_url()),
+    )
+    assert page.get_by_text("78%").is_visible()
+
+
+def test_booking_page(live_server, audit):
+    load_demo_content()
+    audit("booking-empty", lambda page: page.goto(live_server.url + "/consultations/book/"))
+
+
+def test_unknown_category_page(live_server, audit):
+    load_demo_content()
+    page = audit(
+        "home-unknown-category", lambda page: page.goto(live_server.url + "/?category=Nope")
+    )
+    assert page.get_by_text("There is no category with that name").is_visible()
+
+
+def test_missing_page(live_server, audit):
+    page = audit("not-found", lambda page: page.goto(live_server.url + "/compare/no-such-page/"))
+    assert page.get_by_role("heading", level=1).inner_text() == "We could not find that page"
+    assert page.get_by_role("link", name="See all comparisons").is_visible()
+
+
+@pytest.fixture
+def quick_form(settings):
+    # A person takes seconds to fill the form; the browser here takes less.
+    settings.CONSULTATION_MIN_FILL_SECONDS = 0
+
+
+def submit_with_a_wrong_email(live_server):
+    def visit(page):
+        page.goto(live_server.url + "/consultations/book/?comparison=pytorch-vs-tensorflow")
+        fill_booking_form(page, email="ada.example.com")
+        page.get_by_role("button", name="Request my free consultation").click()
+        page.wait_for_load_state()
+
+    return visit
+
+
+def test_booking_form_with_errors(live_server, audit, quick_form):
+    load_demo_content()
+    page = audit("booking-errors", submit_with_a_wrong_email(live_server))
+    assert page.get_by_role("alert").is_visible()
+
+
+def test_booking_confirmation_page(live_server, audit, quick_form):
+    load_demo_content()
+
+    def visit(page):
+        page.goto(live_server.url + "/consultations/book/?comparison=pytorch-vs-tensorflow")
+        fill_booking_form(page)
+        page.get_by_role("button", name="Request my free consultation").click()
+        page.wait_for_url("**/consultations/requests/**")
+
+    page = audit("booking-confirmation", visit)
+    assert page.locator(".reference").is_visible()
+
+
+def test_methodology_page(live_server, audit):
+    page = audit("methodology", lambda page: page.goto(live_server.url + "/methodology/"))
+    assert page.get_by_role("heading", level=1).is_visible()
+
+
+def sign_in(page, live_server, username):
+    page.goto(live_server.url + "/admin/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/admin/")
+
+
+def test_preview_of_a_draft(live_server, audit):
+    make_user("editor", password=PASSWORD, is_staff=True, is_superuser=True)
+    draft = make_comparison(title="Draft: PyTorch vs JAX", factors=2, published=False)
+
+    def visit(page):
+        sign_in(page, live_server, "editor")
+        page.goto(live_server.url + draft.get_absolute_url())
+
+    page = audit("comparison-preview", visit)
+    assert "Preview: not public." in page.get_by_role("status").inner_text()
+
+
+def test_staff_report_page(live_server, audit):
+    make_user("triager", password=PASSWORD, is_staff=True, is_superuser=True)
+    answered = make_consultation()
+    answered.mark_contacted(by=None)
+    make_consultation()
+
+    def visit(page):
+        sign_in(page, live_server, "triager")
+        page.goto(live_server.url + "/consultations/staff/report/")
+
+    page = audit("staff-report", visit)
+    assert page.get_by_role("img", name=re.compile("answered within 24 hours")).is_visible()
