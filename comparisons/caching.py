@@ -23,8 +23,9 @@ from django.http import HttpResponse, HttpResponseNotModified
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
+# Holds (version, next scheduled publish time as a timestamp or None): one key,
+# so a cache hit costs a single round trip to the shared cache.
 VERSION_KEY = "comparisons:content-version"
-NEXT_DUE_KEY = "comparisons:next-publish-time"
 PAGE_TIMEOUT = 60 * 60
 
 
@@ -34,11 +35,12 @@ def forget_content_version():
 
 
 def current_content_version():
-    values = cache.get_many([VERSION_KEY, NEXT_DUE_KEY])
-    version = values.get(VERSION_KEY)
-    next_due = values.get(NEXT_DUE_KEY)
-    if version is None or (next_due is not None and timezone.now().timestamp() >= next_due):
-        version = _new_content_version()
+    stored = cache.get(VERSION_KEY)
+    if stored is None:
+        return _new_content_version()
+    version, next_due = stored
+    if next_due is not None and timezone.now().timestamp() >= next_due:
+        return _new_content_version()
     return version
 
 
@@ -49,10 +51,7 @@ def _new_content_version():
         status=Comparison.Status.PUBLISHED, published_at__gt=timezone.now()
     ).aggregate(next_due=Min("published_at"))["next_due"]
     version = uuid.uuid4().hex
-    cache.set_many(
-        {VERSION_KEY: version, NEXT_DUE_KEY: next_due.timestamp() if next_due else None},
-        timeout=None,
-    )
+    cache.set(VERSION_KEY, (version, next_due.timestamp() if next_due else None), timeout=None)
     return version
 
 
