@@ -1,20 +1,13 @@
 """Filling the booking form in a browser, as a visitor would."""
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from tests.consultations.helpers import local_input, weekday_slots
 
 VISITOR_TIMEZONE = "Europe/Berlin"
 
 
 def free_slots(count=2, tz=VISITOR_TIMEZONE):
     """Slot starts the form accepts: weekdays from the day after tomorrow, 10:00 local."""
-    day = datetime.now(ZoneInfo(tz)).date() + timedelta(days=2)
-    slots = []
-    while len(slots) < count:
-        if day.weekday() < 5:
-            slots.append(f"{day:%Y-%m-%d}T10:00")
-        day += timedelta(days=1)
-    return slots
+    return [local_input(slot) for slot in weekday_slots(count, hour=10, tz=tz)]
 
 
 def fill_booking_form(page, *, email="ada@example.com", consent=True):

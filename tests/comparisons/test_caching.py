@@ -1,8 +1,8 @@
 """Public pages come from the shared cache, yet an edit shows on the very next request."""
 
-from unittest import mock
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -11,7 +11,8 @@ from django.utils import timezone
 from comparisons.models import Comparison
 from tests.factories import make_comparison, make_user
 
-pytestmark = pytest.mark.django_db
+# clock: these tests read the clock; `pytest --every-date` runs them on many dates.
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 
 def test_a_repeat_anonymous_visit_costs_no_database_query(client):
@@ -70,9 +71,9 @@ def test_scheduled_comparison_appears_on_the_home_page_exactly_when_due(client):
     due = timezone.now() + timezone.timedelta(hours=2)
     make_comparison(title="Scheduled one", published_at=due)
     home = reverse("comparisons:home")
-    with mock.patch("django.utils.timezone.now", return_value=due - timezone.timedelta(seconds=1)):
+    with time_machine.travel(due - timezone.timedelta(seconds=1), tick=False):
         assert b"Scheduled one" not in client.get(home).content
-    with mock.patch("django.utils.timezone.now", return_value=due):
+    with time_machine.travel(due, tick=False):
         assert b"Scheduled one" in client.get(home).content
 
 

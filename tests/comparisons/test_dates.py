@@ -1,9 +1,9 @@
 """Honest dates: published, last updated (real content changes only), last reviewed; stale flags."""
 
 from datetime import UTC, datetime, timedelta
-from unittest import mock
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -12,13 +12,14 @@ from tests.comparisons.admin_forms import change_form_data
 from tests.comparisons.test_views import page_text
 from tests.factories import make_comparison, make_framework, make_statistic
 
-pytestmark = pytest.mark.django_db
+# clock: these tests read the clock; `pytest --every-date` runs them on many dates.
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 
 
 def at(moment):
-    return mock.patch("django.utils.timezone.now", return_value=moment)
+    return time_machine.travel(moment, tick=False)
 
 
 def change_url(comparison):

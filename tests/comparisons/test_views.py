@@ -16,9 +16,11 @@ from comparisons.demo import load_demo_content
 from comparisons.models import Comparison
 from tests.factories import make_comparison, make_framework, make_statistic
 
-pytestmark = pytest.mark.django_db
+# clock: these tests read the clock; `pytest --every-date` runs them on many dates.
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
-SEED_PATH = Path(settings.BASE_DIR).parent / "shared" / "seed" / "pytorch-vs-tensorflow.txt"
+# The original page, word for word, kept in the repository (a clone has nothing beside it).
+SEED_PATH = Path(settings.BASE_DIR) / "tests" / "data" / "pytorch-vs-tensorflow.txt"
 
 
 def page_text(response):

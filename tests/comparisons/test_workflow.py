@@ -1,9 +1,10 @@
 """Draft, scheduled and published; editors' previews; publishing refused while incomplete."""
 
 from datetime import timedelta
-from unittest import mock
+
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,14 +19,18 @@ from tests.factories import (
     make_user,
 )
 
-pytestmark = pytest.mark.django_db
+# clock: these tests read the clock; `pytest --every-date` runs them on many dates.
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
-DUE = timezone.now().replace(microsecond=0) + timedelta(days=3)
+@pytest.fixture
+def due():
+    """A publish time three days after the test's now."""
+    return timezone.now().replace(microsecond=0) + timedelta(days=3)
 
 
 def at(moment):
     """Run the code under test as if it were ``moment``."""
-    return mock.patch("django.utils.timezone.now", return_value=moment)
+    return time_machine.travel(moment, tick=False)
 
 
 def change_url(comparison):
@@ -44,31 +49,31 @@ def editor(client):
 
 
 class TestScheduledPublication:
-    def test_page_appears_exactly_when_its_publish_time_comes(self, client):
-        comparison = make_comparison(factors=2, published_at=DUE)
-        with at(DUE - timedelta(seconds=1)):
+    def test_page_appears_exactly_when_its_publish_time_comes(self, client, due):
+        comparison = make_comparison(factors=2, published_at=due)
+        with at(due - timedelta(seconds=1)):
             assert client.get(comparison.get_absolute_url()).status_code == 404
             assert comparison.title not in page_text(client.get(reverse("comparisons:home")))
             assert comparison.is_scheduled
-        with at(DUE):
+        with at(due):
             assert client.get(comparison.get_absolute_url()).status_code == 200
             assert comparison.title in page_text(client.get(reverse("comparisons:home")))
             assert comparison.is_public
 
-    def test_queryset_splits_scheduled_from_published(self):
-        scheduled = make_comparison(published_at=DUE)
+    def test_queryset_splits_scheduled_from_published(self, due):
+        scheduled = make_comparison(published_at=due)
         live = make_comparison()
         make_comparison(published=False)
         assert list(Comparison.objects.scheduled()) == [scheduled]
         assert list(Comparison.objects.published()) == [live]
-        assert list(Comparison.objects.published(now=DUE)) == [scheduled, live]
+        assert list(Comparison.objects.published(now=due)) == [scheduled, live]
 
-    def test_admin_list_shows_the_derived_state(self, admin_client):
-        make_comparison(title="Later one", published_at=DUE)
+    def test_admin_list_shows_the_derived_state(self, admin_client, due):
+        make_comparison(title="Later one", published_at=due)
         make_comparison(title="Live one")
         make_comparison(title="Draft one", published=False)
         text = page_text(admin_client.get(changelist_url()))
-        assert f"Scheduled for {timezone.localtime(DUE):%Y-%m-%d %H:%M}" in text
+        assert f"Scheduled for {timezone.localtime(due):%Y-%m-%d %H:%M}" in text
         scheduled = page_text(admin_client.get(changelist_url() + "?state=scheduled"))
         assert "Later one" in scheduled
         assert "Live one" not in scheduled and "Draft one" not in scheduled
@@ -87,11 +92,11 @@ class TestScheduledPublication:
 
 class TestPreview:
     @pytest.mark.parametrize("when", ["draft", "scheduled"])
-    def test_editor_sees_a_marked_uncached_unindexed_preview(self, client, editor, when):
+    def test_editor_sees_a_marked_uncached_unindexed_preview(self, client, editor, when, due):
         if when == "draft":
             comparison = make_comparison(factors=2, published=False, title="Secret plan")
         else:
-            comparison = make_comparison(factors=2, published_at=DUE, title="Secret plan")
+            comparison = make_comparison(factors=2, published_at=due, title="Secret plan")
         response = client.get(comparison.get_absolute_url())
         assert response.status_code == 200
         body = response.content.decode()
@@ -205,8 +210,8 @@ class TestPublishingInTheAdmin:
         assert ready.is_public
         assert unready.status == Comparison.Status.DRAFT
 
-    def test_publish_action_keeps_a_future_publish_time(self, admin_client):
-        comparison = make_comparison(published=False, factors=1, published_at=DUE)
+    def test_publish_action_keeps_a_future_publish_time(self, admin_client, due):
+        comparison = make_comparison(published=False, factors=1, published_at=due)
         admin_client.post(
             changelist_url(), {"action": "publish", "_selected_action": [comparison.pk]}
         )

@@ -24,12 +24,22 @@ def rendered_token(seconds_ago=60):
     return _EarlierSigner(seconds_ago=seconds_ago, salt=RENDER_SALT).sign("booking-form")
 
 
-def weekday_slot(days_ahead=2, hour=10, minute=0, tz="UTC"):
-    """A local wall-clock time on the first weekday at least ``days_ahead`` days from now."""
-    day = timezone.now().astimezone(ZoneInfo(tz)).date() + timedelta(days=days_ahead)
-    while day.weekday() >= 5:
+def weekday_slots(count, *, days_ahead=2, hour=10, minute=0, tz="UTC", now=None):
+    """Local wall-clock times at ``hour:minute`` on the next ``count`` weekdays,
+    the first at least ``days_ahead`` days after ``now`` (the test's clock)."""
+    now = now or timezone.now()
+    day = now.astimezone(ZoneInfo(tz)).date() + timedelta(days=days_ahead)
+    slots = []
+    while len(slots) < count:
+        if day.weekday() < 5:
+            slots.append(datetime(day.year, day.month, day.day, hour, minute))
         day += timedelta(days=1)
-    return datetime(day.year, day.month, day.day, hour, minute)
+    return slots
+
+
+def weekday_slot(days_ahead=2, hour=10, minute=0, tz="UTC", now=None):
+    """A local wall-clock time on the first weekday at least ``days_ahead`` days from now."""
+    return weekday_slots(1, days_ahead=days_ahead, hour=hour, minute=minute, tz=tz, now=now)[0]
 
 
 def local_input(moment):

@@ -13,7 +13,8 @@ from consultations.models import AuditEvent, ConsultationRequest, OutgoingEmail
 from tests.comparisons.test_views import page_text
 from tests.factories import make_comparison, make_consultation, make_staff, make_user
 
-pytestmark = pytest.mark.django_db
+# clock: these tests read the clock; `pytest --every-date` runs them on many dates.
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 Status = ConsultationRequest.Status
 CHANGELIST = reverse("admin:consultations_consultationrequest_changelist")

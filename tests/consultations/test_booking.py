@@ -19,10 +19,12 @@ from tests.consultations.helpers import (
     local_input,
     rendered_token,
     weekday_slot,
+    weekday_slots,
 )
 from tests.factories import make_comparison, make_consultation, make_staff
 
-pytestmark = pytest.mark.django_db
+# clock: these tests read the clock; `pytest --every-date` runs them on many dates.
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 BOOK_URL = reverse("consultations:book")
 
@@ -47,14 +49,16 @@ class TestBookingFromAComparisonPage:
             form_page.content.decode(),
         )
 
-        first = weekday_slot(hour=9, tz="Europe/Berlin")
+        # The third window is on the next weekday: "the day after" may be a Saturday.
+        first, next_day = weekday_slots(2, hour=9, tz="Europe/Berlin")
+        third = next_day.replace(hour=16, minute=30)
         data = booking_data(
             comparison="pytorch-vs-tensorflow",
             topic="",
             timezone="Europe/Berlin",
             window_1=local_input(first),
             window_2=local_input(first + timedelta(hours=2)),
-            window_3=local_input(first + timedelta(days=1, hours=7, minutes=30)),
+            window_3=local_input(third),
         )
         response = client.post(link, data)
         request = ConsultationRequest.objects.get()
@@ -69,7 +73,7 @@ class TestBookingFromAComparisonPage:
         assert [w.starts_at for w in request.windows.all()] == [
             first.replace(tzinfo=berlin).astimezone(UTC),
             (first + timedelta(hours=2)).replace(tzinfo=berlin).astimezone(UTC),
-            (first + timedelta(days=1, hours=7, minutes=30)).replace(tzinfo=berlin).astimezone(UTC),
+            third.replace(tzinfo=berlin).astimezone(UTC),
         ]
         assert request.respond_by - request.received_at == timedelta(hours=24)
         assert request.first_response_at is None  # automatic emails are not a response
@@ -137,16 +141,17 @@ class TestValidation:
         assert not ConsultationRequest.objects.exists()
 
     @pytest.mark.parametrize(
-        ("window", "message"),
+        ("slot", "message"),
         [
-            (weekday_slot(hour=10, minute=15), "on the hour or half hour"),
-            (weekday_slot(hour=7, minute=30), "between 08:00 and 17:30"),
-            (weekday_slot(hour=17, minute=30), None),
-            (weekday_slot(hour=18), "between 08:00 and 17:30"),
-            (weekday_slot(days_ahead=40), "within the next 4 weeks"),
+            ({"hour": 10, "minute": 15}, "on the hour or half hour"),
+            ({"hour": 7, "minute": 30}, "between 08:00 and 17:30"),
+            ({"hour": 17, "minute": 30}, None),
+            ({"hour": 18}, "between 08:00 and 17:30"),
+            ({"days_ahead": 40}, "within the next 4 weeks"),
         ],
     )
-    def test_window_rules(self, client, window, message):
+    def test_window_rules(self, client, slot, message):
+        window = weekday_slot(**slot)
         response = client.post(BOOK_URL, booking_data(window_1=local_input(window)))
         if message is None:
             assert response.status_code == 302

@@ -11,7 +11,8 @@ from consultations.models import DueWarning, OutgoingEmail
 from consultations.services import warn_due_requests
 from tests.factories import make_consultation, make_staff
 
-pytestmark = pytest.mark.django_db
+# clock: these tests read the clock; `pytest --every-date` runs them on many dates.
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 
 def run():

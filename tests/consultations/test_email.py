@@ -19,7 +19,8 @@ from tests.comparisons.test_views import page_text
 from tests.consultations.helpers import booking_data
 from tests.factories import make_consultation, make_staff
 
-pytestmark = pytest.mark.django_db
+# clock: these tests read the clock; `pytest --every-date` runs them on many dates.
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 BOOK_URL = reverse("consultations:book")
 

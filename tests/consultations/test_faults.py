@@ -30,7 +30,8 @@ from tests.compare_site.test_error_pages import assert_no_trace, database_down
 from tests.consultations.helpers import booking_data
 from tests.consultations.test_email import BROKEN
 
-pytestmark = pytest.mark.django_db
+# clock: these tests read the clock; `pytest --every-date` runs them on many dates.
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 BOOK_URL = reverse("consultations:book")
 

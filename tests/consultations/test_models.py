@@ -15,7 +15,8 @@ from consultations.models import (
 )
 from tests.factories import make_consultation, make_user
 
-pytestmark = pytest.mark.django_db
+# clock: these tests read the clock; `pytest --every-date` runs them on many dates.
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 Status = ConsultationRequest.Status
 RECEIVED = datetime(2026, 11, 24, 14, 30, tzinfo=UTC)

@@ -28,7 +28,8 @@ from tests.consultations.helpers import booking_data
 from tests.consultations.test_email import BROKEN
 from tests.factories import make_consultation, make_staff, make_user
 
-pytestmark = pytest.mark.django_db
+# clock: these tests read the clock; `pytest --every-date` runs them on many dates.
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 Status = ConsultationRequest.Status
 DAY = timedelta(days=1)

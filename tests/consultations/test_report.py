@@ -14,7 +14,8 @@ from consultations.reports import build_report, nearest_rank
 from tests.comparisons.test_views import page_text
 from tests.factories import make_consultation, make_staff
 
-pytestmark = pytest.mark.django_db
+# clock: these tests read the clock; `pytest --every-date` runs them on many dates.
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)  # Tuesday of ISO week 2026-W48
 
