@@ -1,6 +1,5 @@
 """Public pages come from the shared cache, yet an edit shows on the very next request."""
 
-
 import pytest
 import time_machine
 from django.db import connection

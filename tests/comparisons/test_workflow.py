@@ -2,7 +2,6 @@
 
 from datetime import timedelta
 
-
 import pytest
 import time_machine
 from django.urls import reverse
@@ -21,6 +20,7 @@ from tests.factories import (
 
 # clock: these tests read the clock; `pytest --every-date` runs them on many dates.
 pytestmark = [pytest.mark.django_db, pytest.mark.clock]
+
 
 @pytest.fixture
 def due():
