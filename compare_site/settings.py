@@ -138,14 +138,25 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: Redis when REDIS_URL is set (shared by every app server), otherwise
-# process memory, which is only right for a single process.
+# process memory, which is only right for a single process. Redis fails open
+# (compare_site/cache.py): each call gives up after REDIS_TIMEOUT_MS, once,
+# and the process then skips Redis for REDIS_RETRY_SECONDS.
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
+    _redis_timeout = env_int("REDIS_TIMEOUT_MS", 100) / 1000
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "compare_site.cache.FailOpenRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", "compare"),
+            "RETRY_SECONDS": env_int("REDIS_RETRY_SECONDS", 5),
+            "OPTIONS": {
+                "socket_connect_timeout": _redis_timeout,
+                "socket_timeout": _redis_timeout,
+                # One attempt per call (redis-py's default with a pool, said here):
+                # a retry would double the wait, and the backend retries later anyway.
+                "retry": None,
+            },
         }
     }
 else:
