@@ -134,6 +134,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite keeps no connection worth reusing across requests, and the
     # development server's threads must not share one.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Fail fast: a database that hangs gives visitors the 503 page within
+    # seconds instead of holding every worker thread. connect_timeout covers
+    # the TCP connection and the start-up handshake (libpq treats 1 as 2);
+    # statement_timeout stops a query PostgreSQL is slow to answer (0: never).
+    _database_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _database_options.setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 3))
+    _database_options["options"] = (
+        f"{_database_options.get('options', '')} "
+        f"-c statement_timeout={env_int('DB_STATEMENT_TIMEOUT', 5)}s"
+    ).strip()
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

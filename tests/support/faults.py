@@ -2,12 +2,20 @@
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
+from django.conf import settings
+
+ROOT = Path(settings.BASE_DIR)
 
 
 def free_port():
@@ -123,3 +131,56 @@ def cache_down(settings, monkeypatch):
     # Each test meets the outage afresh: no circuit state from an earlier test.
     monkeypatch.setattr(compare_site.cache, "_circuits", {})
     settings.CACHES = fail_open_cache(f"redis://127.0.0.1:{closed_port()}/0")
+
+
+def production_environment(**overrides):
+    """The environment of a production server on 127.0.0.1 (DEBUG off, plain HTTP).
+
+    The server shares this process's SECRET_KEY, so that tests can sign what
+    the server checks (the booking form's render time).
+    """
+    environment = {
+        **os.environ,
+        "DJANGO_DEBUG": "0",
+        "SECRET_KEY": settings.SECRET_KEY,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        "WEB_CONCURRENCY": "1",
+        "GUNICORN_THREADS": "4",
+        "LOG_LEVEL": "INFO",
+    }
+    environment.pop("REDIS_URL", None)
+    environment.update(overrides)
+    return environment
+
+
+@contextmanager
+def gunicorn(environment, log_path):
+    """A real gunicorn (gunicorn.conf.py) on a free port; yields its base URL."""
+    port = free_port()
+    with open(log_path, "a") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "compare_site.wsgi", "-c", "gunicorn.conf.py"],
+            cwd=ROOT,
+            env={**environment, "PORT": str(port)},
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/livez", timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    log = log_path.read_text()[-2000:]
+                    raise AssertionError(f"gunicorn did not start: {log}") from None
+                time.sleep(0.2)
+        yield base
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
