@@ -134,18 +134,40 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite keeps no connection worth reusing across requests, and the
     # development server's threads must not share one.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Fail fast: a database that hangs gives visitors the 503 page within
+    # seconds instead of holding every worker thread. connect_timeout covers
+    # the TCP connection and the start-up handshake (libpq treats 1 as 2);
+    # statement_timeout stops a query PostgreSQL is slow to answer (0: never).
+    _database_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _database_options.setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 3))
+    _database_options["options"] = (
+        f"{_database_options.get('options', '')} "
+        f"-c statement_timeout={env_int('DB_STATEMENT_TIMEOUT', 5)}s"
+    ).strip()
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: Redis when REDIS_URL is set (shared by every app server), otherwise
-# process memory, which is only right for a single process.
+# process memory, which is only right for a single process. Redis fails open
+# (compare_site/cache.py): each call gives up after REDIS_TIMEOUT_MS, once,
+# and the process then skips Redis for REDIS_RETRY_SECONDS.
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
+    _redis_timeout = env_int("REDIS_TIMEOUT_MS", 100) / 1000
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "compare_site.cache.FailOpenRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", "compare"),
+            "RETRY_SECONDS": env_int("REDIS_RETRY_SECONDS", 5),
+            "OPTIONS": {
+                "socket_connect_timeout": _redis_timeout,
+                "socket_timeout": _redis_timeout,
+                # One attempt per call (redis-py's default with a pool, said here):
+                # a retry would double the wait, and the backend retries later anyway.
+                "retry": None,
+            },
         }
     }
 else:

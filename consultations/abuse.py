@@ -2,18 +2,39 @@
 Keeping bots and floods off the booking form: the client's address, hourly
 limits per address and per email (in the shared cache), and the signed
 render timestamp that tells a person's pace from a script's.
+
+When the cache is unavailable the limits are counted in the database
+instead: the bookings stored in the last 60 minutes from that address or for
+that email. The database is shared by every process and server, so the limits
+hold exactly (a counter in process memory would multiply them by the number of
+processes), and what it counts is what abuse costs: stored requests and the
+emails they send. Attempts refused by the form are not counted then; they
+store and send nothing. The last 60 minutes always include the current
+clock hour the cache counts in, so the fallback is never looser.
 """
 
 import hashlib
 import ipaddress
+import logging
 import time
+from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
+from django.utils import timezone
+
+from compare_site.cache import CacheUnavailable
+
+from .models import ConsultationRequest
+
+logger = logging.getLogger(__name__)
 
 RENDER_SALT = "consultations.booking-form-rendered"
 HOUR = 3600
+# At most one "counting in the database" warning per process per this many seconds.
+FALLBACK_WARNING_SECONDS = 60
+_fallback_warned_at = None
 
 
 def client_ip(request):
@@ -36,25 +57,53 @@ def client_ip(request):
         return None
 
 
-def _over_limit(key, limit):
-    """Count one more in this hour's bucket; True once the count passes ``limit``."""
+def _over_limit(key, limit, bookings):
+    """Count one more in this hour's bucket; True once the count passes ``limit``.
+
+    ``bookings`` are the stored requests the limit is about, counted instead
+    when the cache is unavailable.
+    """
     bucket = f"consultations:rate:{key}:{int(time.time() // HOUR)}"
     cache.add(bucket, 0, timeout=HOUR)
     try:
         count = cache.incr(bucket)
+    except CacheUnavailable:
+        return _over_limit_in_database(bookings, limit)
     except ValueError:  # expired between add and incr
         cache.set(bucket, 1, timeout=HOUR)
         count = 1
     return count > limit
 
 
+def _over_limit_in_database(bookings, limit):
+    global _fallback_warned_at
+    now = time.monotonic()
+    if _fallback_warned_at is None or now - _fallback_warned_at >= FALLBACK_WARNING_SECONDS:
+        _fallback_warned_at = now
+        logger.warning(
+            "Cache unavailable: booking rate limits are counted in the database "
+            "(stored bookings of the last hour)."
+        )
+    since = timezone.now() - timedelta(seconds=HOUR)
+    # This attempt is not stored yet: ``limit`` stored ones mean it is one too many.
+    return bookings.filter(received_at__gt=since).count() >= limit
+
+
 def ip_over_limit(ip):
-    return _over_limit(f"ip:{ip or 'unknown'}", settings.CONSULTATION_BOOKINGS_PER_IP_HOUR)
+    return _over_limit(
+        f"ip:{ip or 'unknown'}",
+        settings.CONSULTATION_BOOKINGS_PER_IP_HOUR,
+        ConsultationRequest.objects.filter(client_ip=ip),
+    )
 
 
 def email_over_limit(email):
     digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
-    return _over_limit(f"email:{digest}", settings.CONSULTATION_BOOKINGS_PER_EMAIL_HOUR)
+    return _over_limit(
+        f"email:{digest}",
+        settings.CONSULTATION_BOOKINGS_PER_EMAIL_HOUR,
+        ConsultationRequest.objects.filter(email__iexact=email.strip()),
+    )
 
 
 def sign_render_time():

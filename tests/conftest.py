@@ -5,6 +5,9 @@ from django.core.cache import cache
 from django.core.management import call_command
 from hypothesis import settings as hypothesis_settings
 
+# Fixtures for fault tests: redis_server, hanging_socket, cache_down.
+pytest_plugins = ["tests.support.faults"]
+
 # CI explores the same inputs on every run, so that a red build points at a
 # change, not at a dice roll; developers' runs keep exploring new inputs.
 hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)

@@ -1,0 +1,60 @@
+"""PostgreSQL connections carry a connect timeout and a statement timeout, from the environment."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+from django.db import OperationalError, connection
+
+from tests.support.faults import ROOT
+
+ON_POSTGRES = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+def database_options(**environment):
+    """OPTIONS of the default database as settings.py builds them from ``environment``."""
+    script = (
+        "import json; from compare_site import settings; "
+        "print(json.dumps(settings.DATABASES['default'].get('OPTIONS', {})))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={"SECRET_KEY": settings.SECRET_KEY, "PATH": "/usr/bin:/bin", **environment},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(result.stdout)
+
+
+def test_postgres_defaults_fail_within_seconds():
+    options = database_options(DATABASE_URL="postgres://postgres@127.0.0.1:5432/compare")
+    assert options == {"connect_timeout": 3, "options": "-c statement_timeout=5s"}
+
+
+def test_the_timeouts_come_from_the_environment():
+    options = database_options(
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/compare",
+        DB_CONNECT_TIMEOUT="10",
+        DB_STATEMENT_TIMEOUT="0",
+    )
+    assert options == {"connect_timeout": 10, "options": "-c statement_timeout=0s"}
+
+
+def test_sqlite_gets_no_postgres_options():
+    assert database_options(DATABASE_URL="sqlite:////tmp/unused.sqlite3") == {}
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL only (set DATABASE_URL)")
+@pytest.mark.django_db
+def test_the_server_applies_the_statement_timeout():
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone() == ("5s",)
+        # A statement over the timeout is an OperationalError: the 503 page (handler500).
+        cursor.execute("SET LOCAL statement_timeout = '50ms'")
+        with pytest.raises(OperationalError):
+            cursor.execute("SELECT pg_sleep(1)")

@@ -1,0 +1,210 @@
+"""Redis fails, pages keep serving: a real gunicorn with production settings and a broken cache.
+
+Three faults, each against a real gunicorn (DEBUG off) over HTTP on 127.0.0.1:
+
+- a redis-server the test starts on a free port, serves pages from, then kills;
+- REDIS_URL at a closed port (nothing listens: refused at once);
+- REDIS_URL at a socket that accepts and never answers (each call would wait).
+
+In each, the home page, a comparison page, the admin sign-in and a valid
+booking work, the booking is stored, every request answers well under a
+second (asserted: under 2 s), /healthz says the cache is degraded, and the
+log carries one outage warning and the rate limits' fallback warning.
+"""
+
+import os
+import re
+import sqlite3
+import time
+import uuid
+from contextlib import contextmanager
+
+import pytest
+
+from tests.consultations.helpers import booking_data, rendered_token
+from tests.deployment.test_two_servers import Browser
+from tests.support.faults import (
+    ROOT,
+    HangingSocket,
+    closed_port,
+    gunicorn,
+    production_environment,
+)
+from tests.support.figures import record
+
+pytestmark = pytest.mark.slow
+
+SEED_PATH = "/compare/pytorch-vs-tensorflow/"
+PASSWORD = "a long enough password for the test"
+SLOW = 2  # seconds; speed targets live in the benchmarks, this only catches waiting
+
+
+@pytest.fixture(scope="module")
+def site_database(tmp_path_factory):
+    """A migrated database with the demo content and an editor, shared by the faults."""
+    import subprocess
+    import sys
+
+    database_url = os.environ.get("DATABASE_URL", "")
+    name = None
+    if database_url.startswith("postgres"):
+        import psycopg
+
+        name = f"compare_cache_faults_{uuid.uuid4().hex[:8]}"
+        base = database_url.rsplit("/", 1)[0]
+        admin_dsn = base.replace("postgres://", "postgresql://") + "/postgres"
+        with psycopg.connect(admin_dsn, autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+        database_url = f"{base}/{name}"
+    else:
+        database_url = f"sqlite:///{tmp_path_factory.mktemp('cache-faults') / 'site.sqlite3'}"
+    environment = production_environment(DATABASE_URL=database_url)
+    for command in (
+        ["migrate", "--noinput"],
+        ["load_demo"],
+        ["createsuperuser", "--noinput", "--username=editor", "--email=editor@example.org"],
+    ):
+        subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=ROOT,
+            env={**environment, "DJANGO_SUPERUSER_PASSWORD": PASSWORD},
+            check=True,
+            capture_output=True,
+        )
+    try:
+        yield database_url
+    finally:
+        if name:
+            with psycopg.connect(admin_dsn, autocommit=True) as connection:
+                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def stored_bookings(database_url, email):
+    sql = "SELECT COUNT(*) FROM consultations_consultationrequest WHERE email = %s"
+    if database_url.startswith("sqlite:///"):
+        with sqlite3.connect(database_url.removeprefix("sqlite:///")) as connection:
+            return connection.execute(sql.replace("%s", "?"), [email]).fetchone()[0]
+    import psycopg
+
+    with psycopg.connect(database_url.replace("postgres://", "postgresql://")) as connection:
+        return connection.execute(sql, [email]).fetchone()[0]
+
+
+class TimedBrowser(Browser):
+    """The two-server test's browser, timing every request."""
+
+    def __init__(self, base):
+        super().__init__(base)
+        self.timings = []
+
+    def request(self, path, data=None):
+        started = time.monotonic()
+        answer = super().request(path, data)
+        self.timings.append((path, time.monotonic() - started))
+        return answer
+
+
+def visit_everything(base, email):
+    """The journeys the site must keep serving; returns the browsers' timings by step."""
+    steps = {}
+
+    visitor = TimedBrowser(base)
+    status, page = visitor.request("/")
+    assert status == 200 and "PyTorch vs TensorFlow" in page
+    steps["/"] = visitor.timings[-1][1]
+    status, page = visitor.request(SEED_PATH)
+    assert status == 200 and "PyTorch wins for research and DX." in page
+    steps["comparison"] = visitor.timings[-1][1]
+
+    status, form = visitor.request("/consultations/book/")
+    assert status == 200
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+    data = booking_data(email=email, rendered=rendered_token(), csrfmiddlewaretoken=token)
+    status, _ = visitor.request("/consultations/book/", data)
+    assert status == 302, "the booking was not accepted"
+    steps["booking"] = visitor.timings[-1][1]
+
+    editor = TimedBrowser(base)
+    status, login = editor.request("/admin/login/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login).group(1)
+    status, _ = editor.request(
+        "/admin/login/?next=/admin/",
+        {"csrfmiddlewaretoken": token, "username": "editor", "password": PASSWORD},
+    )
+    assert status == 302, "the editor could not sign in"
+    steps["admin sign-in"] = editor.timings[-1][1]
+    status, changelist = editor.request("/admin/consultations/consultationrequest/")
+    assert status == 200 and "Ada Lovelace" in changelist
+    steps["admin list"] = editor.timings[-1][1]
+
+    status, health = visitor.request("/healthz")
+    assert status == 200
+    assert health == '{"database": "ok", "cache": "degraded"}'
+    steps["/healthz"] = visitor.timings[-1][1]
+
+    slowest = max(visitor.timings + editor.timings, key=lambda timing: timing[1])
+    assert slowest[1] < SLOW, f"{slowest[0]} took {slowest[1]:.2f} s"
+    return steps
+
+
+@contextmanager
+def redis_killed_halfway(redis_server):
+    """Serve with a live Redis first (pages cached, counters counted), then kill it."""
+
+    def warm_up_then_kill(base):
+        visitor = Browser(base)
+        for path in ("/", SEED_PATH, SEED_PATH, "/healthz"):
+            status, body = visitor.request(path)
+            assert status == 200
+        assert body == '{"database": "ok", "cache": "ok"}'
+        redis_server.kill()
+
+    yield redis_server.url, warm_up_then_kill
+
+
+@contextmanager
+def redis_refused():
+    yield f"redis://127.0.0.1:{closed_port()}/0", None
+
+
+@contextmanager
+def redis_hanging():
+    hanging = HangingSocket()
+    try:
+        yield f"redis://127.0.0.1:{hanging.port}/0", None
+    finally:
+        hanging.close()
+
+
+@pytest.mark.parametrize("fault", ["killed halfway", "refused", "hanging"])
+def test_pages_bookings_and_the_admin_keep_working_when_redis_fails(
+    fault, request, site_database, tmp_path
+):
+    if fault == "killed halfway":
+        broken = redis_killed_halfway(request.getfixturevalue("redis_server"))
+    else:
+        broken = redis_refused() if fault == "refused" else redis_hanging()
+    email = f"ada-{fault.replace(' ', '-')}@example.com"
+    log_path = tmp_path / "gunicorn.log"
+    with broken as (redis_url, before_the_fault):
+        environment = production_environment(
+            DATABASE_URL=site_database,
+            REDIS_URL=redis_url,
+            CACHE_KEY_PREFIX=f"faults-{uuid.uuid4().hex[:8]}",
+        )
+        with gunicorn(environment, log_path) as base:
+            if before_the_fault:
+                before_the_fault(base)
+            steps = visit_everything(base, email)
+    log = log_path.read_text()
+
+    record(
+        f"redis {fault}",
+        f"redis {fault}: "
+        + ", ".join(f"{step} {seconds * 1000:.0f} ms" for step, seconds in steps.items()),
+    )
+    assert stored_bookings(site_database, email) == 1
+    # One warning per outage and process (one worker), not one per request.
+    assert log.count("Cache unavailable (") == 1, log[-3000:]
+    assert "booking rate limits are counted in the database" in log
+    assert "Internal Server Error" not in log, log[-3000:]
