@@ -307,3 +307,5 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 60)
 if OUTBOX_LEASE_SECONDS < 1:
     raise ImproperlyConfigured("OUTBOX_LEASE_SECONDS must be at least 1.")
+# APScheduler (under crontask) logs every wake-up at INFO, every 5 s; keep its warnings.
+LOGGING.setdefault("loggers", {})["apscheduler"] = {"level": "WARNING"}
