@@ -27,8 +27,10 @@ run: $(STAMP)
 	DJANGO_DEBUG=1 $(BIN)/python manage.py load_demo
 	DJANGO_DEBUG=1 $(BIN)/python manage.py create_demo_admin
 	@echo "Site: http://127.0.0.1:$(PORT)/   Admin: http://127.0.0.1:$(PORT)/admin/"
-	@# The email worker runs beside the server and stops when the server stops.
-	DJANGO_DEBUG=1 sh -c '$(BIN)/python manage.py deliver_email & worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)'
+	@# The task worker (email, warnings, retention) and the scheduler that wakes it
+	@# run beside the server and stop when the server stops. No reloader for the
+	@# worker: its reloading parent would leave the child running after a kill.
+	DJANGO_DEBUG=1 sh -c '$(BIN)/python manage.py db_worker --no-reload & worker=$$!; $(BIN)/python manage.py crontask --no-heartbeat & scheduler=$$!; trap "kill $$worker $$scheduler 2>/dev/null" EXIT INT TERM; $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)'
 
 test: $(STAMP) $(NODE_MODULES)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

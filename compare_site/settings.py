@@ -313,3 +313,21 @@ SECURE_REDIRECT_EXEMPT = [r"^livez$", r"^healthz$"]
 # axes announces itself at every start (each manage.py command): keep its
 # warnings and sign-in records, drop the banner.
 LOGGING.setdefault("loggers", {})["axes.apps"] = {"level": "WARNING"}
+
+
+# --- Background work (issue 10): django.tasks, its database backend, the scheduler ---
+# Kept in one block, appending to the lists above, like the hardening block.
+
+# Tasks are rows in this database, run by `manage.py db_worker`; `manage.py
+# crontask` enqueues the scheduled ones (consultations/tasks.py). A larger site
+# moves to a broker-backed backend by changing TASKS alone; the outbox row stays
+# the record of what was sent, whatever runs the tasks.
+INSTALLED_APPS += ["django_tasks_db", "crontask"]
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# How long a worker holds a claimed outbox message before another may take it
+# over (after a crash). Longer than one send can take: the SMTP timeout is 10 s.
+OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 60)
+if OUTBOX_LEASE_SECONDS < 1:
+    raise ImproperlyConfigured("OUTBOX_LEASE_SECONDS must be at least 1.")
+# APScheduler (under crontask) logs every wake-up at INFO, every 5 s; keep its warnings.
+LOGGING.setdefault("loggers", {})["apscheduler"] = {"level": "WARNING"}

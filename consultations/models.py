@@ -8,14 +8,16 @@ to decide, their timezone and two or three PreferredWindows (stored in UTC).
 is not a response). Status changes follow ALLOWED_TRANSITIONS, and every
 change of status or assignee, every contact and every internal note leaves an
 AuditEvent. Email goes through the OutgoingEmail outbox, written in the same
-transaction as the change that causes it and delivered by the ``deliver_email``
-worker; DueWarning records which due-soon and overdue warnings went out.
+transaction as the change that causes it and delivered by a background worker
+(consultations/tasks.py); DueWarning records which due-soon and overdue warnings went out, and
+ScheduledRun which interval each scheduled job already ran for.
 """
 
 import logging
 import secrets
 import zoneinfo
-from datetime import timedelta
+from contextlib import nullcontext
+from datetime import UTC, datetime, timedelta
 from functools import cache
 
 from django.conf import settings
@@ -23,7 +25,7 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
-from django.db import models, transaction
+from django.db import IntegrityError, connections, models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -529,14 +531,63 @@ class AuditEvent(models.Model):
         return self.actor.get_username() if self.actor_id else "visitor or system"
 
 
+class OutboxStatus(models.TextChoices):
+    """Where an outbox message is; also OutgoingEmail.Status (the constraint is built from it)."""
+
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
 class OutgoingEmailQuerySet(models.QuerySet):
     def due(self, now=None):
         now = now or timezone.now()
-        return self.filter(status=OutgoingEmail.Status.PENDING, next_attempt_at__lte=now)
+        return self.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
+
+    def claimable(self, now=None):
+        """Due at ``now`` and not leased to a worker (never, or its lease has run out).
+
+        Leases are always read against the real clock, whatever ``now`` says.
+        """
+        lease_free = Q(leased_until__isnull=True) | Q(leased_until__lt=timezone.now())
+        return self.due(now).filter(lease_free)
+
+    def claim_next(self, *, token, now=None):
+        """Lease the next message due at ``now`` to the worker holding ``token``; or None.
+
+        The claim is its own short transaction, committed before anything is
+        sent, so a worker that dies mid-send holds one lease only, and that
+        lease runs out after OUTBOX_LEASE_SECONDS for another worker to take.
+        On PostgreSQL, SELECT ... FOR UPDATE SKIP LOCKED keeps workers off each
+        other's candidates. SQLite has no row locks (and upgrading a read
+        transaction to a write fails instead of waiting), so there the SELECT
+        and the UPDATE run in autocommit; the UPDATE repeats the claimable
+        condition, so when two workers pick the same row only one changes it.
+        """
+        lease = timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+        skip_locked = connections[self.db].features.has_select_for_update_skip_locked
+        while True:
+            with transaction.atomic(using=self.db) if skip_locked else nullcontext():
+                candidates = self.claimable(now).order_by("next_attempt_at", "pk")
+                if skip_locked:
+                    candidates = candidates.select_for_update(skip_locked=True)
+                message = candidates.first()
+                if message is None:
+                    return None
+                message.leased_until = timezone.now() + lease
+                message.lease_token = token
+                claimed = (
+                    self.claimable(now)
+                    .filter(pk=message.pk)
+                    .update(leased_until=message.leased_until, lease_token=token)
+                )
+            if claimed:
+                return message
+            # Another worker claimed it between our SELECT and UPDATE (SQLite): next one.
 
     def anonymise(self):
         """Blank recipients and contents; a message not sent yet is withdrawn (failed)."""
-        self.filter(status=OutgoingEmail.Status.PENDING).update(status=OutgoingEmail.Status.FAILED)
+        self.filter(status=OutboxStatus.PENDING).update(status=OutboxStatus.FAILED)
         return self.update(
             to=ANONYMISED_EMAIL,
             subject="(anonymised)",
@@ -547,12 +598,13 @@ class OutgoingEmailQuerySet(models.QuerySet):
 
 
 class OutgoingEmail(models.Model):
-    """An email waiting in the outbox; the ``deliver_email`` worker sends it once."""
+    """An email waiting in the outbox; a worker leases it, sends it, records the result.
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
+    The row is the record of what was sent: background tasks only wake the
+    sender up (see consultations/tasks.py and services.deliver_due).
+    """
+
+    Status = OutboxStatus
 
     MAX_ATTEMPTS = 6
     FIRST_RETRY = timedelta(minutes=1)
@@ -578,6 +630,19 @@ class OutgoingEmail(models.Model):
     sent_at = models.DateTimeField("sent", null=True, blank=True)
     last_error = models.TextField("last error", blank=True)
     created_at = models.DateTimeField("queued", default=timezone.now)
+    leased_until = models.DateTimeField(
+        "leased until",
+        null=True,
+        blank=True,
+        help_text="A worker is sending it until then; after that another may take it over.",
+    )
+    lease_token = models.CharField(
+        "lease holder",
+        max_length=32,
+        blank=True,
+        help_text="The claiming worker's random token, e.g. 3f2a…; results count only "
+        "from the holder.",
+    )
 
     objects = OutgoingEmailQuerySet.as_manager()
 
@@ -587,7 +652,7 @@ class OutgoingEmail(models.Model):
         verbose_name_plural = "outgoing emails"
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=["pending", "sent", "failed"]),
+                condition=Q(status__in=OutboxStatus.values),
                 name="%(app_label)s_%(class)s_status_valid",
             ),
             models.CheckConstraint(
@@ -620,16 +685,24 @@ class OutgoingEmail(models.Model):
             message.attach("invite.ics", self.ics, "text/calendar")
         return message
 
-    def deliver(self, now=None):
-        """Send once; on failure schedule a retry with exponential backoff, or give up.
+    def deliver(self, connection, now=None):
+        """Send once through ``connection`` (held open by the caller) and record the result.
 
-        The caller holds a row lock (see the deliver_email command), so two
-        workers never send the same message.
+        The caller has claimed the message (claim_next) and calls this outside
+        any transaction: the send happens first, then the result is written in
+        its own commit, only while this worker still holds the lease. A failure
+        schedules a retry with exponential backoff, or gives up after
+        MAX_ATTEMPTS. Returns True when sent, False when the send failed (the
+        caller then opens a new connection for the next message).
         """
         now = now or timezone.now()
         self.attempts += 1
         try:
-            self.as_message().send()
+            # open() does nothing on an open connection; it matters for the first
+            # message and after a failure: without it, the SMTP backend would open
+            # and close a connection for every message.
+            connection.open()
+            connection.send_messages([self.as_message()])
         except Exception as error:  # any backend failure means "retry later"
             self.last_error = f"{type(error).__name__}: {error}"[:2000]
             # Logs name the message and the error's kind only: an SMTP error's text
@@ -655,7 +728,21 @@ class OutgoingEmail(models.Model):
             self.status = self.Status.SENT
             self.sent_at = now
             self.last_error = ""
-        self.save(update_fields=["attempts", "status", "next_attempt_at", "sent_at", "last_error"])
+        recorded = OutgoingEmail.objects.filter(
+            pk=self.pk, lease_token=self.lease_token, status=self.Status.PENDING
+        ).update(
+            attempts=self.attempts,
+            status=self.status,
+            next_attempt_at=self.next_attempt_at,
+            sent_at=self.sent_at,
+            last_error=self.last_error,
+            leased_until=None,
+            lease_token="",
+        )
+        if not recorded:
+            # Our lease ran out (a send slower than OUTBOX_LEASE_SECONDS) and another
+            # worker took the message over, or it was withdrawn (erased) meanwhile.
+            logger.warning("Outbox message %s: lease lost before its result was saved.", self.pk)
         return self.status == self.Status.SENT
 
 
@@ -688,3 +775,62 @@ class DueWarning(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.request.reference}"
+
+
+def interval_start(moment, every):
+    """The start of the ``every``-long interval holding ``moment``, counted from the
+    Unix epoch in UTC: 10:17:42 is in the minute from 10:17:00 and the day from 00:00."""
+    step = int(every.total_seconds())
+    return datetime.fromtimestamp(int(moment.timestamp()) // step * step, tz=UTC)
+
+
+class ScheduledRunQuerySet(models.QuerySet):
+    def claim(self, job, *, every, now=None):
+        """Claim ``job``'s run for the interval holding ``now``; None if it is taken.
+
+        The claim is committed before the job runs: the unique (job, interval)
+        constraint makes the database refuse a second claim, however many
+        schedulers enqueued the job and however many workers picked it up.
+        """
+        now = now or timezone.now()
+        try:
+            with transaction.atomic(using=self.db):
+                return self.create(
+                    job=job, interval_start=interval_start(now, every), started_at=now
+                )
+        except IntegrityError:
+            return None
+
+
+class ScheduledRun(models.Model):
+    """One run of a scheduled job (warnings, retention) in one interval; at most one each."""
+
+    job = models.CharField("job", max_length=100, help_text="The task's name, e.g. warn_due.")
+    interval_start = models.DateTimeField(
+        "interval", help_text="Start of the interval this run covers, e.g. 2026-03-04 10:17 UTC."
+    )
+    started_at = models.DateTimeField("started", default=timezone.now)
+    finished_at = models.DateTimeField(
+        "finished", null=True, blank=True, help_text="Empty while running, or if it crashed."
+    )
+    result = models.CharField("result", max_length=200, blank=True, help_text="e.g. 2 queued.")
+
+    objects = ScheduledRunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-interval_start", "job"]
+        verbose_name = "scheduled run"
+        verbose_name_plural = "scheduled runs"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job", "interval_start"], name="%(app_label)s_%(class)s_once_per_interval"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.job} at {self.interval_start:%Y-%m-%d %H:%M} UTC"
+
+    def finish(self, result):
+        self.finished_at = timezone.now()
+        self.result = str(result)[:200]
+        self.save(update_fields=["finished_at", "result"])

@@ -3,9 +3,14 @@ Writes that span several models: a booking, a scheduled slot, a cancellation
 and the due warnings. Each runs in one transaction, and the email it causes
 is queued in the OutgoingEmail outbox inside that transaction, so a request
 is never saved without its email and no email leaves before the commit.
+
+Sending is the other way round (deliver_due): never inside a transaction.
+Each message is claimed with a lease in one commit, sent, and its result
+saved in another, so a worker killed mid-send repeats at most that message.
 """
 
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -13,6 +18,7 @@ import icalendar
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
+from django.core.mail import mailers
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
@@ -72,6 +78,12 @@ def queue_email(*, to, template, context, request=None, ics=""):
     """Queue one email per recipient, rendered from templates/consultations/email/."""
     subject = render_to_string(f"consultations/email/{template}_subject.txt", context)
     body = render_to_string(f"consultations/email/{template}.txt", context)
+    # Wake a worker once the rows are committed. robust: the booking is already
+    # saved, so a failed enqueue must not turn into an error page; the
+    # scheduled sweep (tasks.deliver_outbox, every minute) sends it anyway.
+    from .tasks import deliver_outbox
+
+    transaction.on_commit(deliver_outbox.enqueue, robust=True)
     return [
         OutgoingEmail.objects.create(
             request=request, to=address, subject=header_text(subject), body=body, ics=ics
@@ -259,6 +271,50 @@ def warn_due_requests(*, now=None):
                 continue  # another run warned first
             queued += 1
     return queued
+
+
+def deliver_due(*, now=None, should_stop=lambda: False):
+    """One pass over the due outbox messages; returns (sent, not sent).
+
+    One mail connection serves the whole pass (opened on the first send,
+    opened again only after a failed one). Each message is claimed alone
+    (OutgoingEmail.objects.claim_next), sent outside any transaction, and its
+    result committed on its own, so a worker killed at any point leaves at
+    most the message it was sending to be sent again when its lease runs out.
+    ``should_stop`` is checked between messages (the worker's SIGTERM flag).
+    The pass sends what is due at ``now`` (default: when it starts), and a
+    failure in it is retried counting from then; leases use the real clock.
+    """
+    now = now or timezone.now()
+    token = secrets.token_hex(16)
+    sent = failed = 0
+    connection = None
+    try:
+        while not should_stop():
+            message = OutgoingEmail.objects.claim_next(token=token, now=now)
+            # A failed message is due again only later, so the pass always ends.
+            if message is None:
+                break
+            if connection is None:
+                connection = mailers.default
+            if message.deliver(connection, now=now):
+                sent += 1
+            else:
+                failed += 1
+                # The connection may be broken: the next message gets a fresh one.
+                close_quietly(connection)
+                connection = None
+    finally:
+        if connection is not None:
+            close_quietly(connection)
+    return sent, failed
+
+
+def close_quietly(connection):
+    try:
+        connection.close()
+    except Exception:  # a connection that already broke may fail to close too
+        logger.info("Closing the mail connection failed; it is dropped.", exc_info=True)
 
 
 ERASED_NOTE = "Personal data erased at the person's request."

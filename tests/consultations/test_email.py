@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consultations import services
-from consultations.management.commands.deliver_email import deliver_due
 from consultations.models import AuditEvent, ConsultationRequest, OutgoingEmail
+from consultations.services import deliver_due
 from tests.comparisons.test_views import page_text
 from tests.consultations.helpers import booking_data
 from tests.factories import make_consultation, make_staff

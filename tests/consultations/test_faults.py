@@ -19,13 +19,13 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from consultations.management.commands.deliver_email import deliver_due
 from consultations.models import (
     AuditEvent,
     ConsultationRequest,
     OutgoingEmail,
     PreferredWindow,
 )
+from consultations.services import deliver_due
 from tests.compare_site.test_error_pages import assert_no_trace, database_down
 from tests.consultations.helpers import booking_data
 from tests.consultations.test_email import BROKEN

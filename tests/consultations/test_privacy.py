@@ -14,7 +14,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consultations import services
-from consultations.management.commands.deliver_email import deliver_due
 from consultations.models import (
     ANONYMISED_EMAIL,
     ANONYMISED_NAME,
@@ -23,6 +22,7 @@ from consultations.models import (
     OutgoingEmail,
 )
 from consultations.reports import build_report
+from consultations.services import deliver_due
 from tests.comparisons.test_views import page_text
 from tests.consultations.helpers import booking_data
 from tests.consultations.test_email import BROKEN

@@ -1,4 +1,5 @@
-"""Anonymise closed consultation requests older than the retention period; run it daily."""
+"""Anonymise closed consultation requests older than the retention period: what the
+worker's daily_retention task runs each day (consultations/tasks.py), here for a run by hand."""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError

@@ -1,42 +1,18 @@
-"""The outbox worker: sends queued emails, retrying failures with backoff."""
+"""The outbox sender as a command: a pass now (--once), or a loop of passes.
+
+In production the task worker sends the outbox (consultations/tasks.py:
+deliver_outbox); this command sends the same way and is there for passes by
+hand, such as ``--once --retry-now`` after a mail outage.
+"""
 
 import signal
 import time
 
 from django.core.management.base import BaseCommand
-from django.db import transaction
 from django.utils import timezone
 
 from consultations.models import OutgoingEmail
-
-BATCH = 20
-
-
-def deliver_due(*, now=None):
-    """One pass over the due messages; returns (sent, not sent).
-
-    Each batch is claimed with SELECT ... FOR UPDATE SKIP LOCKED, so parallel
-    workers on PostgreSQL never pick the same message; the lock is held until
-    the message is marked, which is what makes a message go out only once.
-    (SQLite has no row locks: run a single worker there.)
-    """
-    now = now or timezone.now()
-    sent = failed = 0
-    while True:
-        with transaction.atomic():
-            batch = list(
-                OutgoingEmail.objects.due(now)
-                .select_for_update(skip_locked=True)
-                .order_by("next_attempt_at", "pk")[:BATCH]
-            )
-            for message in batch:
-                if message.deliver(now):
-                    sent += 1
-                else:
-                    failed += 1
-        # A failed message is due again only later, so the pass always ends.
-        if len(batch) < BATCH:
-            return sent, failed
+from consultations.services import deliver_due
 
 
 class Command(BaseCommand):
@@ -65,17 +41,15 @@ class Command(BaseCommand):
             self.stdout.write(f"Sent {sent}, will retry or gave up on {failed}.")
             return
         # Stopped by SIGTERM (systemd, supervisord, a deploy) or Ctrl-C, the worker
-        # finishes the pass it is in: killed between a send and its commit, it
-        # would send that message again on the next pass.
+        # first finishes the message it is sending and saves its result: stopped
+        # between a send and that commit, it would send the message again later.
         stopping = []
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *args: stopping.append(True))
-        while True:
-            sent, failed = deliver_due()
+        while not stopping:
+            sent, failed = deliver_due(should_stop=lambda: bool(stopping))
             if sent or failed:
                 self.stdout.write(f"Sent {sent}, will retry or gave up on {failed}.")
-            if stopping:
-                return
-            time.sleep(sleep)
-            if stopping:
-                return
+            deadline = time.monotonic() + sleep
+            while not stopping and time.monotonic() < deadline:
+                time.sleep(min(0.2, sleep))

@@ -1,4 +1,5 @@
-"""Warn about requests due within 4 hours or overdue; run it every few minutes."""
+"""Warn about requests due within 4 hours or overdue: what the worker's warn_due task
+runs every minute (consultations/tasks.py), here for a run by hand."""
 
 from django.core.management.base import BaseCommand
 

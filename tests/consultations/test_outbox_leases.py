@@ -1,0 +1,125 @@
+"""The outbox sender: leases, one mail connection per pass, results only from the lease holder."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.mail import mailers
+from django.core.mail.backends.locmem import EmailBackend
+
+from consultations.models import OutgoingEmail
+from consultations.services import deliver_due
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)  # a Wednesday
+
+
+class CountingMailServer(EmailBackend):
+    """The test mail backend, counting connections as the SMTP backend makes them:
+    open() on an open connection does nothing. FAIL_ON lists subjects it refuses."""
+
+    opened = 0
+    FAIL_ON = ()
+    is_open = False
+
+    def open(self):
+        if self.is_open:
+            return False
+        self.is_open = True
+        CountingMailServer.opened += 1
+        return True
+
+    def close(self):
+        self.is_open = False
+
+    def send_messages(self, messages):
+        if any(message.subject in self.FAIL_ON for message in messages):
+            raise ConnectionResetError("the server hung up")
+        return super().send_messages(messages)
+
+
+COUNTING = {"default": {"BACKEND": "tests.consultations.test_outbox_leases.CountingMailServer"}}
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def counting_server(monkeypatch, settings):
+    settings.MAILERS = COUNTING
+    monkeypatch.setattr(CountingMailServer, "opened", 0)
+    monkeypatch.setattr(CountingMailServer, "FAIL_ON", ())
+
+
+def make_messages(count):
+    return [
+        OutgoingEmail.objects.create(to=f"v{n}@example.com", subject=f"Message {n}", body="Hi")
+        for n in range(1, count + 1)
+    ]
+
+
+@pytest.mark.usefixtures("frozen", "counting_server")
+class TestOneConnectionPerPass:
+    def test_a_pass_sends_every_message_through_one_connection(self):
+        make_messages(5)
+        assert deliver_due() == (5, 0)
+        assert CountingMailServer.opened == 1
+        assert len(mail.outbox) == 5
+
+    def test_a_failed_send_gets_a_fresh_connection_for_the_next_message(self):
+        make_messages(4)
+        CountingMailServer.FAIL_ON = ("Message 2",)
+        assert deliver_due() == (3, 1)
+        assert CountingMailServer.opened == 2
+        failed = OutgoingEmail.objects.get(subject="Message 2")
+        assert (failed.status, failed.attempts) == ("pending", 1)
+        assert failed.leased_until is None and failed.lease_token == ""
+
+
+@pytest.mark.usefixtures("frozen")
+class TestLeases:
+    def test_a_leased_message_is_not_claimed_again_until_the_lease_runs_out(self, settings):
+        (message,) = make_messages(1)
+        first = OutgoingEmail.objects.claim_next(token="a" * 32)
+        assert first.pk == message.pk
+        message.refresh_from_db()
+        assert message.lease_token == "a" * 32
+        assert message.leased_until == NOW + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+
+        # Another worker finds nothing while the lease holds (its last second included)...
+        assert OutgoingEmail.objects.claim_next(token="b" * 32) is None
+        with time_machine.travel(message.leased_until, tick=False):
+            assert OutgoingEmail.objects.claim_next(token="b" * 32) is None
+        # ...and takes the message over once it has run out (the first worker died).
+        with time_machine.travel(message.leased_until + timedelta(microseconds=1), tick=False):
+            second = OutgoingEmail.objects.claim_next(token="b" * 32)
+            assert second.pk == message.pk
+            connection = mailers.default
+            # The first worker wakes up and sends: its result is not recorded.
+            assert first.deliver(connection) is True
+            message.refresh_from_db()
+            assert (message.status, message.lease_token) == ("pending", "b" * 32)
+            # The holder's is.
+            assert second.deliver(connection) is True
+        message.refresh_from_db()
+        assert (message.status, message.attempts, message.lease_token) == ("sent", 1, "")
+
+    def test_a_message_erased_while_being_sent_is_not_marked_sent(self):
+        (message,) = make_messages(1)
+        claimed = OutgoingEmail.objects.claim_next(token="a" * 32)
+        OutgoingEmail.objects.filter(pk=message.pk).anonymise()
+        claimed.deliver(mailers.default)
+        message.refresh_from_db()
+        assert message.status == "failed"
+
+    def test_the_message_id_header_is_the_stable_one(self):
+        (message,) = make_messages(1)
+        deliver_due()
+        (sent,) = mail.outbox
+        assert sent.message()["Message-ID"] == message.message_id
+        assert message.message_id == message.as_message().message()["Message-ID"]
