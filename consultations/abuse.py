@@ -12,6 +12,8 @@ from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 
+from .models import normalise_email
+
 RENDER_SALT = "consultations.booking-form-rendered"
 HOUR = 3600
 
@@ -53,7 +55,7 @@ def ip_over_limit(ip):
 
 
 def email_over_limit(email):
-    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+    digest = hashlib.sha256(normalise_email(email).encode()).hexdigest()[:32]
     return _over_limit(f"email:{digest}", settings.CONSULTATION_BOOKINGS_PER_EMAIL_HOUR)
 
 

@@ -21,7 +21,7 @@ from compare_site.validators import validate_no_control_characters
 from comparisons.models import Comparison
 
 from .abuse import sign_render_time
-from .models import ConsultationRequest, timezone_names
+from .models import ConsultationRequest, normalise_email, timezone_names
 
 MIN_NOTICE = timedelta(hours=2)
 MAX_AHEAD = timedelta(weeks=4)
@@ -133,7 +133,7 @@ class BookingForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.now = now or timezone.now()
         # Invisible control characters break the emails and pages these go into.
-        for name in ("name", "company", "topic", "message"):
+        for name in ("name", "email", "company", "topic", "message"):
             self.fields[name].validators.append(validate_no_control_characters)
         self.fields["comparison"].queryset = Comparison.objects.published().order_by("title")
         self.fields["timezone"].choices = [(n, n) for n in sorted(timezone_names())]
@@ -176,7 +176,17 @@ class BookingForm(forms.ModelForm):
         return " ".join(self.cleaned_data["name"].split())
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
+        email = normalise_email(self.cleaned_data["email"])
+        # A quoted local part ("ada"@, "\\ada"@) spells an existing mailbox in
+        # endless new ways, each of which would slip past the per-address limit
+        # and the open-request match while landing in the same inbox; it can
+        # also carry control characters. Nobody needs one for a booking.
+        if '"' in email.rpartition("@")[0] or "\\" in email:
+            raise forms.ValidationError(
+                "Please give your address without quotation marks or backslashes, for "
+                "example ada@example.com.",
+                code="quoted_local_part",
+            )
         # Valid by the letter of the standard, but "=?" starts an encoded word in
         # a mail header: such an address cannot be written into one safely.
         if "=?" in email:

@@ -59,6 +59,16 @@ def validate_timezone(value):
         )
 
 
+def normalise_email(address):
+    """The one spelling of an address used for storing, limiting, matching and sending.
+
+    Stripped and lower-cased: mail providers treat the local part's case as
+    insignificant, and the domain's case never matters. (The booking form
+    refuses quoted local parts, the other way to spell one mailbox many ways.)
+    """
+    return address.strip().lower()
+
+
 def format_local(moment, tz_name):
     """A moment as a visitor reads it, e.g. "Tuesday 25 November 2026, 14:30 CET"."""
     local = moment.astimezone(zoneinfo.ZoneInfo(tz_name))

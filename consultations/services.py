@@ -27,6 +27,7 @@ from .models import (
     OutgoingEmail,
     PreferredWindow,
     format_local,
+    normalise_email,
 )
 
 logger = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ def open_request_for(email, now):
     """The visitor's open request from the last 7 days, if any."""
     return (
         ConsultationRequest.objects.open()
-        .filter(email__iexact=email, received_at__gte=now - DUPLICATE_WINDOW)
+        .filter(email__iexact=normalise_email(email), received_at__gte=now - DUPLICATE_WINDOW)
         .order_by("-received_at")
         .first()
     )

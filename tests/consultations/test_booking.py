@@ -14,6 +14,7 @@ from django.utils import timezone
 from consultations.abuse import client_ip
 from consultations.models import AuditEvent, ConsultationRequest, OutgoingEmail
 from tests.comparisons.test_views import page_text
+from tests.consultations.fixed_clock import NOW, fixed_booking
 from tests.consultations.helpers import (
     booking_data,
     local_input,
@@ -375,3 +376,63 @@ class TestConfirmationPage:
         response = client.get(reverse("consultations:request", args=["NOSUCHREF1"]))
         assert response.status_code == 404
         assert "Traceback" not in response.content.decode()
+
+
+class TestEmailAddress:
+    """One mailbox, one spelling: what the limits, the open-request match and sending use."""
+
+    @pytest.fixture(autouse=True)
+    def fixed_clock(self, time_machine):
+        time_machine.move_to(NOW, tick=False)
+
+    @pytest.mark.parametrize(
+        ("address", "message"),
+        [
+            ('"ada\x07"@example.org', "invisible control character (U+0007)"),
+            ('"ada\x1b[31m"@example.org', "invisible control character (U+001B)"),
+            ("ada@exam\u200bple.org", "invisible formatting character (U+200B"),
+            ("ada@elpmaxe\u202e.org", "invisible formatting character (U+202E"),
+        ],
+    )
+    def test_control_characters_are_refused_next_to_the_field(self, client, address, message):
+        response = client.post(BOOK_URL, fixed_booking(email=address))
+        assert response.status_code == 400
+        assert message in errors_by_field(response)["email"]
+        assert not ConsultationRequest.objects.exists()
+        assert not OutgoingEmail.objects.exists()
+
+    @pytest.mark.parametrize(
+        "address", ['"victim"@example.org', '"\\victim"@example.org', '"victim."@example.org']
+    )
+    def test_a_quoted_local_part_is_refused_with_a_clear_message(self, client, address):
+        response = client.post(BOOK_URL, fixed_booking(email=address))
+        assert response.status_code == 400
+        assert "without quotation marks" in errors_by_field(response)["email"]
+        assert 'value="Ada Lovelace"' in response.content.decode()  # the rest is kept
+        assert not ConsultationRequest.objects.exists()
+
+    @override_settings(CONSULTATION_BOOKINGS_PER_EMAIL_HOUR=2)
+    def test_no_spelling_of_one_inbox_gets_past_the_limit(self, client):
+        spellings = [
+            "victim@example.org",
+            "VICTIM@Example.ORG",
+            " victim@EXAMPLE.org ",
+            '"victim"@example.org',
+            '"\\victim"@example.org',
+            '"\\v\\i\\c\\t\\i\\m"@example.org',
+        ]
+        for number, address in enumerate(spellings):
+            client.post(
+                BOOK_URL, fixed_booking(email=address), REMOTE_ADDR=f"198.51.100.{number + 1}"
+            )
+        # One request; the repeats folded into it or refused; one email to that inbox.
+        request = ConsultationRequest.objects.get()
+        assert request.email == "victim@example.org"
+        assert OutgoingEmail.objects.filter(to__icontains="victim").count() == 1
+
+    def test_the_domain_case_is_normalised_before_matching(self, client):
+        client.post(BOOK_URL, fixed_booking(email="ada@example.com"))
+        client.post(BOOK_URL, fixed_booking(email="Ada@EXAMPLE.COM", message="And the GPU?"))
+        request = ConsultationRequest.objects.get()
+        assert request.email == "ada@example.com"
+        assert "And the GPU?" in request.events.get(kind=AuditEvent.Kind.NOTE).note
