@@ -32,6 +32,11 @@ logger = logging.getLogger(__name__)
 
 RESPONSE_TIME = timedelta(hours=24)
 SLOT_LENGTH = timedelta(minutes=30)
+# How far ahead a slot may be offered or booked. Every date the booking form and
+# the admin's Schedule page accept is bounded by it before any arithmetic, so
+# year 9999 is a message next to the field, never an OverflowError.
+BOOKING_HORIZON = timedelta(weeks=4)
+HORIZON_TEXT = f"within the next {BOOKING_HORIZON.days // 7} weeks"
 # Letters and digits that cannot be mistaken for one another when read aloud.
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 REFERENCE_LENGTH = 10
@@ -381,6 +386,8 @@ class ConsultationRequest(models.Model):
             raise ValidationError("A slot starts on the hour or half hour.", code="slot_grid")
         if start <= timezone.now():
             raise ValidationError("Pick a slot in the future.", code="slot_past")
+        if start > timezone.now() + BOOKING_HORIZON:
+            raise ValidationError(f"Pick a slot {HORIZON_TEXT}.", code="slot_too_far")
         previous_slot = self.scheduled_start
         self.scheduled_start = start
         if self.status == self.Status.SCHEDULED:

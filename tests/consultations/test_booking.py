@@ -182,8 +182,10 @@ class TestValidation:
         first = ConsultationRequest.objects.get().windows.first()
         assert first.starts_at.hour == 23
 
-    def test_a_time_skipped_by_the_clock_change_is_refused(self, client):
-        # Berlin jumps from 02:00 to 03:00 on 28 March 2027.
+    def test_a_time_skipped_by_the_clock_change_is_refused(self, client, time_machine):
+        # Berlin jumps from 02:00 to 03:00 on 28 March 2027; seen from within the
+        # booking horizon (a far date is refused as too far before anything else).
+        time_machine.move_to(datetime(2027, 3, 22, 9, 0, tzinfo=UTC), tick=False)
         response = client.post(
             BOOK_URL, booking_data(timezone="Europe/Berlin", window_1="2027-03-28T02:30")
         )
@@ -436,3 +438,39 @@ class TestEmailAddress:
         request = ConsultationRequest.objects.get()
         assert request.email == "ada@example.com"
         assert "And the GPU?" in request.events.get(kind=AuditEvent.Kind.NOTE).note
+
+
+class TestDatesFarAway:
+    """Every date is bounded by the booking horizon before any arithmetic: never a 500."""
+
+    @pytest.fixture(autouse=True)
+    def fixed_clock(self, time_machine):
+        time_machine.move_to(NOW, tick=False)
+
+    @pytest.mark.parametrize("tz", ["America/Los_Angeles", "Pacific/Pago_Pago", "UTC"])
+    @pytest.mark.parametrize("window", ["9999-12-31T23:30", "9999-12-31T10:00", "9999-12-30T16:00"])
+    def test_year_9999_west_of_utc_is_a_message_by_the_field(self, client, tz, window):
+        response = client.post(BOOK_URL, fixed_booking(timezone=tz, window_1=window))
+        assert response.status_code == 400
+        assert "within the next 4 weeks" in errors_by_field(response)["window_1"]
+        assert f'value="{window}"' in response.content.decode()  # kept for correcting
+        assert not ConsultationRequest.objects.exists()
+
+    @pytest.mark.parametrize("tz", ["Asia/Tokyo", "Pacific/Kiritimati"])
+    def test_year_1_east_of_utc_is_a_message_by_the_field(self, client, tz):
+        response = client.post(BOOK_URL, fixed_booking(timezone=tz, window_1="0001-01-01T00:00"))
+        assert response.status_code == 400
+        assert "at least 2 hours from now" in errors_by_field(response)["window_1"]
+
+    def test_the_horizon_holds_on_both_sides_of_the_edge_in_the_visitors_timezone(self, client):
+        # NOW is 01:00 in Los Angeles; 4 weeks on is Tuesday 22 December, 01:00 there.
+        first = client.post(
+            BOOK_URL,
+            fixed_booking(timezone="America/Los_Angeles", window_1="2026-12-22T08:00"),
+        )
+        assert "within the next 4 weeks" in errors_by_field(first)["window_1"]
+        last_day_ok = client.post(
+            BOOK_URL,
+            fixed_booking(timezone="America/Los_Angeles", window_1="2026-12-21T17:30"),
+        )
+        assert last_day_ok.status_code == 302
