@@ -212,6 +212,9 @@ CONSULTATION_TRIAGE_EMAIL = env("TRIAGE_EMAIL")
 CONSULTATION_ORGANIZER_EMAIL = parseaddr(DEFAULT_FROM_EMAIL)[1] or "hello@compare.example"
 # A form sent back faster than this after it was shown is a bot's.
 CONSULTATION_MIN_FILL_SECONDS = env_int("CONSULTATION_MIN_FILL_SECONDS", 3)
+# A booking form shown longer ago than this is refused (with the visitor's input
+# kept) and must be sent again; each form shown books at most once.
+CONSULTATION_FORM_MAX_AGE = timedelta(hours=env_int("CONSULTATION_FORM_MAX_AGE_HOURS", 4))
 # Bookings per hour; the benchmark raises both (bench/run.py).
 CONSULTATION_BOOKINGS_PER_IP_HOUR = env_int("CONSULTATION_BOOKINGS_PER_IP_HOUR", 20)
 CONSULTATION_BOOKINGS_PER_EMAIL_HOUR = env_int("CONSULTATION_BOOKINGS_PER_EMAIL_HOUR", 5)

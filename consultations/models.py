@@ -705,3 +705,38 @@ class DueWarning(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.request.reference}"
+
+
+class SpentFormTokenQuerySet(models.QuerySet):
+    def past_max_age(self, now=None):
+        """Spent longer ago than a token lives: such a token is refused as expired anyway."""
+        now = now or timezone.now()
+        return self.filter(used_at__lt=now - settings.CONSULTATION_FORM_MAX_AGE)
+
+
+class SpentFormToken(models.Model):
+    """The random part of a booking form's render token, once a booking used it.
+
+    Each form shown carries its own signed token (see abuse.py), good for one
+    booking within CONSULTATION_FORM_MAX_AGE. The record is in the database,
+    written in the booking's transaction, not in the cache: a cache outage
+    must not let one token book again and again.
+    """
+
+    nonce = models.CharField(
+        "nonce", max_length=64, help_text="The token's random part, for example 3q2-7wEVQ8mC0ZFb."
+    )
+    used_at = models.DateTimeField("used", default=timezone.now, db_index=True)
+
+    objects = SpentFormTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-used_at"]
+        verbose_name = "spent form token"
+        verbose_name_plural = "spent form tokens"
+        constraints = [
+            models.UniqueConstraint(fields=["nonce"], name="%(app_label)s_%(class)s_once")
+        ]
+
+    def __str__(self):
+        return self.nonce

@@ -26,6 +26,7 @@ from .models import (
     DueWarning,
     OutgoingEmail,
     PreferredWindow,
+    SpentFormToken,
     format_local,
     normalise_email,
 )
@@ -35,6 +36,10 @@ TRIAGE_GROUP = "Triage"
 DUPLICATE_WINDOW = timedelta(days=7)
 CANCEL_SALT = "consultations.cancel-slot"
 WARN_BEFORE_HOURS = 4
+
+
+class FormAlreadySent(Exception):
+    """The booking form's render token has booked once already."""
 
 
 @dataclass(frozen=True)
@@ -92,15 +97,23 @@ def open_request_for(email, now):
 
 
 @transaction.atomic
-def book_consultation(*, fields, windows, client_ip=None, now=None):
+def book_consultation(*, fields, windows, client_ip=None, form_nonce=None, now=None):
     """Save a booking with its windows and queue the visitor's and the staff's emails.
 
     ``fields`` are the ConsultationRequest fields the visitor filled in,
     ``windows`` their preferred slot starts in UTC. The same email with an
     open request from the last 7 days saves nothing new: the repeat is noted
-    on the existing request's audit trail instead.
+    on the existing request's audit trail instead. ``form_nonce``, the
+    render token's random part, is spent in the same transaction; a nonce
+    spent before raises FormAlreadySent and nothing is saved.
     """
     now = now or timezone.now()
+    if form_nonce is not None:
+        try:
+            with transaction.atomic():
+                SpentFormToken.objects.create(nonce=form_nonce, used_at=now)
+        except IntegrityError:
+            raise FormAlreadySent from None
     existing = open_request_for(fields["email"], now)
     if existing is not None:
         slots = ", ".join(f"{start:%Y-%m-%d %H:%M} UTC" for start in windows)

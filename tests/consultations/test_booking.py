@@ -1,18 +1,21 @@
 """A visitor books a consultation: the form, its rules, spam and the confirmation."""
 
+import io
 import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
+from django.core.cache import cache
 from django.core.management import call_command
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from consultations import services
 from consultations.abuse import client_ip
-from consultations.models import AuditEvent, ConsultationRequest, OutgoingEmail
+from consultations.models import AuditEvent, ConsultationRequest, OutgoingEmail, SpentFormToken
 from tests.comparisons.test_views import page_text
 from tests.consultations.fixed_clock import NOW, fixed_booking
 from tests.consultations.helpers import (
@@ -210,7 +213,8 @@ class TestValidation:
     def test_garbage_in_any_field_gets_messages_not_a_crash(self, client, garbage):
         data = booking_data()
         for field in ("name", "email", "comparison", "message", "timezone", "window_1"):
-            response = client.post(BOOK_URL, {**data, field: garbage})
+            # Each post is a form shown afresh: a render token books only once.
+            response = client.post(BOOK_URL, {**data, field: garbage, "rendered": rendered_token()})
             assert response.status_code in (302, 400), (field, response.status_code)
             if response.status_code == 400:
                 assert field in errors_by_field(response)
@@ -474,3 +478,90 @@ class TestDatesFarAway:
             fixed_booking(timezone="America/Los_Angeles", window_1="2026-12-21T17:30"),
         )
         assert last_day_ok.status_code == 302
+
+
+class TestRenderToken:
+    """Each form shown books once, within CONSULTATION_FORM_MAX_AGE (4 hours)."""
+
+    @pytest.fixture(autouse=True)
+    def fixed_clock(self, time_machine):
+        time_machine.move_to(NOW, tick=False)
+        return time_machine
+
+    def test_a_token_books_once_and_a_reuse_keeps_the_input_with_a_fresh_token(
+        self, client, fixed_clock
+    ):
+        data = fixed_booking()
+        assert client.post(BOOK_URL, data).status_code == 302
+        cache.clear()  # a cache outage or flush must not let the token book again
+        again = client.post(BOOK_URL, {**data, "email": "grace@example.com", "name": "Grace"})
+        assert again.status_code == 400
+        assert "This form has already been sent once" in page_text(again)
+        body = again.content.decode()
+        assert 'value="Grace"' in body and 'value="grace@example.com"' in body
+        fresh = re.search(r'name="rendered" value="([^"]+)"', body).group(1)
+        assert fresh != data["rendered"]
+        assert ConsultationRequest.objects.count() == 1
+        # The visitor reads the message and sends the form again: it books.
+        fixed_clock.shift(timedelta(seconds=30))
+        resent = client.post(
+            BOOK_URL, {**data, "email": "grace@example.com", "name": "Grace", "rendered": fresh}
+        )
+        assert resent.status_code == 302
+        assert ConsultationRequest.objects.filter(email="grace@example.com").exists()
+
+    def test_any_number_of_reuses_books_nothing_more(self, client):
+        data = fixed_booking()
+        for number in range(10):
+            client.post(BOOK_URL, {**data, "email": f"v{number}@example.com"})
+        assert ConsultationRequest.objects.count() == 1
+        assert SpentFormToken.objects.count() == 1
+
+    @pytest.mark.parametrize(
+        ("age", "accepted"),
+        [(timedelta(hours=4), True), (timedelta(hours=4, seconds=1), False)],
+    )
+    def test_a_token_older_than_the_maximum_age_asks_to_send_again(self, client, age, accepted):
+        data = fixed_booking(rendered=rendered_token(seconds_ago=int(age.total_seconds())))
+        response = client.post(BOOK_URL, data)
+        if accepted:
+            assert response.status_code == 302
+            return
+        assert response.status_code == 400
+        assert "This form was open for more than 4 hours" in page_text(response)
+        assert 'value="Ada Lovelace"' in response.content.decode()
+        assert "Which framework should we pick" in response.content.decode()
+        assert not ConsultationRequest.objects.exists()
+
+    @override_settings(CONSULTATION_FORM_MAX_AGE=timedelta(hours=1))
+    def test_the_maximum_age_is_a_setting(self, client):
+        response = client.post(BOOK_URL, fixed_booking(rendered=rendered_token(seconds_ago=3601)))
+        assert "open for more than 1 hour, so" in page_text(response)
+
+    def test_the_same_token_booking_twice_at_once_saves_one(self):
+        fields = {
+            "name": "Ada",
+            "email": "ada@example.com",
+            "company": "",
+            "comparison": None,
+            "topic": "Choosing a framework",
+            "message": "Which one?",
+            "timezone": "UTC",
+        }
+        windows = [datetime(2026, 11, 26, 10, tzinfo=UTC), datetime(2026, 11, 26, 13, tzinfo=UTC)]
+        services.book_consultation(fields=fields, windows=windows, form_nonce="n1")
+        with pytest.raises(services.FormAlreadySent):
+            services.book_consultation(
+                fields={**fields, "email": "grace@example.com"}, windows=windows, form_nonce="n1"
+            )
+        assert list(ConsultationRequest.objects.values_list("email", flat=True)) == [
+            "ada@example.com"
+        ]
+
+    def test_the_retention_run_forgets_tokens_older_than_the_maximum_age(self, fixed_clock):
+        SpentFormToken.objects.create(nonce="old", used_at=NOW - timedelta(hours=4, seconds=1))
+        SpentFormToken.objects.create(nonce="young", used_at=NOW - timedelta(hours=4))
+        out = io.StringIO()
+        call_command("anonymise_requests", stdout=out)
+        assert "Forgot 1 spent booking-form token(s)." in out.getvalue()
+        assert list(SpentFormToken.objects.values_list("nonce", flat=True)) == ["young"]

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from consultations.models import SpentFormToken
 from consultations.services import anonymise_expired
 
 
@@ -11,7 +12,7 @@ class Command(BaseCommand):
         "Remove the personal data (name, email, company, message, IP, windows, notes and "
         "email contents) of completed, declined, spam and duplicate requests received and "
         "last touched more than CONSULTATION_RETENTION_DAYS days ago. The report's figures "
-        "do not change."
+        "do not change. Also forgets spent booking-form tokens older than a form may be."
     )
 
     def add_arguments(self, parser):
@@ -28,3 +29,7 @@ class Command(BaseCommand):
             raise CommandError("--days must be at least 1.")
         count = anonymise_expired(days=days)
         self.stdout.write(f"Anonymised {count} closed request(s).")
+        # A token older than CONSULTATION_FORM_MAX_AGE is refused anyway.
+        forgotten, _ = SpentFormToken.objects.past_max_age().delete()
+        if forgotten:
+            self.stdout.write(f"Forgot {forgotten} spent booking-form token(s).")
