@@ -234,6 +234,12 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
+# A visitor's session holds only the references of the requests this browser
+# sent (so that their confirmation page shows the details), a staff member's
+# their sign-in. Twelve hours covers a visit and a working day in the admin,
+# after which staff sign in again; a stolen or planted cookie is soon worth
+# nothing. The key also changes at every booking (consultations.views.booked).
+SESSION_COOKIE_AGE = 12 * 60 * 60
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

@@ -437,7 +437,8 @@ class ConsultationRequest(models.Model):
         stay the same. Removed: name, email, company, topic, message, client
         IP, the preferred windows, every note in the audit trail, the
         recipients and contents of the request's emails (a pending one is
-        withdrawn), and the name in the admin's change history.
+        withdrawn), additions nobody confirmed, and the name in the admin's
+        change history.
         """
         self.name = ANONYMISED_NAME
         self.email = ANONYMISED_EMAIL
@@ -449,6 +450,7 @@ class ConsultationRequest(models.Model):
         self.windows.all().delete()
         self.events.exclude(note="").update(note="")
         self.emails.all().anonymise()
+        self.pending_additions.all().delete()
         # The admin's own history names the object as it was ("REF · Ada Lovelace").
         LogEntry.objects.filter(
             content_type=ContentType.objects.get_for_model(self), object_id=str(self.pk)
@@ -740,3 +742,43 @@ class SpentFormToken(models.Model):
 
     def __str__(self):
         return self.nonce
+
+
+class PendingAdditionQuerySet(models.QuerySet):
+    def past_link_age(self, now=None):
+        """Older than the confirmation link lives: nobody can confirm these any more."""
+        now = now or timezone.now()
+        return self.filter(created_at__lt=now - ADDITION_LINK_MAX_AGE)
+
+
+# How long the link that confirms a PendingAddition works.
+ADDITION_LINK_MAX_AGE = timedelta(days=7)
+
+
+class PendingAddition(models.Model):
+    """A booking sent, from another browser, with the address of an open request.
+
+    Whoever sent it may not own the address, so nothing on the request
+    changes: the address gets an email with a signed link, and only when its
+    owner follows the link is the note added to the request's audit trail,
+    once (services.confirm_addition deletes the row as it applies it).
+    """
+
+    request = models.ForeignKey(
+        ConsultationRequest, on_delete=models.CASCADE, related_name="pending_additions"
+    )
+    note = models.TextField(
+        "note",
+        help_text="What the audit trail gets once confirmed, for example the new message.",
+    )
+    created_at = models.DateTimeField("received", default=timezone.now)
+
+    objects = PendingAdditionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "pending addition"
+        verbose_name_plural = "pending additions"
+
+    def __str__(self):
+        return f"Pending addition to {self.request.reference}"

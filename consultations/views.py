@@ -17,7 +17,7 @@ from comparisons.models import Comparison
 
 from . import abuse, services
 from .forms import BookingForm
-from .models import ConsultationRequest
+from .models import ConsultationRequest, PendingAddition
 from .reports import build_report
 
 logger = logging.getLogger(__name__)
@@ -66,6 +66,7 @@ def book(request):
                         windows=form.windows_utc,
                         client_ip=ip,
                         form_nonce=token.nonce,
+                        own_references=request.session.get(SESSION_KEY, []),
                     )
                 except services.FormAlreadySent:
                     # The same form sent twice at once: the other copy booked.
@@ -85,8 +86,16 @@ def book(request):
 
 
 def booked(request, booking):
-    """Where a booking's visitor goes next."""
+    """Where a booking's visitor goes next, in a session with a new key.
+
+    The key changes at every booking, so a session cookie planted in the
+    visitor's browser beforehand never becomes one that shows their request.
+    """
+    request.session.cycle_key()
     consultation = booking.request
+    if booking.awaiting_owner:
+        # Not this browser's request: say nothing about it, not even its reference.
+        return redirect("consultations:check_email")
     if booking.is_repeat:
         return redirect("consultations:repeat", reference=consultation.reference)
     references = request.session.get(SESSION_KEY, [])
@@ -137,6 +146,36 @@ def repeat(request, reference):
     """Told politely that an open request already exists (no details shown)."""
     consultation = get_object_or_404(ConsultationRequest, reference=reference)
     return render(request, "consultations/repeat.html", {"consultation": consultation})
+
+
+def check_email(request):
+    """After a booking with the address of someone else's open request: nothing about it."""
+    return render(request, "consultations/check_email.html")
+
+
+@never_cache
+def confirm_addition(request, token):
+    """The emailed link: GET asks the address's owner to confirm, POST adds the booking once."""
+    try:
+        pending_pk = services.read_addition_token(token)
+    except signing.BadSignature:
+        return render(
+            request, "consultations/confirm_addition.html", {"state": "invalid"}, status=404
+        )
+    pending = PendingAddition.objects.select_related("request").filter(pk=pending_pk).first()
+    if pending is None:
+        state = "done"
+    elif not pending.request.is_open:
+        state = "closed"
+    elif request.method == "POST":
+        if services.confirm_addition(pending_pk=pending_pk) is not None:
+            messages.success(request, "Thank you: we added it to your request.")
+        return redirect("consultations:confirm_addition", token=token)
+    else:
+        state = "confirm"
+    return render(
+        request, "consultations/confirm_addition.html", {"state": state, "pending": pending}
+    )
 
 
 def thanks(request):

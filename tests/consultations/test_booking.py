@@ -6,16 +6,24 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
+from django.contrib.sessions.backends.db import SessionStore
 from django.core import mail
 from django.core.cache import cache
 from django.core.management import call_command
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
 from consultations import services
 from consultations.abuse import client_ip
-from consultations.models import AuditEvent, ConsultationRequest, OutgoingEmail, SpentFormToken
+from consultations.models import (
+    AuditEvent,
+    ConsultationRequest,
+    OutgoingEmail,
+    PendingAddition,
+    SpentFormToken,
+)
 from tests.comparisons.test_views import page_text
 from tests.consultations.fixed_clock import NOW, fixed_booking
 from tests.consultations.helpers import (
@@ -352,11 +360,12 @@ class TestSameEmailTwice:
         client.post(BOOK_URL, booking_data())
         assert ConsultationRequest.objects.count() == 2
 
-    def test_the_repeat_page_reveals_nothing_but_the_reference(self, client):
+    def test_another_browser_with_the_same_address_learns_nothing(self, client):
         existing = make_consultation(email="ada@example.com", name="Ada Secret")
         response = client.post(BOOK_URL, booking_data(name="Mallory"), follow=True)
         text = page_text(response)
-        assert existing.reference in text
+        assert "check your email" in text
+        assert existing.reference not in text
         assert "Ada Secret" not in text and existing.message not in text
 
 
@@ -565,3 +574,140 @@ class TestRenderToken:
         call_command("anonymise_requests", stdout=out)
         assert "Forgot 1 spent booking-form token(s)." in out.getvalue()
         assert list(SpentFormToken.objects.values_list("nonce", flat=True)) == ["young"]
+
+
+def confirm_link(email):
+    return re.search(r"https?://\S+/consultations/confirm/\S+/", email.body).group(0)
+
+
+class TestSomeoneElsesAddress:
+    """A booking with the address of an open request this browser did not send."""
+
+    @pytest.fixture(autouse=True)
+    def fixed_clock(self, time_machine):
+        time_machine.move_to(NOW, tick=False)
+        return time_machine
+
+    @pytest.fixture
+    def owners_request(self):
+        return make_consultation(
+            email="ada@example.com",
+            name="Ada Secret",
+            message="Our own secret plans.",
+            received_at=NOW - timedelta(hours=1),
+        )
+
+    def stranger_books(self, **overrides):
+        data = fixed_booking(name="Mallory", message="Mallory was here.", **overrides)
+        return Client().post(BOOK_URL, data, follow=True)
+
+    def test_the_page_shows_no_reference_and_the_request_is_unchanged(self, owners_request):
+        response = self.stranger_books(email="ADA@example.com")
+        assert response.redirect_chain == [(reverse("consultations:check_email"), 302)]
+        text = page_text(response)
+        assert "check your email" in text
+        for secret in (owners_request.reference, "Ada Secret", "Our own secret plans."):
+            assert secret not in response.content.decode()
+        # Nothing new, nothing on the owner's request.
+        assert ConsultationRequest.objects.get() == owners_request
+        assert not owners_request.events.exists()
+        owners_request.refresh_from_db()
+        assert owners_request.message == "Our own secret plans."
+        # The owner's address gets a link, and nothing the stranger wrote.
+        email = OutgoingEmail.objects.get()
+        assert email.to == "ada@example.com"
+        assert owners_request.reference in email.subject
+        assert "Mallory" not in email.body and "Mallory" not in email.subject
+        assert confirm_link(email)
+
+    def test_following_the_link_applies_the_booking_once(self, client, owners_request):
+        self.stranger_books()
+        url = confirm_link(OutgoingEmail.objects.get()).removeprefix(settings.SITE_URL)
+        page = client.get(url)
+        assert page.status_code == 200
+        assert "Mallory was here." in page_text(page)
+        assert not owners_request.events.exists()  # a GET (a mail scanner) changes nothing
+        confirmed = client.post(url, follow=True)
+        assert "we added it to your request" in page_text(confirmed)
+        note = owners_request.events.get(kind=AuditEvent.Kind.NOTE)
+        assert "Mallory was here." in note.note and "2026-11-26 10:00 UTC" in note.note
+        assert "Confirmed by the address's owner" in note.note
+        again = client.post(url, follow=True)
+        assert "nothing to add" in page_text(again)
+        assert owners_request.events.count() == 1
+        assert not PendingAddition.objects.exists()
+
+    def test_a_forged_or_lapsed_link_changes_nothing(self, client, owners_request, fixed_clock):
+        self.stranger_books()
+        url = confirm_link(OutgoingEmail.objects.get()).removeprefix(settings.SITE_URL)
+        assert client.post(url[:-3] + "xx/").status_code == 404
+        fixed_clock.shift(timedelta(days=7, seconds=1))
+        assert client.post(url).status_code == 404
+        assert not owners_request.events.exists()
+
+    def test_a_request_closed_meanwhile_gets_nothing_added(self, client, owners_request):
+        self.stranger_books()
+        url = confirm_link(OutgoingEmail.objects.get()).removeprefix(settings.SITE_URL)
+        owners_request.transition(ConsultationRequest.Status.DECLINED, by=None)
+        response = client.post(url)
+        assert "request is closed" in page_text(response)
+        assert not owners_request.events.filter(kind=AuditEvent.Kind.NOTE).exists()
+
+    def test_the_owners_own_browser_adds_at_once_and_sees_the_reference(self, client):
+        client.post(BOOK_URL, fixed_booking())
+        existing = ConsultationRequest.objects.get()
+        response = client.post(BOOK_URL, fixed_booking(message="Also: which GPU?"), follow=True)
+        assert existing.reference in page_text(response)
+        assert "Also: which GPU?" in existing.events.get(kind=AuditEvent.Kind.NOTE).note
+        assert not PendingAddition.objects.exists()
+
+    def test_the_retention_run_deletes_additions_whose_link_lapsed(self, owners_request):
+        PendingAddition.objects.create(
+            request=owners_request, note="old", created_at=NOW - timedelta(days=7, seconds=1)
+        )
+        PendingAddition.objects.create(
+            request=owners_request, note="young", created_at=NOW - timedelta(days=7)
+        )
+        out = io.StringIO()
+        call_command("anonymise_requests", stdout=out)
+        assert "Deleted 1 addition(s) nobody confirmed in time." in out.getvalue()
+        assert list(PendingAddition.objects.values_list("note", flat=True)) == ["young"]
+
+    def test_erasing_the_persons_data_erases_what_waits_for_confirmation(self, owners_request):
+        self.stranger_books()
+        services.erase_personal_data(email="ada@example.com", by=None)
+        assert not PendingAddition.objects.exists()
+
+
+class TestVisitorSession:
+    @pytest.fixture(autouse=True)
+    def fixed_clock(self, time_machine):
+        time_machine.move_to(NOW, tick=False)
+
+    def test_a_session_cookie_planted_before_booking_is_not_the_one_that_shows_it(self):
+        planted = SessionStore()
+        planted.create()
+        visitor, attacker = Client(), Client()
+        for browser in (visitor, attacker):
+            browser.cookies[settings.SESSION_COOKIE_NAME] = planted.session_key
+        response = visitor.post(BOOK_URL, fixed_booking())
+        assert response.status_code == 302
+        assert visitor.cookies[settings.SESSION_COOKIE_NAME].value != planted.session_key
+        assert not SessionStore().exists(planted.session_key)
+        assert "Ada Lovelace" in page_text(visitor.get(response["Location"]))
+        assert "Ada Lovelace" not in page_text(attacker.get(response["Location"]))
+
+    def test_a_visitors_session_lasts_12_hours(self, client):
+        response = client.post(BOOK_URL, fixed_booking())
+        cookie = response.cookies[settings.SESSION_COOKIE_NAME]
+        assert cookie["max-age"] == 12 * 60 * 60
+        assert client.session.get_expiry_date() == NOW + timedelta(hours=12)
+
+    def test_staff_sign_in_lasts_the_same_working_day(self, client):
+        make_staff("tess", group="Triage", password="a long triage password")
+        response = client.post(
+            reverse("admin:login"),
+            {"username": "tess", "password": "a long triage password", "next": "/admin/"},
+        )
+        assert response.status_code == 302
+        assert client.session.get_expiry_date() == NOW + timedelta(hours=12)
