@@ -234,6 +234,9 @@ CONSULTATION_TRIAGE_EMAIL = env("TRIAGE_EMAIL")
 CONSULTATION_ORGANIZER_EMAIL = parseaddr(DEFAULT_FROM_EMAIL)[1] or "hello@compare.example"
 # A form sent back faster than this after it was shown is a bot's.
 CONSULTATION_MIN_FILL_SECONDS = env_int("CONSULTATION_MIN_FILL_SECONDS", 3)
+# A booking form shown longer ago than this is refused (with the visitor's input
+# kept) and must be sent again; each form shown books at most once.
+CONSULTATION_FORM_MAX_AGE = timedelta(hours=env_int("CONSULTATION_FORM_MAX_AGE_HOURS", 4))
 # Bookings per hour; the benchmark raises both (bench/run.py).
 CONSULTATION_BOOKINGS_PER_IP_HOUR = env_int("CONSULTATION_BOOKINGS_PER_IP_HOUR", 20)
 CONSULTATION_BOOKINGS_PER_EMAIL_HOUR = env_int("CONSULTATION_BOOKINGS_PER_EMAIL_HOUR", 5)
@@ -253,6 +256,12 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
+# A visitor's session holds only the references of the requests this browser
+# sent (so that their confirmation page shows the details), a staff member's
+# their sign-in. Twelve hours covers a visit and a working day in the admin,
+# after which staff sign in again; a stolen or planted cookie is soon worth
+# nothing. The key also changes at every booking (consultations.views.booked).
+SESSION_COOKIE_AGE = 12 * 60 * 60
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

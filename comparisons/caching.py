@@ -72,7 +72,12 @@ def _may_use_cache(request):
 
 
 def _page_digest(request, query_params):
-    params = "&".join(f"{name}={request.GET[name]}" for name in query_params if name in request.GET)
+    # Only the view's own parameters, and an empty one counts as absent (as the
+    # views read it). The view answers 404 to any value its links never write,
+    # and only 200s are stored, so what the cache holds is bounded by the content.
+    params = "&".join(
+        f"{name}={request.GET[name]}" for name in query_params if request.GET.get(name)
+    )
     identity = f"{current_content_version()}|{request.path}|{params}"
     return hashlib.sha256(identity.encode()).hexdigest()[:32]
 
@@ -132,8 +137,9 @@ def cache_public_page(*, query_params=()):
     """Serve anonymous GET/HEAD requests of a view from the shared page cache.
 
     Only ``query_params`` take part in the cache key (the view must ignore any
-    other parameter), so arbitrary query strings cannot flood the cache. Only
-    200 responses that do not set their own Cache-Control are stored.
+    other parameter, and answer 404 to a value it does not know, such as
+    ``?page=x``), so arbitrary query strings cannot flood the cache. Only 200
+    responses that do not set their own Cache-Control are stored.
     """
 
     def decorator(view):

@@ -11,8 +11,23 @@ from .models import Comparison
 FEED_LENGTH = 20
 
 
+class PlainTextSummaryAtomFeed(Atom1Feed):
+    """Atom with each entry's summary as plain text.
+
+    Django's Atom1Feed writes ``<summary type="html">``, so a feed reader
+    would run the meta description, which editors write as plain text, as
+    markup: "<script>" in it would become a live element. ``type="text"``
+    says what it is; the XML writer escapes the rest.
+    """
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, {**item, "description": None})
+        if item["description"] is not None:
+            handler.addQuickElement("summary", item["description"], {"type": "text"})
+
+
 class ComparisonFeed(Feed):
-    feed_type = Atom1Feed
+    feed_type = PlainTextSummaryAtomFeed
     title = "Compare: new and updated comparisons"
     subtitle = "Technology comparisons, listed when they are published or their content changes."
 

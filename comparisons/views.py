@@ -10,8 +10,10 @@ Anonymous visitors' pages come from the shared page cache (caching.py); a
 preview is only ever rendered for a signed-in editor and says no-store.
 """
 
+import re
+
 from django.conf import settings
-from django.core.paginator import Paginator
+from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,6 +25,22 @@ from .models import Comparison, redirect_target
 PREVIEW_PERMISSION = "comparisons.change_comparison"
 
 HOME_PAGE_SIZE = 30
+# A page number as the page's own links write it: "2", never "02", "+2" or "2.0".
+PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,5}")
+
+
+def page_number(request):
+    """The ?page= number, 1 when absent; Http404 for anything the links never write.
+
+    Each spelling would otherwise be its own entry in the page cache, and an
+    unknown page answered 200 with another page's content.
+    """
+    value = request.GET.get("page", "")
+    if not value:
+        return 1
+    if not PAGE_NUMBER.fullmatch(value):
+        raise Http404("No page has that number.")
+    return int(value)
 
 
 @cache_public_page(query_params=["category", "page"])
@@ -35,7 +53,11 @@ def home(request):
     selected = request.GET.get("category", "")
     if selected:
         comparisons = comparisons.filter(category=selected)
-    page = Paginator(comparisons, HOME_PAGE_SIZE).get_page(request.GET.get("page"))
+    number = page_number(request)
+    try:
+        page = Paginator(comparisons, HOME_PAGE_SIZE).page(number)
+    except InvalidPage:
+        raise Http404("No page has that number.") from None
     groups = {}
     for comparison in page.object_list:
         groups.setdefault(comparison.category, []).append(comparison)

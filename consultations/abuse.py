@@ -11,11 +11,16 @@ processes), and what it counts is what abuse costs: stored requests and the
 emails they send. Attempts refused by the form are not counted then; they
 store and send nothing. The last 60 minutes always include the current
 clock hour the cache counts in, so the fallback is never looser.
+
+The render token is a random nonce and the time the form was shown, good for
+one booking within a maximum age (the spent nonces are SpentFormToken rows,
+written by the booking).
 """
 
 import hashlib
 import ipaddress
 import logging
+import secrets
 import time
 from datetime import timedelta
 
@@ -26,7 +31,7 @@ from django.utils import timezone
 
 from compare_site.cache import CacheUnavailable
 
-from .models import ConsultationRequest
+from .models import ConsultationRequest, SpentFormToken, normalise_email
 
 logger = logging.getLogger(__name__)
 
@@ -98,32 +103,57 @@ def ip_over_limit(ip):
 
 
 def email_over_limit(email):
-    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+    digest = hashlib.sha256(normalise_email(email).encode()).hexdigest()[:32]
     return _over_limit(
         f"email:{digest}",
         settings.CONSULTATION_BOOKINGS_PER_EMAIL_HOUR,
-        ConsultationRequest.objects.filter(email__iexact=email.strip()),
+        ConsultationRequest.objects.filter(email=normalise_email(email)),
     )
 
 
 def sign_render_time():
-    return signing.TimestampSigner(salt=RENDER_SALT).sign("booking-form")
+    """A new signed render token: a random nonce (one booking each) and the time."""
+    return signing.TimestampSigner(salt=RENDER_SALT).sign(secrets.token_urlsafe(16))
 
 
-def filled_by_a_person(token):
-    """True when ``token`` is ours and was made at least the minimum fill time ago."""
+class RenderToken:
+    """What a posted render token says. ``nonce`` is set only when it may book."""
+
+    FORGED = "forged"  # not ours: a bot, dropped silently
+    TOO_FAST = "too_fast"  # sent back within the minimum fill time: a bot, dropped silently
+    EXPIRED = "expired"  # older than CONSULTATION_FORM_MAX_AGE: the visitor sends it again
+    SPENT = "spent"  # booked once already: the visitor sends it again if they meant to
+
+    def __init__(self, problem=None, nonce=None):
+        self.problem = problem
+        self.nonce = nonce
+
+    @property
+    def from_a_bot(self):
+        return self.problem in (self.FORGED, self.TOO_FAST)
+
+    @property
+    def needs_resending(self):
+        return self.problem in (self.EXPIRED, self.SPENT)
+
+
+def read_render_token(token):
+    """Check a posted render token's signature, fill time, maximum age and use."""
     signer = signing.TimestampSigner(salt=RENDER_SALT)
-    if settings.CONSULTATION_MIN_FILL_SECONDS <= 0:
-        try:
-            signer.unsign(token)
-        except signing.BadSignature:
-            return False
-        return True
     try:
-        # Still within max_age means the form came back too fast.
-        signer.unsign(token, max_age=settings.CONSULTATION_MIN_FILL_SECONDS)
+        nonce = signer.unsign(token, max_age=settings.CONSULTATION_FORM_MAX_AGE.total_seconds())
     except signing.SignatureExpired:
-        return True
+        return RenderToken(RenderToken.EXPIRED)
     except signing.BadSignature:
-        return False
-    return False
+        return RenderToken(RenderToken.FORGED)
+    if settings.CONSULTATION_MIN_FILL_SECONDS > 0:
+        try:
+            # Still within max_age means the form came back too fast.
+            signer.unsign(token, max_age=settings.CONSULTATION_MIN_FILL_SECONDS)
+        except signing.SignatureExpired:
+            pass
+        else:
+            return RenderToken(RenderToken.TOO_FAST)
+    if SpentFormToken.objects.filter(nonce=nonce).exists():
+        return RenderToken(RenderToken.SPENT)
+    return RenderToken(nonce=nonce)

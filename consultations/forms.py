@@ -21,16 +21,21 @@ from compare_site.validators import validate_no_control_characters
 from comparisons.models import Comparison
 
 from .abuse import sign_render_time
-from .models import ConsultationRequest, timezone_names
+from .models import (
+    BOOKING_HORIZON,
+    HORIZON_TEXT,
+    ConsultationRequest,
+    normalise_email,
+    timezone_names,
+)
 
 MIN_NOTICE = timedelta(hours=2)
-MAX_AHEAD = timedelta(weeks=4)
 FIRST_START = 8  # 08:00, the first slot of a working day
 LAST_END = 18  # 18:00, when the last slot must have ended
 WINDOW_FIELDS = ("window_1", "window_2", "window_3")
 WINDOW_HELP = (
     "A 30-minute slot in your timezone, starting on the hour or half hour: Monday to Friday "
-    "between 08:00 and 18:00, at least 2 hours from now and within the next 4 weeks."
+    f"between 08:00 and 18:00, at least 2 hours from now and {HORIZON_TEXT}."
 )
 
 
@@ -133,7 +138,7 @@ class BookingForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.now = now or timezone.now()
         # Invisible control characters break the emails and pages these go into.
-        for name in ("name", "company", "topic", "message"):
+        for name in ("name", "email", "company", "topic", "message"):
             self.fields[name].validators.append(validate_no_control_characters)
         self.fields["comparison"].queryset = Comparison.objects.published().order_by("title")
         self.fields["timezone"].choices = [(n, n) for n in sorted(timezone_names())]
@@ -176,7 +181,17 @@ class BookingForm(forms.ModelForm):
         return " ".join(self.cleaned_data["name"].split())
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
+        email = normalise_email(self.cleaned_data["email"])
+        # A quoted local part ("ada"@, "\\ada"@) spells an existing mailbox in
+        # endless new ways, each of which would slip past the per-address limit
+        # and the open-request match while landing in the same inbox; it can
+        # also carry control characters. Nobody needs one for a booking.
+        if '"' in email.rpartition("@")[0] or "\\" in email:
+            raise forms.ValidationError(
+                "Please give your address without quotation marks or backslashes, for "
+                "example ada@example.com.",
+                code="quoted_local_part",
+            )
         # Valid by the letter of the standard, but "=?" starts an encoded word in
         # a mail header: such an address cannot be written into one safely.
         if "=?" in email:
@@ -218,6 +233,16 @@ class BookingForm(forms.ModelForm):
         return [utc for utc, _ in starts]
 
     def _window_error(self, local, tz):
+        too_soon = forms.ValidationError("Pick a time at least 2 hours from now.", code="too_soon")
+        too_far = forms.ValidationError(f"Pick a time {HORIZON_TEXT}.", code="too_far")
+        # First a rough bound in wall-clock time, a day either side (more than any
+        # UTC offset): year 9999 west of UTC, or year 1 east of it, has no UTC
+        # equivalent, and 23:30 on 31 December 9999 has no end time.
+        today = self.now.astimezone(tz).replace(tzinfo=None)
+        if local < today - timedelta(days=1):
+            return too_soon
+        if local > today + BOOKING_HORIZON + timedelta(days=1):
+            return too_far
         aware = local.replace(tzinfo=tz)
         # A time skipped by a daylight-saving change does not survive the round trip.
         if aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != local:
@@ -230,9 +255,9 @@ class BookingForm(forms.ModelForm):
                 "Start on the hour or half hour, for example 10:00 or 10:30.", code="grid"
             )
         if aware < self.now + MIN_NOTICE:
-            return forms.ValidationError("Pick a time at least 2 hours from now.", code="too_soon")
-        if aware > self.now + MAX_AHEAD:
-            return forms.ValidationError("Pick a time within the next 4 weeks.", code="too_far")
+            return too_soon
+        if aware > self.now + BOOKING_HORIZON:
+            return too_far
         if local.weekday() >= 5:
             return forms.ValidationError("Pick a weekday, Monday to Friday.", code="weekend")
         end = local + timedelta(minutes=30)
@@ -286,5 +311,10 @@ class ScheduleForm(forms.Form):
             self.add_error("other", "Start on the hour or half hour.")
         elif start <= timezone.now():
             raise forms.ValidationError("Pick a slot in the future.", code="past")
+        elif start > timezone.now() + BOOKING_HORIZON:
+            # Before any arithmetic: 23:30 on 31 December 9999 has no end time.
+            self.add_error(
+                "other", forms.ValidationError(f"Pick a slot {HORIZON_TEXT}.", code="too_far")
+            )
         cleaned["start"] = start
         return cleaned

@@ -34,6 +34,11 @@ logger = logging.getLogger(__name__)
 
 RESPONSE_TIME = timedelta(hours=24)
 SLOT_LENGTH = timedelta(minutes=30)
+# How far ahead a slot may be offered or booked. Every date the booking form and
+# the admin's Schedule page accept is bounded by it before any arithmetic, so
+# year 9999 is a message next to the field, never an OverflowError.
+BOOKING_HORIZON = timedelta(weeks=4)
+HORIZON_TEXT = f"within the next {BOOKING_HORIZON.days // 7} weeks"
 # Letters and digits that cannot be mistaken for one another when read aloud.
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 REFERENCE_LENGTH = 10
@@ -59,6 +64,16 @@ def validate_timezone(value):
         raise ValidationError(
             "Choose a timezone from the list, for example Europe/Berlin.", code="invalid_timezone"
         )
+
+
+def normalise_email(address):
+    """The one spelling of an address used for storing, limiting, matching and sending.
+
+    Stripped and lower-cased: mail providers treat the local part's case as
+    insignificant, and the domain's case never matters. (The booking form
+    refuses quoted local parts, the other way to spell one mailbox many ways.)
+    """
+    return address.strip().lower()
 
 
 def format_local(moment, tz_name):
@@ -373,6 +388,8 @@ class ConsultationRequest(models.Model):
             raise ValidationError("A slot starts on the hour or half hour.", code="slot_grid")
         if start <= timezone.now():
             raise ValidationError("Pick a slot in the future.", code="slot_past")
+        if start > timezone.now() + BOOKING_HORIZON:
+            raise ValidationError(f"Pick a slot {HORIZON_TEXT}.", code="slot_too_far")
         previous_slot = self.scheduled_start
         self.scheduled_start = start
         if self.status == self.Status.SCHEDULED:
@@ -422,7 +439,8 @@ class ConsultationRequest(models.Model):
         stay the same. Removed: name, email, company, topic, message, client
         IP, the preferred windows, every note in the audit trail, the
         recipients and contents of the request's emails (a pending one is
-        withdrawn), and the name in the admin's change history.
+        withdrawn), additions nobody confirmed, and the name in the admin's
+        change history.
         """
         self.name = ANONYMISED_NAME
         self.email = ANONYMISED_EMAIL
@@ -434,6 +452,7 @@ class ConsultationRequest(models.Model):
         self.windows.all().delete()
         self.events.exclude(note="").update(note="")
         self.emails.all().anonymise()
+        self.pending_additions.all().delete()
         # The admin's own history names the object as it was ("REF · Ada Lovelace").
         LogEntry.objects.filter(
             content_type=ContentType.objects.get_for_model(self), object_id=str(self.pk)
@@ -834,3 +853,78 @@ class ScheduledRun(models.Model):
         self.finished_at = timezone.now()
         self.result = str(result)[:200]
         self.save(update_fields=["finished_at", "result"])
+
+
+class SpentFormTokenQuerySet(models.QuerySet):
+    def past_max_age(self, now=None):
+        """Spent longer ago than a token lives: such a token is refused as expired anyway."""
+        now = now or timezone.now()
+        return self.filter(used_at__lt=now - settings.CONSULTATION_FORM_MAX_AGE)
+
+
+class SpentFormToken(models.Model):
+    """The random part of a booking form's render token, once a booking used it.
+
+    Each form shown carries its own signed token (see abuse.py), good for one
+    booking within CONSULTATION_FORM_MAX_AGE. The record is in the database,
+    written in the booking's transaction, not in the cache: a cache outage
+    must not let one token book again and again.
+    """
+
+    nonce = models.CharField(
+        "nonce", max_length=64, help_text="The token's random part, for example 3q2-7wEVQ8mC0ZFb."
+    )
+    used_at = models.DateTimeField("used", default=timezone.now, db_index=True)
+
+    objects = SpentFormTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-used_at"]
+        verbose_name = "spent form token"
+        verbose_name_plural = "spent form tokens"
+        constraints = [
+            models.UniqueConstraint(fields=["nonce"], name="%(app_label)s_%(class)s_once")
+        ]
+
+    def __str__(self):
+        return self.nonce
+
+
+class PendingAdditionQuerySet(models.QuerySet):
+    def past_link_age(self, now=None):
+        """Older than the confirmation link lives: nobody can confirm these any more."""
+        now = now or timezone.now()
+        return self.filter(created_at__lt=now - ADDITION_LINK_MAX_AGE)
+
+
+# How long the link that confirms a PendingAddition works.
+ADDITION_LINK_MAX_AGE = timedelta(days=7)
+
+
+class PendingAddition(models.Model):
+    """A booking sent, from another browser, with the address of an open request.
+
+    Whoever sent it may not own the address, so nothing on the request
+    changes: the address gets an email with a signed link, and only when its
+    owner follows the link is the note added to the request's audit trail,
+    once (services.confirm_addition deletes the row as it applies it).
+    """
+
+    request = models.ForeignKey(
+        ConsultationRequest, on_delete=models.CASCADE, related_name="pending_additions"
+    )
+    note = models.TextField(
+        "note",
+        help_text="What the audit trail gets once confirmed, for example the new message.",
+    )
+    created_at = models.DateTimeField("received", default=timezone.now)
+
+    objects = PendingAdditionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "pending addition"
+        verbose_name_plural = "pending additions"
+
+    def __str__(self):
+        return f"Pending addition to {self.request.reference}"

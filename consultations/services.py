@@ -26,20 +26,29 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .models import (
+    ADDITION_LINK_MAX_AGE,
     SLOT_LENGTH,
     AuditEvent,
     ConsultationRequest,
     DueWarning,
     OutgoingEmail,
+    PendingAddition,
     PreferredWindow,
+    SpentFormToken,
     format_local,
+    normalise_email,
 )
 
 logger = logging.getLogger(__name__)
 TRIAGE_GROUP = "Triage"
 DUPLICATE_WINDOW = timedelta(days=7)
 CANCEL_SALT = "consultations.cancel-slot"
+ADDITION_SALT = "consultations.confirm-addition"
 WARN_BEFORE_HOURS = 4
+
+
+class FormAlreadySent(Exception):
+    """The booking form's render token has booked once already."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,9 @@ class Booking:
     request: ConsultationRequest
     # True when the visitor already had an open request: nothing new was saved.
     is_repeat: bool
+    # True when that request is not this browser's: its address was emailed a
+    # link to confirm the addition, and the visitor must be told nothing about it.
+    awaiting_owner: bool = False
 
 
 def site_url(path):
@@ -96,31 +108,60 @@ def open_request_for(email, now):
     """The visitor's open request from the last 7 days, if any."""
     return (
         ConsultationRequest.objects.open()
-        .filter(email__iexact=email, received_at__gte=now - DUPLICATE_WINDOW)
+        .filter(email__iexact=normalise_email(email), received_at__gte=now - DUPLICATE_WINDOW)
         .order_by("-received_at")
         .first()
     )
 
 
 @transaction.atomic
-def book_consultation(*, fields, windows, client_ip=None, now=None):
+def book_consultation(
+    *, fields, windows, client_ip=None, form_nonce=None, own_references=(), now=None
+):
     """Save a booking with its windows and queue the visitor's and the staff's emails.
 
     ``fields`` are the ConsultationRequest fields the visitor filled in,
     ``windows`` their preferred slot starts in UTC. The same email with an
-    open request from the last 7 days saves nothing new: the repeat is noted
-    on the existing request's audit trail instead.
+    open request from the last 7 days saves nothing new. If that request is
+    one of ``own_references`` (this browser sent it), the repeat is noted on
+    its audit trail; otherwise anyone could be typing that address, so the
+    note waits as a PendingAddition and the address is emailed a link that
+    confirms it (confirm_addition). ``form_nonce``, the render token's random
+    part, is spent in the same transaction; a nonce spent before raises
+    FormAlreadySent and nothing is saved.
     """
     now = now or timezone.now()
+    if form_nonce is not None:
+        try:
+            with transaction.atomic():
+                SpentFormToken.objects.create(nonce=form_nonce, used_at=now)
+        except IntegrityError:
+            raise FormAlreadySent from None
     existing = open_request_for(fields["email"], now)
     if existing is not None:
         slots = ", ".join(f"{start:%Y-%m-%d %H:%M} UTC" for start in windows)
-        existing.add_note(
+        note = (
             f"The visitor booked again on {now:%Y-%m-%d %H:%M} UTC "
-            f"(preferred: {slots}):\n{fields['message']}",
-            by=None,
+            f"(preferred: {slots}):\n{fields['message']}"
         )
-        return Booking(request=existing, is_repeat=True)
+        if existing.reference in own_references:
+            existing.add_note(note, by=None)
+            return Booking(request=existing, is_repeat=True)
+        pending = PendingAddition.objects.create(request=existing, note=note, created_at=now)
+        queue_email(
+            to=[existing.email],
+            template="confirm_addition",
+            context={
+                "request": existing,
+                "received": format_local(now, existing.timezone),
+                "confirm_url": site_url(
+                    reverse("consultations:confirm_addition", args=[addition_token(pending)])
+                ),
+                "link_days": ADDITION_LINK_MAX_AGE.days,
+            },
+            request=existing,
+        )
+        return Booking(request=existing, is_repeat=True, awaiting_owner=True)
 
     consultation = ConsultationRequest(received_at=now, client_ip=client_ip, **fields)
     consultation.full_clean()
@@ -143,6 +184,41 @@ def book_consultation(*, fields, windows, client_ip=None, now=None):
     )
     queue_email(to=triage_recipients(), template="staff_new", context=context, request=consultation)
     return Booking(request=consultation, is_repeat=False)
+
+
+def addition_token(pending):
+    """A signed link token that confirms one PendingAddition."""
+    return signing.dumps(pending.pk, salt=ADDITION_SALT)
+
+
+def read_addition_token(token):
+    """The PendingAddition a token names; raises signing.BadSignature (or its
+    SignatureExpired) when forged or older than ADDITION_LINK_MAX_AGE."""
+    return signing.loads(token, salt=ADDITION_SALT, max_age=ADDITION_LINK_MAX_AGE)
+
+
+@transaction.atomic
+def confirm_addition(*, pending_pk):
+    """The address's owner confirmed: add the note to their request, once.
+
+    Returns the request, or None when there is nothing (left) to add: the
+    row is deleted as it is applied, under a row lock, so a second click or
+    a second worker adds nothing.
+    """
+    pending = (
+        PendingAddition.objects.select_for_update()
+        .select_related("request")
+        .filter(pk=pending_pk)
+        .first()
+    )
+    if pending is None or not pending.request.is_open:
+        return None
+    pending.request.add_note(
+        f"{pending.note}\n(Confirmed by the address's owner from the emailed link.)", by=None
+    )
+
+    pending.delete()
+    return pending.request
 
 
 def cancel_token(consultation):

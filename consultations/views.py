@@ -3,6 +3,7 @@
 import csv
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
@@ -16,7 +17,7 @@ from comparisons.models import Comparison
 
 from . import abuse, services
 from .forms import BookingForm
-from .models import ConsultationRequest
+from .models import ConsultationRequest, PendingAddition
 from .reports import build_report
 
 logger = logging.getLogger(__name__)
@@ -27,19 +28,25 @@ SESSION_KEY = "consultation_references"
 def book(request):
     """The booking form; a valid booking redirects to its confirmation page.
 
-    Never cached: each copy carries its own CSRF token and signed render time.
+    Never cached: each copy carries its own CSRF token and signed render token.
     """
     status = 200
     if request.method == "POST":
-        form = BookingForm(request.POST)
-        if request.POST.get("website") or not abuse.filled_by_a_person(
-            request.POST.get("rendered", "")
-        ):
+        token = abuse.read_render_token(request.POST.get("rendered", ""))
+        if request.POST.get("website") or token.from_a_bot:
             # Silent: a bot learns nothing from the answer.
             logger.info("Booking form rejected as automated.")
             return redirect("consultations:thanks")
+        # The visitor's input stays; a fresh token lets them send it again.
+        form = BookingForm(
+            with_fresh_token(request.POST) if token.needs_resending else request.POST
+        )
         ip = abuse.client_ip(request)
-        if abuse.ip_over_limit(ip):
+        if token.needs_resending:
+            form.is_valid()
+            form.add_error(None, stale_form_message(token))
+            status = 400
+        elif abuse.ip_over_limit(ip):
             form.is_valid()
             form.add_error(
                 None, "Too many bookings from your network this hour. Please try again later."
@@ -53,15 +60,22 @@ def book(request):
                 )
                 status = 429
             else:
-                booking = services.book_consultation(
-                    fields=form.request_fields(), windows=form.windows_utc, client_ip=ip
-                )
-                consultation = booking.request
-                if booking.is_repeat:
-                    return redirect("consultations:repeat", reference=consultation.reference)
-                references = request.session.get(SESSION_KEY, [])
-                request.session[SESSION_KEY] = [*references[-9:], consultation.reference]
-                return redirect(consultation)
+                try:
+                    booking = services.book_consultation(
+                        fields=form.request_fields(),
+                        windows=form.windows_utc,
+                        client_ip=ip,
+                        form_nonce=token.nonce,
+                        own_references=request.session.get(SESSION_KEY, []),
+                    )
+                except services.FormAlreadySent:
+                    # The same form sent twice at once: the other copy booked.
+                    form = BookingForm(with_fresh_token(request.POST))
+                    form.is_valid()
+                    form.add_error(None, stale_form_message(token))
+                    status = 400
+                else:
+                    return booked(request, booking)
         else:
             status = 400
     else:
@@ -69,6 +83,44 @@ def book(request):
         preselected = Comparison.objects.published().filter(slug=slug).exists() if slug else False
         form = BookingForm(initial={"comparison": slug} if preselected else {})
     return render(request, "consultations/book.html", {"form": form}, status=status)
+
+
+def booked(request, booking):
+    """Where a booking's visitor goes next, in a session with a new key.
+
+    The key changes at every booking, so a session cookie planted in the
+    visitor's browser beforehand never becomes one that shows their request.
+    """
+    request.session.cycle_key()
+    consultation = booking.request
+    if booking.awaiting_owner:
+        # Not this browser's request: say nothing about it, not even its reference.
+        return redirect("consultations:check_email")
+    if booking.is_repeat:
+        return redirect("consultations:repeat", reference=consultation.reference)
+    references = request.session.get(SESSION_KEY, [])
+    request.session[SESSION_KEY] = [*references[-9:], consultation.reference]
+    return redirect(consultation)
+
+
+def with_fresh_token(data):
+    data = data.copy()
+    data["rendered"] = abuse.sign_render_time()
+    return data
+
+
+def stale_form_message(token):
+    if token.problem == abuse.RenderToken.EXPIRED:
+        hours = int(settings.CONSULTATION_FORM_MAX_AGE.total_seconds() // 3600)
+        return (
+            f"This form was open for more than {hours} hour{'s' if hours != 1 else ''}, "
+            "so we could not accept it. "
+            "Your details are kept below: check them and send the form again."
+        )
+    return (
+        "This form has already been sent once. If you meant to send another request, "
+        "check the details below and send it again."
+    )
 
 
 @never_cache
@@ -94,6 +146,36 @@ def repeat(request, reference):
     """Told politely that an open request already exists (no details shown)."""
     consultation = get_object_or_404(ConsultationRequest, reference=reference)
     return render(request, "consultations/repeat.html", {"consultation": consultation})
+
+
+def check_email(request):
+    """After a booking with the address of someone else's open request: nothing about it."""
+    return render(request, "consultations/check_email.html")
+
+
+@never_cache
+def confirm_addition(request, token):
+    """The emailed link: GET asks the address's owner to confirm, POST adds the booking once."""
+    try:
+        pending_pk = services.read_addition_token(token)
+    except signing.BadSignature:
+        return render(
+            request, "consultations/confirm_addition.html", {"state": "invalid"}, status=404
+        )
+    pending = PendingAddition.objects.select_related("request").filter(pk=pending_pk).first()
+    if pending is None:
+        state = "done"
+    elif not pending.request.is_open:
+        state = "closed"
+    elif request.method == "POST":
+        if services.confirm_addition(pending_pk=pending_pk) is not None:
+            messages.success(request, "Thank you: we added it to your request.")
+        return redirect("consultations:confirm_addition", token=token)
+    else:
+        state = "confirm"
+    return render(
+        request, "consultations/confirm_addition.html", {"state": state, "pending": pending}
+    )
 
 
 def thanks(request):

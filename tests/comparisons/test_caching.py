@@ -2,6 +2,7 @@
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -100,3 +101,36 @@ def test_cached_pages_keep_the_security_headers(client):
     assert cached["X-Frame-Options"] == "DENY"
     assert "script-src 'self'" in cached["Content-Security-Policy"]
     assert cached["X-Content-Type-Options"] == "nosniff"
+
+
+def cache_entries():
+    """How many keys the test cache (process memory) holds."""
+    return len(cache._cache)
+
+
+@pytest.mark.parametrize(
+    "page", ["x", "x1", "0", "-1", "01", "+1", "1.0", " 1", "1_0", "2", "99", "1" * 50]
+)
+def test_a_page_number_the_links_never_write_is_404_and_not_cached(client, page):
+    make_comparison()
+    response = client.get(reverse("comparisons:home"), {"page": page})
+    assert response.status_code == 404
+    assert cache_entries() <= 1  # at most the content version
+
+
+def test_many_junk_values_make_a_bounded_number_of_cache_entries(client):
+    for number in range(35):
+        make_comparison(category="Databases" if number % 2 else "Technology")
+    home = reverse("comparisons:home")
+    assert client.get(home).status_code == 200
+    assert client.get(home, {"page": "2"}).status_code == 200
+    assert client.get(home, {"category": "Databases"}).status_code == 200
+    stored = cache_entries()
+    for number in range(300):
+        assert client.get(home, {"page": f"x{number}"}).status_code == 404
+        assert client.get(home, {"category": f"junk{number}"}).status_code == 404
+        assert client.get(home, {"utm_source": f"mail{number}"}).status_code == 200
+        assert client.get(home, {"page": ""}).status_code == 200  # empty is absent
+    assert client.get(home, {"page": "1"}).status_code == 200
+    # The 1,200 junk requests stored nothing new; "?page=1" is the one new entry.
+    assert cache_entries() == stored + 1

@@ -21,7 +21,7 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compare_site.validators import ALLOWED_CONTROL_CHARACTERS
+from compare_site.validators import ALLOWED_CONTROL_CHARACTERS, DISGUISING_CHARACTERS
 from comparisons.forms import assessment_field_name, factor_form_for
 from comparisons.models import Comparison
 from tests.comparisons.test_admin import comparison_fields, management
@@ -160,6 +160,8 @@ def expected_refusals(instance, field_name, value):
         for char in value
     ):
         codes.add("control_character")
+    if any(char in DISGUISING_CHARACTERS for char in value):
+        codes.add("disguising_character")
     if field.max_length is not None and len(value) > field.max_length:
         codes.add("max_length")
     if not field.blank and value == "":
@@ -204,6 +206,10 @@ def test_editor_text_is_kept_exactly_or_refused_clearly_and_the_page_stays_escap
                 assert "invisible control character (U+" in " ".join(
                     refused.message_dict[field_name]
                 )
+            if "disguising_character" in codes:
+                assert "invisible formatting character (U+" in " ".join(
+                    refused.message_dict[field_name]
+                )
         else:
             assert not expected, f"accepted although it should be refused: {expected}"
             instance.save()
@@ -239,6 +245,35 @@ class TestAdminForm:
             "which we cannot store. It usually comes from pasting: retype the text around it."
         ]
         assert not Comparison.objects.exists()
+
+    @pytest.mark.parametrize(
+        ("character", "name"),
+        [
+            ("\u202e", "RIGHT-TO-LEFT OVERRIDE"),
+            ("\u200b", "ZERO WIDTH SPACE"),
+            ("\u2066", "LEFT-TO-RIGHT ISOLATE"),
+            ("\ufeff", "ZERO WIDTH NO-BREAK SPACE"),
+        ],
+    )
+    def test_bidi_override_or_zero_width_character_is_a_clear_form_error(
+        self, admin_client, character, name
+    ):
+        # "PyTorch\u202ehcroTyP" would display as "PyTorchPyTorch": a disguised title.
+        response = self.post_comparison(admin_client, title=f"PyTorch{character}hcroTyP")
+        assert response.status_code == 200
+        errors = response.context["adminform"].form.errors
+        assert errors["title"] == [
+            f"This text contains an invisible formatting character (U+{ord(character):04X} "
+            f"{name}), which can make text display differently from what it says. It usually "
+            "comes from pasting: retype the text around it."
+        ]
+        assert not Comparison.objects.exists()
+
+    def test_emoji_joiners_are_kept(self, admin_client):
+        verdict = "Pick PyTorch \U0001f469\u200d\U0001f4bb."
+        response = self.post_comparison(admin_client, quick_verdict=verdict)
+        assert response.status_code == 302
+        assert Comparison.objects.get().quick_verdict == verdict
 
     def test_nul_character_is_a_clear_form_error(self, admin_client):
         response = self.post_comparison(admin_client, title="PyTorch\x00 vs TensorFlow")

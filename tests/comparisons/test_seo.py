@@ -238,6 +238,20 @@ class TestFeed:
         link = entries[0].find("a:link", atom).get("href")
         assert link.startswith(settings.SITE_URL + "/compare/")
 
+    def test_the_summary_is_plain_text_so_markup_in_it_never_runs(self, client):
+        description = '<script>alert(1)</script> & <img src=x onerror="alert(2)">'
+        make_comparison(title="Hostile page", meta_description=description)
+        response = client.get(reverse("comparisons:feed"))
+        body = response.content.decode()
+        assert "<script>" not in body and "<img" not in body
+        assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;img" in body
+        root = ET.fromstring(response.content)  # noqa: S314 (our own response)
+        atom = {"a": "http://www.w3.org/2005/Atom"}
+        summary = root.find("a:entry/a:summary", atom)
+        assert summary.get("type") == "text"
+        assert summary.text == description  # the editor's words, as text
+        assert 'type="html"' not in body
+
 
 class TestMethodology:
     def test_methodology_page_explains_winners_and_sources(self, client):

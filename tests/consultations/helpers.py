@@ -1,5 +1,6 @@
 """Booking form data as a visitor's browser sends it."""
 
+import secrets
 import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -20,8 +21,9 @@ class _EarlierSigner(signing.TimestampSigner):
 
 
 def rendered_token(seconds_ago=60):
-    """The form's signed render time, as if the page was shown ``seconds_ago``."""
-    return _EarlierSigner(seconds_ago=seconds_ago, salt=RENDER_SALT).sign("booking-form")
+    """A new form's signed render token (its own nonce), as if shown ``seconds_ago``."""
+    signer = _EarlierSigner(seconds_ago=seconds_ago, salt=RENDER_SALT)
+    return signer.sign(secrets.token_urlsafe(16))
 
 
 def weekday_slots(count, *, days_ahead=2, hour=10, minute=0, tz="UTC", now=None):

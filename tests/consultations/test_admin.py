@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from consultations.models import AuditEvent, ConsultationRequest, OutgoingEmail
 from tests.comparisons.test_views import page_text
+from tests.consultations.fixed_clock import NOW
 from tests.factories import make_comparison, make_consultation, make_staff, make_user
 
 # clock: these tests read the clock; `pytest --every-date` runs them on many dates.
@@ -266,6 +267,32 @@ class TestChangePage:
         assert response.status_code == 302
         request.refresh_from_db()
         assert request.scheduled_start == datetime(day.year, day.month, day.day, 10, 30, tzinfo=UTC)
+
+    @pytest.mark.parametrize("tz", ["UTC", "America/Los_Angeles", "Asia/Tokyo"])
+    def test_year_9999_is_a_form_error_not_a_500(self, client, triager, time_machine, tz):
+        time_machine.move_to(NOW, tick=False)
+        request = make_consultation(timezone=tz)
+        url = reverse("admin:consultations_consultationrequest_schedule", args=[request.pk])
+        for other in ("9999-12-31T23:30", "9999-12-31T00:00"):
+            response = client.post(url, {"other": other})
+            assert response.status_code == 200
+            assert "Pick a slot within the next 4 weeks." in page_text(response)
+        request.refresh_from_db()
+        assert request.status == Status.NEW and request.scheduled_start is None
+        assert not OutgoingEmail.objects.exists()
+
+    def test_the_booking_horizon_bounds_the_slot_on_both_sides_of_the_edge(
+        self, client, triager, time_machine
+    ):
+        time_machine.move_to(NOW, tick=False)  # Tuesday 24 November 2026, 09:00 UTC
+        request = make_consultation()
+        url = reverse("admin:consultations_consultationrequest_schedule", args=[request.pk])
+        response = client.post(url, {"other": "2026-12-22T09:30"})  # 4 weeks and 30 minutes
+        assert "Pick a slot within the next 4 weeks." in page_text(response)
+        response = client.post(url, {"other": "2026-12-22T09:00"})  # exactly 4 weeks
+        assert response.status_code == 302
+        request.refresh_from_db()
+        assert request.scheduled_start == datetime(2026, 12, 22, 9, 0, tzinfo=UTC)
 
     def test_an_editor_cannot_schedule(self, client):
         client.force_login(make_staff("eddie", group="Editors"))

@@ -1,19 +1,31 @@
 """A visitor books a consultation: the form, its rules, spam and the confirmation."""
 
+import io
 import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
+from django.contrib.sessions.backends.db import SessionStore
 from django.core import mail
+from django.core.cache import cache
 from django.core.management import call_command
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from consultations import services
 from consultations.abuse import client_ip
-from consultations.models import AuditEvent, ConsultationRequest, OutgoingEmail
+from consultations.models import (
+    AuditEvent,
+    ConsultationRequest,
+    OutgoingEmail,
+    PendingAddition,
+    SpentFormToken,
+)
 from tests.comparisons.test_views import page_text
+from tests.consultations.fixed_clock import NOW, fixed_booking
 from tests.consultations.helpers import (
     booking_data,
     local_input,
@@ -186,8 +198,10 @@ class TestValidation:
         first = ConsultationRequest.objects.get().windows.first()
         assert first.starts_at.hour == 23
 
-    def test_a_time_skipped_by_the_clock_change_is_refused(self, client):
-        # Berlin jumps from 02:00 to 03:00 on 28 March 2027.
+    def test_a_time_skipped_by_the_clock_change_is_refused(self, client, time_machine):
+        # Berlin jumps from 02:00 to 03:00 on 28 March 2027; seen from within the
+        # booking horizon (a far date is refused as too far before anything else).
+        time_machine.move_to(datetime(2027, 3, 22, 9, 0, tzinfo=UTC), tick=False)
         response = client.post(
             BOOK_URL, booking_data(timezone="Europe/Berlin", window_1="2027-03-28T02:30")
         )
@@ -212,7 +226,8 @@ class TestValidation:
     def test_garbage_in_any_field_gets_messages_not_a_crash(self, client, garbage):
         data = booking_data()
         for field in ("name", "email", "comparison", "message", "timezone", "window_1"):
-            response = client.post(BOOK_URL, {**data, field: garbage})
+            # Each post is a form shown afresh: a render token books only once.
+            response = client.post(BOOK_URL, {**data, field: garbage, "rendered": rendered_token()})
             assert response.status_code in (302, 400), (field, response.status_code)
             if response.status_code == 400:
                 assert field in errors_by_field(response)
@@ -350,11 +365,12 @@ class TestSameEmailTwice:
         client.post(BOOK_URL, booking_data())
         assert ConsultationRequest.objects.count() == 2
 
-    def test_the_repeat_page_reveals_nothing_but_the_reference(self, client):
+    def test_another_browser_with_the_same_address_learns_nothing(self, client):
         existing = make_consultation(email="ada@example.com", name="Ada Secret")
         response = client.post(BOOK_URL, booking_data(name="Mallory"), follow=True)
         text = page_text(response)
-        assert existing.reference in text
+        assert "check your email" in text
+        assert existing.reference not in text
         assert "Ada Secret" not in text and existing.message not in text
 
 
@@ -380,3 +396,323 @@ class TestConfirmationPage:
         response = client.get(reverse("consultations:request", args=["NOSUCHREF1"]))
         assert response.status_code == 404
         assert "Traceback" not in response.content.decode()
+
+
+class TestEmailAddress:
+    """One mailbox, one spelling: what the limits, the open-request match and sending use."""
+
+    @pytest.fixture(autouse=True)
+    def fixed_clock(self, time_machine):
+        time_machine.move_to(NOW, tick=False)
+
+    @pytest.mark.parametrize(
+        ("address", "message"),
+        [
+            ('"ada\x07"@example.org', "invisible control character (U+0007)"),
+            ('"ada\x1b[31m"@example.org', "invisible control character (U+001B)"),
+            ("ada@exam\u200bple.org", "invisible formatting character (U+200B"),
+            ("ada@elpmaxe\u202e.org", "invisible formatting character (U+202E"),
+        ],
+    )
+    def test_control_characters_are_refused_next_to_the_field(self, client, address, message):
+        response = client.post(BOOK_URL, fixed_booking(email=address))
+        assert response.status_code == 400
+        assert message in errors_by_field(response)["email"]
+        assert not ConsultationRequest.objects.exists()
+        assert not OutgoingEmail.objects.exists()
+
+    @pytest.mark.parametrize(
+        "address", ['"victim"@example.org', '"\\victim"@example.org', '"victim."@example.org']
+    )
+    def test_a_quoted_local_part_is_refused_with_a_clear_message(self, client, address):
+        response = client.post(BOOK_URL, fixed_booking(email=address))
+        assert response.status_code == 400
+        assert "without quotation marks" in errors_by_field(response)["email"]
+        assert 'value="Ada Lovelace"' in response.content.decode()  # the rest is kept
+        assert not ConsultationRequest.objects.exists()
+
+    @override_settings(CONSULTATION_BOOKINGS_PER_EMAIL_HOUR=2)
+    def test_no_spelling_of_one_inbox_gets_past_the_limit(self, client):
+        spellings = [
+            "victim@example.org",
+            "VICTIM@Example.ORG",
+            " victim@EXAMPLE.org ",
+            '"victim"@example.org',
+            '"\\victim"@example.org',
+            '"\\v\\i\\c\\t\\i\\m"@example.org',
+        ]
+        for number, address in enumerate(spellings):
+            client.post(
+                BOOK_URL, fixed_booking(email=address), REMOTE_ADDR=f"198.51.100.{number + 1}"
+            )
+        # One request; the repeats folded into it or refused; one email to that inbox.
+        request = ConsultationRequest.objects.get()
+        assert request.email == "victim@example.org"
+        assert OutgoingEmail.objects.filter(to__icontains="victim").count() == 1
+
+    def test_the_domain_case_is_normalised_before_matching(self, client):
+        client.post(BOOK_URL, fixed_booking(email="ada@example.com"))
+        client.post(BOOK_URL, fixed_booking(email="Ada@EXAMPLE.COM", message="And the GPU?"))
+        request = ConsultationRequest.objects.get()
+        assert request.email == "ada@example.com"
+        assert "And the GPU?" in request.events.get(kind=AuditEvent.Kind.NOTE).note
+
+
+class TestDatesFarAway:
+    """Every date is bounded by the booking horizon before any arithmetic: never a 500."""
+
+    @pytest.fixture(autouse=True)
+    def fixed_clock(self, time_machine):
+        time_machine.move_to(NOW, tick=False)
+
+    @pytest.mark.parametrize("tz", ["America/Los_Angeles", "Pacific/Pago_Pago", "UTC"])
+    @pytest.mark.parametrize("window", ["9999-12-31T23:30", "9999-12-31T10:00", "9999-12-30T16:00"])
+    def test_year_9999_west_of_utc_is_a_message_by_the_field(self, client, tz, window):
+        response = client.post(BOOK_URL, fixed_booking(timezone=tz, window_1=window))
+        assert response.status_code == 400
+        assert "within the next 4 weeks" in errors_by_field(response)["window_1"]
+        assert f'value="{window}"' in response.content.decode()  # kept for correcting
+        assert not ConsultationRequest.objects.exists()
+
+    @pytest.mark.parametrize("tz", ["Asia/Tokyo", "Pacific/Kiritimati"])
+    def test_year_1_east_of_utc_is_a_message_by_the_field(self, client, tz):
+        response = client.post(BOOK_URL, fixed_booking(timezone=tz, window_1="0001-01-01T00:00"))
+        assert response.status_code == 400
+        assert "at least 2 hours from now" in errors_by_field(response)["window_1"]
+
+    def test_the_horizon_holds_on_both_sides_of_the_edge_in_the_visitors_timezone(self, client):
+        # NOW is 01:00 in Los Angeles; 4 weeks on is Tuesday 22 December, 01:00 there.
+        first = client.post(
+            BOOK_URL,
+            fixed_booking(timezone="America/Los_Angeles", window_1="2026-12-22T08:00"),
+        )
+        assert "within the next 4 weeks" in errors_by_field(first)["window_1"]
+        last_day_ok = client.post(
+            BOOK_URL,
+            fixed_booking(timezone="America/Los_Angeles", window_1="2026-12-21T17:30"),
+        )
+        assert last_day_ok.status_code == 302
+
+
+class TestRenderToken:
+    """Each form shown books once, within CONSULTATION_FORM_MAX_AGE (4 hours)."""
+
+    @pytest.fixture(autouse=True)
+    def fixed_clock(self, time_machine):
+        time_machine.move_to(NOW, tick=False)
+        return time_machine
+
+    def test_a_token_books_once_and_a_reuse_keeps_the_input_with_a_fresh_token(
+        self, client, fixed_clock
+    ):
+        data = fixed_booking()
+        assert client.post(BOOK_URL, data).status_code == 302
+        cache.clear()  # a cache outage or flush must not let the token book again
+        again = client.post(BOOK_URL, {**data, "email": "grace@example.com", "name": "Grace"})
+        assert again.status_code == 400
+        assert "This form has already been sent once" in page_text(again)
+        body = again.content.decode()
+        assert 'value="Grace"' in body and 'value="grace@example.com"' in body
+        fresh = re.search(r'name="rendered" value="([^"]+)"', body).group(1)
+        assert fresh != data["rendered"]
+        assert ConsultationRequest.objects.count() == 1
+        # The visitor reads the message and sends the form again: it books.
+        fixed_clock.shift(timedelta(seconds=30))
+        resent = client.post(
+            BOOK_URL, {**data, "email": "grace@example.com", "name": "Grace", "rendered": fresh}
+        )
+        assert resent.status_code == 302
+        assert ConsultationRequest.objects.filter(email="grace@example.com").exists()
+
+    def test_any_number_of_reuses_books_nothing_more(self, client):
+        data = fixed_booking()
+        for number in range(10):
+            client.post(BOOK_URL, {**data, "email": f"v{number}@example.com"})
+        assert ConsultationRequest.objects.count() == 1
+        assert SpentFormToken.objects.count() == 1
+
+    @pytest.mark.parametrize(
+        ("age", "accepted"),
+        [(timedelta(hours=4), True), (timedelta(hours=4, seconds=1), False)],
+    )
+    def test_a_token_older_than_the_maximum_age_asks_to_send_again(self, client, age, accepted):
+        data = fixed_booking(rendered=rendered_token(seconds_ago=int(age.total_seconds())))
+        response = client.post(BOOK_URL, data)
+        if accepted:
+            assert response.status_code == 302
+            return
+        assert response.status_code == 400
+        assert "This form was open for more than 4 hours" in page_text(response)
+        assert 'value="Ada Lovelace"' in response.content.decode()
+        assert "Which framework should we pick" in response.content.decode()
+        assert not ConsultationRequest.objects.exists()
+
+    @override_settings(CONSULTATION_FORM_MAX_AGE=timedelta(hours=1))
+    def test_the_maximum_age_is_a_setting(self, client):
+        response = client.post(BOOK_URL, fixed_booking(rendered=rendered_token(seconds_ago=3601)))
+        assert "open for more than 1 hour, so" in page_text(response)
+
+    def test_the_same_token_booking_twice_at_once_saves_one(self):
+        fields = {
+            "name": "Ada",
+            "email": "ada@example.com",
+            "company": "",
+            "comparison": None,
+            "topic": "Choosing a framework",
+            "message": "Which one?",
+            "timezone": "UTC",
+        }
+        windows = [datetime(2026, 11, 26, 10, tzinfo=UTC), datetime(2026, 11, 26, 13, tzinfo=UTC)]
+        services.book_consultation(fields=fields, windows=windows, form_nonce="n1")
+        with pytest.raises(services.FormAlreadySent):
+            services.book_consultation(
+                fields={**fields, "email": "grace@example.com"}, windows=windows, form_nonce="n1"
+            )
+        assert list(ConsultationRequest.objects.values_list("email", flat=True)) == [
+            "ada@example.com"
+        ]
+
+    def test_the_retention_run_forgets_tokens_older_than_the_maximum_age(self, fixed_clock):
+        SpentFormToken.objects.create(nonce="old", used_at=NOW - timedelta(hours=4, seconds=1))
+        SpentFormToken.objects.create(nonce="young", used_at=NOW - timedelta(hours=4))
+        out = io.StringIO()
+        call_command("anonymise_requests", stdout=out)
+        assert "Forgot 1 spent booking-form token(s)." in out.getvalue()
+        assert list(SpentFormToken.objects.values_list("nonce", flat=True)) == ["young"]
+
+
+def confirm_link(email):
+    return re.search(r"https?://\S+/consultations/confirm/\S+/", email.body).group(0)
+
+
+class TestSomeoneElsesAddress:
+    """A booking with the address of an open request this browser did not send."""
+
+    @pytest.fixture(autouse=True)
+    def fixed_clock(self, time_machine):
+        time_machine.move_to(NOW, tick=False)
+        return time_machine
+
+    @pytest.fixture
+    def owners_request(self):
+        return make_consultation(
+            email="ada@example.com",
+            name="Ada Secret",
+            message="Our own secret plans.",
+            received_at=NOW - timedelta(hours=1),
+        )
+
+    def stranger_books(self, **overrides):
+        data = fixed_booking(name="Mallory", message="Mallory was here.", **overrides)
+        return Client().post(BOOK_URL, data, follow=True)
+
+    def test_the_page_shows_no_reference_and_the_request_is_unchanged(self, owners_request):
+        response = self.stranger_books(email="ADA@example.com")
+        assert response.redirect_chain == [(reverse("consultations:check_email"), 302)]
+        text = page_text(response)
+        assert "check your email" in text
+        for secret in (owners_request.reference, "Ada Secret", "Our own secret plans."):
+            assert secret not in response.content.decode()
+        # Nothing new, nothing on the owner's request.
+        assert ConsultationRequest.objects.get() == owners_request
+        assert not owners_request.events.exists()
+        owners_request.refresh_from_db()
+        assert owners_request.message == "Our own secret plans."
+        # The owner's address gets a link, and nothing the stranger wrote.
+        email = OutgoingEmail.objects.get()
+        assert email.to == "ada@example.com"
+        assert owners_request.reference in email.subject
+        assert "Mallory" not in email.body and "Mallory" not in email.subject
+        assert confirm_link(email)
+
+    def test_following_the_link_applies_the_booking_once(self, client, owners_request):
+        self.stranger_books()
+        url = confirm_link(OutgoingEmail.objects.get()).removeprefix(settings.SITE_URL)
+        page = client.get(url)
+        assert page.status_code == 200
+        assert "Mallory was here." in page_text(page)
+        assert not owners_request.events.exists()  # a GET (a mail scanner) changes nothing
+        confirmed = client.post(url, follow=True)
+        assert "we added it to your request" in page_text(confirmed)
+        note = owners_request.events.get(kind=AuditEvent.Kind.NOTE)
+        assert "Mallory was here." in note.note and "2026-11-26 10:00 UTC" in note.note
+        assert "Confirmed by the address's owner" in note.note
+        again = client.post(url, follow=True)
+        assert "nothing to add" in page_text(again)
+        assert owners_request.events.count() == 1
+        assert not PendingAddition.objects.exists()
+
+    def test_a_forged_or_lapsed_link_changes_nothing(self, client, owners_request, fixed_clock):
+        self.stranger_books()
+        url = confirm_link(OutgoingEmail.objects.get()).removeprefix(settings.SITE_URL)
+        assert client.post(url[:-3] + "xx/").status_code == 404
+        fixed_clock.shift(timedelta(days=7, seconds=1))
+        assert client.post(url).status_code == 404
+        assert not owners_request.events.exists()
+
+    def test_a_request_closed_meanwhile_gets_nothing_added(self, client, owners_request):
+        self.stranger_books()
+        url = confirm_link(OutgoingEmail.objects.get()).removeprefix(settings.SITE_URL)
+        owners_request.transition(ConsultationRequest.Status.DECLINED, by=None)
+        response = client.post(url)
+        assert "request is closed" in page_text(response)
+        assert not owners_request.events.filter(kind=AuditEvent.Kind.NOTE).exists()
+
+    def test_the_owners_own_browser_adds_at_once_and_sees_the_reference(self, client):
+        client.post(BOOK_URL, fixed_booking())
+        existing = ConsultationRequest.objects.get()
+        response = client.post(BOOK_URL, fixed_booking(message="Also: which GPU?"), follow=True)
+        assert existing.reference in page_text(response)
+        assert "Also: which GPU?" in existing.events.get(kind=AuditEvent.Kind.NOTE).note
+        assert not PendingAddition.objects.exists()
+
+    def test_the_retention_run_deletes_additions_whose_link_lapsed(self, owners_request):
+        PendingAddition.objects.create(
+            request=owners_request, note="old", created_at=NOW - timedelta(days=7, seconds=1)
+        )
+        PendingAddition.objects.create(
+            request=owners_request, note="young", created_at=NOW - timedelta(days=7)
+        )
+        out = io.StringIO()
+        call_command("anonymise_requests", stdout=out)
+        assert "Deleted 1 addition(s) nobody confirmed in time." in out.getvalue()
+        assert list(PendingAddition.objects.values_list("note", flat=True)) == ["young"]
+
+    def test_erasing_the_persons_data_erases_what_waits_for_confirmation(self, owners_request):
+        self.stranger_books()
+        services.erase_personal_data(email="ada@example.com", by=None)
+        assert not PendingAddition.objects.exists()
+
+
+class TestVisitorSession:
+    @pytest.fixture(autouse=True)
+    def fixed_clock(self, time_machine):
+        time_machine.move_to(NOW, tick=False)
+
+    def test_a_session_cookie_planted_before_booking_is_not_the_one_that_shows_it(self):
+        planted = SessionStore()
+        planted.create()
+        visitor, attacker = Client(), Client()
+        for browser in (visitor, attacker):
+            browser.cookies[settings.SESSION_COOKIE_NAME] = planted.session_key
+        response = visitor.post(BOOK_URL, fixed_booking())
+        assert response.status_code == 302
+        assert visitor.cookies[settings.SESSION_COOKIE_NAME].value != planted.session_key
+        assert not SessionStore().exists(planted.session_key)
+        assert "Ada Lovelace" in page_text(visitor.get(response["Location"]))
+        assert "Ada Lovelace" not in page_text(attacker.get(response["Location"]))
+
+    def test_a_visitors_session_lasts_12_hours(self, client):
+        response = client.post(BOOK_URL, fixed_booking())
+        cookie = response.cookies[settings.SESSION_COOKIE_NAME]
+        assert cookie["max-age"] == 12 * 60 * 60
+        assert client.session.get_expiry_date() == NOW + timedelta(hours=12)
+
+    def test_staff_sign_in_lasts_the_same_working_day(self, client):
+        make_staff("tess", group="Triage", password="a long triage password")
+        response = client.post(
+            reverse("admin:login"),
+            {"username": "tess", "password": "a long triage password", "next": "/admin/"},
+        )
+        assert response.status_code == 302
+        assert client.session.get_expiry_date() == NOW + timedelta(hours=12)

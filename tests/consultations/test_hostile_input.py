@@ -27,7 +27,7 @@ from django.urls import reverse
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from compare_site.validators import ALLOWED_CONTROL_CHARACTERS
+from compare_site.validators import ALLOWED_CONTROL_CHARACTERS, DISGUISING_CHARACTERS
 from consultations.models import ConsultationRequest, OutgoingEmail
 from tests.comparisons.test_hostile_input import HOSTILE_FRAGMENTS, assert_page_is_safe
 from tests.consultations.helpers import booking_data
@@ -41,8 +41,10 @@ INPUTS_TRIED = defaultdict(Counter)
 
 
 def has_control_character(text):
+    """A control character, or an invisible formatting one that disguises text (U+202E)."""
     return any(
-        char not in ALLOWED_CONTROL_CHARACTERS and (ord(char) < 32 or 0x7F <= ord(char) <= 0x9F)
+        (char not in ALLOWED_CONTROL_CHARACTERS and (ord(char) < 32 or 0x7F <= ord(char) <= 0x9F))
+        or char in DISGUISING_CHARACTERS
         for char in text
     )
 
@@ -315,3 +317,23 @@ def test_an_encoded_word_in_the_name_adds_no_header(client, settings):
     subject = str(parsed["Subject"])
     assert "\r" not in subject and "\n" not in subject
     assert "mallory@evil.example" in subject  # shown as text, harmless
+
+
+@pytest.mark.parametrize("field", ["name", "company", "topic", "message"])
+@pytest.mark.parametrize("character", ["\u202e", "\u200b", "\u2067", "\ufeff"])
+def test_bidi_overrides_and_zero_width_characters_are_refused_by_the_field(
+    client, field, character
+):
+    # "Ada \u202eecalevoL" displays as "Ada Lovelace" reversed into place: a disguised name.
+    response = client.post(BOOK_URL, booking_data(**{field: f"Ada {character}ecalevoL"}))
+    assert response.status_code == 400
+    message = " ".join(response.context["form"].errors[field])
+    assert f"invisible formatting character (U+{ord(character):04X}" in message
+    assert not ConsultationRequest.objects.exists()
+
+
+def test_emoji_sequences_with_a_zero_width_joiner_are_kept(client):
+    message = "We are two \U0001f469\u200d\U0001f4bb engineers choosing a framework."
+    response = client.post(BOOK_URL, booking_data(message=message))
+    assert response.status_code == 302
+    assert ConsultationRequest.objects.get().message == message
