@@ -3,12 +3,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# Exported so that SITE_URL (emails, feeds, canonical links) follows the port served.
+export PORT
 STAMP := $(VENV)/.installed
 # The browser tests' checkers (axe-core, vnu-jar) come from npm; without npm
 # those tests skip with a message saying what to install.
 NODE_MODULES := $(if $(shell command -v npm 2>/dev/null),node_modules)
 
-.PHONY: run test lint bench clean
+.PHONY: run test ci lint dates bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python 3.12 or newer is needed (found " + sys.version.split()[0] + ").")'
@@ -34,6 +36,15 @@ run: $(STAMP)
 
 test: $(STAMP) $(NODE_MODULES)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# What CI runs (.ci/run): lint, checks, the migrations check, the suite, then
+# the clock tests on every date of tests/clock.py.
+ci: lint test dates
+
+# The tests that read the clock, once at each instant in tests/clock.py
+# (a week, both DST changes in Berlin and New York, New Year's Eve).
+dates: $(STAMP)
+	$(BIN)/python -m pytest --every-date -q -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -69,7 +69,12 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[:
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 # Public address used in emails, feeds and canonical links, without a trailing slash.
-SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Unset, it follows the port being served (`PORT=8080 make run`).
+SITE_URL = (env("SITE_URL") or f"http://127.0.0.1:{env('PORT') or '8000'}").rstrip("/")
+
+# The only pages anyone signs in to are the admin's; a refused or missing
+# `next=` lands there rather than on Django's default /accounts/profile/ (a 404).
+LOGIN_REDIRECT_URL = "admin:index"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
