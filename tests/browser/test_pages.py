@@ -3,8 +3,11 @@
 import re
 
 import pytest
+from django.urls import reverse
 
 from comparisons.demo import load_demo_content
+from consultations.models import PendingAddition
+from consultations.services import addition_token
 from tests.factories import (
     make_comparison,
     make_consultation,
@@ -94,15 +97,38 @@ def test_booking_form_with_errors(live_server, audit, quick_form):
 
 def test_booking_confirmation_page(live_server, audit, quick_form):
     load_demo_content()
+    # The audit books once per browser; each is its own visitor with their own
+    # address (a second browser with the same one would be asked to check email).
+    visitors = iter(["ada@example.com", "grace@example.com"])
 
     def visit(page):
         page.goto(live_server.url + "/consultations/book/?comparison=pytorch-vs-tensorflow")
-        fill_booking_form(page)
+        fill_booking_form(page, email=next(visitors))
         page.get_by_role("button", name="Request my free consultation").click()
         page.wait_for_url("**/consultations/requests/**")
 
     page = audit("booking-confirmation", visit)
     assert page.locator(".reference").is_visible()
+
+
+def test_check_your_email_and_confirm_pages(live_server, audit, quick_form):
+    """Someone books with the address of another browser's open request."""
+    load_demo_content()
+    owner = make_consultation(email="ada@example.com")
+
+    def visit(page):
+        page.goto(live_server.url + "/consultations/book/?comparison=pytorch-vs-tensorflow")
+        fill_booking_form(page, email="ada@example.com")
+        page.get_by_role("button", name="Request my free consultation").click()
+        page.wait_for_url("**/consultations/book/check-your-email/")
+
+    page = audit("booking-check-your-email", visit)
+    assert owner.reference not in page.content()
+
+    pending = PendingAddition.objects.filter(request=owner).first()
+    confirm_url = reverse("consultations:confirm_addition", args=[addition_token(pending)])
+    page = audit("booking-confirm-addition", lambda page: page.goto(live_server.url + confirm_url))
+    assert page.get_by_role("button").count() >= 1
 
 
 def test_methodology_page(live_server, audit):
