@@ -22,8 +22,7 @@ from tests.comparisons.test_admin import comparison_fields, management
 from tests.consultations.helpers import booking_data
 from tests.factories import make_comparison, make_consultation, make_staff, make_user
 
-# clock: these tests read the clock; `pytest --every-date` runs them on many dates.
-pytestmark = [pytest.mark.django_db, pytest.mark.clock]
+pytestmark = pytest.mark.django_db
 
 PERSONAS = ["anonymous", "editor", "triager", "superuser"]
 LOGIN = "login"  # a redirect to the admin sign-in page

@@ -15,8 +15,7 @@ from django.utils import timezone
 
 from tests.factories import make_user
 
-# clock: these tests read the clock; `pytest --every-date` runs them on many dates.
-pytestmark = [pytest.mark.django_db, pytest.mark.clock]
+pytestmark = pytest.mark.django_db
 
 PASSWORD = "a-long-editor-passphrase"
 ATTACKER_IP = "203.0.113.7"

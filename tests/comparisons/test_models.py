@@ -7,8 +7,7 @@ from django.utils import timezone
 from comparisons.models import Assessment, Comparison, Factor, Participant, Statistic
 from tests.factories import make_comparison, make_factor, make_framework, make_statistic
 
-# clock: these tests read the clock; `pytest --every-date` runs them on many dates.
-pytestmark = [pytest.mark.django_db, pytest.mark.clock]
+pytestmark = pytest.mark.django_db
 
 
 def integrity_error(callable_):

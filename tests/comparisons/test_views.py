@@ -16,8 +16,7 @@ from comparisons.demo import load_demo_content
 from comparisons.models import Comparison
 from tests.factories import make_comparison, make_framework, make_statistic
 
-# clock: these tests read the clock; `pytest --every-date` runs them on many dates.
-pytestmark = [pytest.mark.django_db, pytest.mark.clock]
+pytestmark = pytest.mark.django_db
 
 # The original page, word for word, kept in the repository (a clone has nothing beside it).
 SEED_PATH = Path(settings.BASE_DIR) / "tests" / "data" / "pytorch-vs-tensorflow.txt"

@@ -18,8 +18,7 @@ from tests.factories import (
     make_user,
 )
 
-# clock: these tests read the clock; `pytest --every-date` runs them on many dates.
-pytestmark = [pytest.mark.django_db, pytest.mark.clock]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -48,6 +47,8 @@ def editor(client):
     return user
 
 
+# clock: `pytest --every-date` runs these on many dates.
+@pytest.mark.clock
 class TestScheduledPublication:
     def test_page_appears_exactly_when_its_publish_time_comes(self, client, due):
         comparison = make_comparison(factors=2, published_at=due)
@@ -90,6 +91,8 @@ class TestScheduledPublication:
         assert client.get(comparison.get_absolute_url()).status_code == 404
 
 
+# clock: `pytest --every-date` runs these on many dates.
+@pytest.mark.clock
 class TestPreview:
     @pytest.mark.parametrize("when", ["draft", "scheduled"])
     def test_editor_sees_a_marked_uncached_unindexed_preview(self, client, editor, when, due):
@@ -166,6 +169,8 @@ class TestPublicationProblems:
         ]
 
 
+# clock: `pytest --every-date` runs these on many dates.
+@pytest.mark.clock
 class TestPublishingInTheAdmin:
     def test_incomplete_comparison_is_saved_as_draft_with_the_reasons(self, admin_client, client):
         comparison = make_comparison(published=False, quick_verdict="")

@@ -14,8 +14,7 @@ from tests.comparisons.test_views import page_text
 from tests.consultations.fixed_clock import NOW
 from tests.factories import make_comparison, make_consultation, make_staff, make_user
 
-# clock: these tests read the clock; `pytest --every-date` runs them on many dates.
-pytestmark = [pytest.mark.django_db, pytest.mark.clock]
+pytestmark = pytest.mark.django_db
 
 Status = ConsultationRequest.Status
 CHANGELIST = reverse("admin:consultations_consultationrequest_changelist")
@@ -108,6 +107,8 @@ class TestPermissionMatrix:
         assert client.get(change_url(request) + "delete/").status_code == 403
 
 
+# clock: `pytest --every-date` runs these on many dates.
+@pytest.mark.clock
 class TestQueue:
     def test_ordered_by_respond_by_with_text_badges(self, client, triager):
         now = timezone.now()
@@ -165,6 +166,8 @@ class TestQueue:
         assert count_queries() == few
 
 
+# clock: `pytest --every-date` runs these on many dates.
+@pytest.mark.clock
 class TestActions:
     def test_assign_to_me(self, client, triager):
         request = make_consultation()
@@ -208,6 +211,8 @@ class TestActions:
         assert original.status == Status.DECLINED
 
 
+# clock: `pytest --every-date` runs these on many dates.
+@pytest.mark.clock
 class TestChangePage:
     def test_visitor_details_notes_and_audit_trail(self, client, triager):
         request = make_consultation(
@@ -301,6 +306,8 @@ class TestChangePage:
         assert client.get(url).status_code == 403
 
 
+# clock: `pytest --every-date` runs these on many dates.
+@pytest.mark.clock
 class TestQueueOpensOnOpenRequests:
     def test_closed_requests_are_behind_the_all_choice(self, client, triager):
         make_consultation(name="Still Open")
