@@ -51,7 +51,9 @@ def _new_content_version():
         status=Comparison.Status.PUBLISHED, published_at__gt=timezone.now()
     ).aggregate(next_due=Min("published_at"))["next_due"]
     version = uuid.uuid4().hex
-    cache.set(VERSION_KEY, (version, next_due.timestamp() if next_due else None), timeout=None)
+    # Finite, like the pages: a forgetting lost in a cache outage (see
+    # compare_site/cache.py) can keep pages stale for at most PAGE_TIMEOUT.
+    cache.set(VERSION_KEY, (version, next_due.timestamp() if next_due else None), PAGE_TIMEOUT)
     return version
 
 

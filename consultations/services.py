@@ -410,6 +410,15 @@ def anonymise_expired(*, days=None, now=None):
     return len(expired)
 
 
+def forget_lapsed_booking_records(*, now=None):
+    """Delete spent form tokens past their maximum age (refused anyway) and
+    additions nobody confirmed before their link lapsed; returns both counts.
+    Part of the retention run, from the worker's daily task or the command."""
+    forgotten, _ = SpentFormToken.objects.past_max_age(now=now).delete()
+    lapsed, _ = PendingAddition.objects.past_link_age(now=now).delete()
+    return forgotten, lapsed
+
+
 def personal_data_for(email):
     """What is kept about the person with this email address (for the erase page)."""
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog

@@ -70,6 +70,7 @@ def retention():
     from django_tasks_db.models import DBTaskResult
 
     anonymised = services.anonymise_expired()
+    services.forget_lapsed_booking_records()
     before = timezone.now() - TASK_HISTORY
     DBTaskResult.objects.finished().filter(finished_at__lt=before).delete()
     ScheduledRun.objects.filter(interval_start__lt=before).delete()

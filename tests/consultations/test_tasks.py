@@ -13,7 +13,14 @@ from django.db import connection
 from django_tasks_db.models import DBTaskResult
 
 from consultations import tasks
-from consultations.models import DueWarning, OutgoingEmail, ScheduledRun, interval_start
+from consultations.models import (
+    DueWarning,
+    OutgoingEmail,
+    PendingAddition,
+    ScheduledRun,
+    SpentFormToken,
+    interval_start,
+)
 from tests.factories import make_consultation, make_staff
 
 pytestmark = pytest.mark.django_db
@@ -159,6 +166,18 @@ class TestDailyRetention:
         frozen.move_to(datetime(2026, 3, 5, 0, 0, tzinfo=UTC))
         assert tasks.daily_retention.call() == 0
         assert ScheduledRun.objects.filter(job="daily_retention").count() == 2
+
+    def test_forgets_spent_form_tokens_and_lapsed_additions(self, frozen):
+        request = make_consultation(email="ada@example.com")
+        SpentFormToken.objects.create(nonce="old", used_at=NOW - timedelta(hours=4, seconds=1))
+        SpentFormToken.objects.create(nonce="young", used_at=NOW - timedelta(hours=4))
+        PendingAddition.objects.create(
+            request=request, note="old", created_at=NOW - timedelta(days=7, seconds=1)
+        )
+        PendingAddition.objects.create(request=request, note="young", created_at=NOW)
+        tasks.daily_retention.call()
+        assert list(SpentFormToken.objects.values_list("nonce", flat=True)) == ["young"]
+        assert list(PendingAddition.objects.values_list("note", flat=True)) == ["young"]
 
 
 class TestTheSchedule:

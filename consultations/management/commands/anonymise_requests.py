@@ -4,8 +4,7 @@ worker's daily_retention task runs each day (consultations/tasks.py), here for a
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from consultations.models import PendingAddition, SpentFormToken
-from consultations.services import anonymise_expired
+from consultations.services import anonymise_expired, forget_lapsed_booking_records
 
 
 class Command(BaseCommand):
@@ -31,10 +30,8 @@ class Command(BaseCommand):
             raise CommandError("--days must be at least 1.")
         count = anonymise_expired(days=days)
         self.stdout.write(f"Anonymised {count} closed request(s).")
-        # A token older than CONSULTATION_FORM_MAX_AGE is refused anyway.
-        forgotten, _ = SpentFormToken.objects.past_max_age().delete()
+        forgotten, lapsed = forget_lapsed_booking_records()
         if forgotten:
             self.stdout.write(f"Forgot {forgotten} spent booking-form token(s).")
-        lapsed, _ = PendingAddition.objects.past_link_age().delete()
         if lapsed:
             self.stdout.write(f"Deleted {lapsed} addition(s) nobody confirmed in time.")
