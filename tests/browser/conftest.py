@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests.support.missing import skip_or_fail_in_ci
+
 ROOT = Path(settings.BASE_DIR)
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -70,10 +72,9 @@ def browser_tools():
     """Skip (or, in CI, fail) when Chromium, the npm checkers or Java are missing."""
     missing = missing_tools()
     if missing:
-        message = "Browser tests need: " + "; ".join(missing) + "."
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message + " CI must install them (see .ci/run).", pytrace=False)
-        pytest.skip(message)
+        skip_or_fail_in_ci(
+            "Browser tests need: " + "; ".join(missing) + ". CI installs them (see .ci/run)."
+        )
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,7 @@ from django.conf import settings
 from django.db import OperationalError, connection
 
 from tests.support.faults import ROOT
-
-ON_POSTGRES = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+from tests.support.missing import require_postgresql
 
 
 def database_options(**environment):
@@ -48,9 +47,9 @@ def test_sqlite_gets_no_postgres_options():
     assert database_options(DATABASE_URL="sqlite:////tmp/unused.sqlite3") == {}
 
 
-@pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL only (set DATABASE_URL)")
 @pytest.mark.django_db
 def test_the_server_applies_the_statement_timeout():
+    require_postgresql(connection)
     with connection.cursor() as cursor:
         cursor.execute("SHOW statement_timeout")
         assert cursor.fetchone() == ("5s",)

@@ -22,6 +22,7 @@ from consultations.models import (
     interval_start,
 )
 from tests.factories import make_consultation, make_staff
+from tests.support.missing import require_postgresql
 
 pytestmark = pytest.mark.django_db
 
@@ -132,8 +133,8 @@ class TestWarningsOncePerInterval:
 
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_claiming_the_same_interval_at_once_get_one_run(frozen):
-    if connection.vendor == "sqlite":
-        pytest.skip("Concurrent writers need PostgreSQL (the in-memory test database is shared).")
+    # SQLite's in-memory test database is shared by the threads: no concurrent writers.
+    require_postgresql(connection)
     barrier = threading.Barrier(4)
     claims = []
 

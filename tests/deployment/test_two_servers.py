@@ -23,6 +23,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests.support.missing import skip_or_fail_in_ci
+
 ROOT = Path(settings.BASE_DIR)
 SEED_PATH = "/compare/pytorch-vs-tensorflow/"
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
@@ -117,12 +119,11 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 @pytest.fixture
 def shared_site(tmp_path):
     """A migrated database with the demo content, two servers, one shared cache."""
-    in_ci = os.environ.get("CI") == "true"
     if not redis_is_up():
-        message = f"Redis is not answering on {REDIS_HOST}:{REDIS_PORT}."
-        if in_ci:
-            pytest.fail(message)
-        pytest.skip(message + " Start it to run the two-server test.")
+        skip_or_fail_in_ci(
+            f"Redis is not answering on {REDIS_HOST}:{REDIS_PORT}. "
+            "Start it to run the two-server test."
+        )
 
     database_url = os.environ.get("DATABASE_URL", "")
     database_name = None

@@ -43,6 +43,7 @@ from consultations.abuse import RENDER_SALT
 from tests.consultations.helpers import local_input, weekday_slot
 from tests.support.figures import record
 from tests.support.flaky_mail import read_lines
+from tests.support.missing import skip_or_fail_in_ci
 
 pytestmark = pytest.mark.slow
 
@@ -78,10 +79,9 @@ def postgres_server_url():
 def throwaway_database():
     server_url = postgres_server_url()
     if server_url is None:
-        message = "The load-and-fault test needs PostgreSQL (DATABASE_URL or 127.0.0.1:5432)."
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        skip_or_fail_in_ci(
+            "The load-and-fault test needs PostgreSQL (DATABASE_URL or 127.0.0.1:5432)."
+        )
     import psycopg
 
     base = server_url.rsplit("/", 1)[0]

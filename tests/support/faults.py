@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests.support.missing import skip_or_fail_in_ci
+
 ROOT = Path(settings.BASE_DIR)
 
 
@@ -102,10 +104,7 @@ class RedisServer:
 def redis_server():
     """A running redis-server (skipped without the binary, except in CI)."""
     if shutil.which("redis-server") is None:
-        message = "redis-server is not installed (apt-get install redis-server)."
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        skip_or_fail_in_ci("redis-server is not installed (apt-get install redis-server).")
     server = RedisServer().start()
     yield server
     server.kill()
