@@ -60,30 +60,20 @@ class TestDemoAdmin:
     def test_the_printed_change_password_command_works_as_printed(self, tmp_path):
         database_url = f"sqlite:///{tmp_path / 'first-run.sqlite3'}"
         environment = {**os.environ, "DATABASE_URL": database_url, "DJANGO_DEBUG": "1"}
-        manage = [sys.executable, "manage.py"]
-        subprocess.run(
-            [*manage, "migrate", "--noinput"],
-            cwd=ROOT,
-            env=environment,
-            check=True,
-            capture_output=True,
-        )
-        created = subprocess.run(
-            [*manage, "create_demo_admin"],
-            cwd=ROOT,
-            env=environment,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        again = subprocess.run(
-            [*manage, "create_demo_admin"],
-            cwd=ROOT,
-            env=environment,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
+
+        def manage(*args):
+            return subprocess.run(
+                [sys.executable, "manage.py", *args],
+                cwd=ROOT,
+                env=environment,
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+
+        manage("migrate", "--noinput")
+        created = manage("create_demo_admin")
+        again = manage("create_demo_admin")
         printed = {
             re.search(r"Change it with: (.+)", created).group(1).strip(),
             re.search(r"To set a new one: (.+)", again).group(1).strip(),

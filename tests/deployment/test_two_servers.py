@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests.support.databases import throwaway_database_url
 from tests.support.missing import skip_or_fail_in_ci
 
 ROOT = Path(settings.BASE_DIR)
@@ -125,20 +126,12 @@ def shared_site(tmp_path):
             "Start it to run the two-server test."
         )
 
-    database_url = os.environ.get("DATABASE_URL", "")
-    database_name = None
-    if database_url.startswith("postgres"):
-        import psycopg
+    with throwaway_database_url("compare_two_servers", tmp_path / "shared.sqlite3") as url:
+        yield from serve_twice(url)
 
-        database_name = f"compare_two_servers_{uuid.uuid4().hex[:8]}"
-        base_url = database_url.rsplit("/", 1)[0]
-        admin_dsn = base_url.replace("postgres://", "postgresql://") + "/postgres"
-        with psycopg.connect(admin_dsn, autocommit=True) as connection:
-            connection.execute(f'CREATE DATABASE "{database_name}"')
-        database_url = f"{base_url}/{database_name}"
-    else:
-        database_url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
 
+def serve_twice(database_url):
+    """Two gunicorn servers on one database and one Redis; yields their addresses."""
     environment = {
         **os.environ,
         "DJANGO_DEBUG": "0",
@@ -193,9 +186,6 @@ def shared_site(tmp_path):
             if server.poll() is None:
                 os.killpg(server.pid, signal.SIGTERM)
                 server.wait(timeout=20)
-        if database_name:
-            with psycopg.connect(admin_dsn, autocommit=True) as connection:
-                connection.execute(f'DROP DATABASE IF EXISTS "{database_name}" WITH (FORCE)')
 
 
 def wait_until_up(base):

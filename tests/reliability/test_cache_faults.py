@@ -12,7 +12,6 @@ second (asserted: under 2 s), /healthz says the cache is degraded, and the
 log carries one outage warning and the rate limits' fallback warning.
 """
 
-import os
 import re
 import sqlite3
 import time
@@ -23,6 +22,7 @@ import pytest
 
 from tests.consultations.helpers import booking_data, rendered_token
 from tests.deployment.test_two_servers import Browser
+from tests.support.databases import throwaway_database_url
 from tests.support.faults import (
     ROOT,
     HangingSocket,
@@ -42,22 +42,16 @@ SLOW = 2  # seconds; speed targets live in the benchmarks, this only catches wai
 @pytest.fixture(scope="module")
 def site_database(tmp_path_factory):
     """A migrated database with the demo content and an editor, shared by the faults."""
+    sqlite_path = tmp_path_factory.mktemp("cache-faults") / "site.sqlite3"
+    with throwaway_database_url("compare_cache_faults", sqlite_path) as database_url:
+        migrate_with_demo_content(database_url)
+        yield database_url
+
+
+def migrate_with_demo_content(database_url):
     import subprocess
     import sys
 
-    database_url = os.environ.get("DATABASE_URL", "")
-    name = None
-    if database_url.startswith("postgres"):
-        import psycopg
-
-        name = f"compare_cache_faults_{uuid.uuid4().hex[:8]}"
-        base = database_url.rsplit("/", 1)[0]
-        admin_dsn = base.replace("postgres://", "postgresql://") + "/postgres"
-        with psycopg.connect(admin_dsn, autocommit=True) as connection:
-            connection.execute(f'CREATE DATABASE "{name}"')
-        database_url = f"{base}/{name}"
-    else:
-        database_url = f"sqlite:///{tmp_path_factory.mktemp('cache-faults') / 'site.sqlite3'}"
     environment = production_environment(DATABASE_URL=database_url)
     for command in (
         ["migrate", "--noinput"],
@@ -71,12 +65,6 @@ def site_database(tmp_path_factory):
             check=True,
             capture_output=True,
         )
-    try:
-        yield database_url
-    finally:
-        if name:
-            with psycopg.connect(admin_dsn, autocommit=True) as connection:
-                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def stored_bookings(database_url, email):
