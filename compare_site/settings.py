@@ -158,22 +158,34 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # (compare_site/cache.py): each call gives up after REDIS_TIMEOUT_MS, once,
 # and the process then skips Redis for REDIS_RETRY_SECONDS.
 REDIS_URL = env("REDIS_URL")
+
+
+def fail_open_redis_cache(location, *, timeout_seconds, retry_seconds, key_prefix=""):
+    """The CACHES entry for Redis at ``location`` (the fault tests build theirs here too)."""
+    return {
+        "BACKEND": "compare_site.cache.FailOpenRedisCache",
+        "LOCATION": location,
+        "KEY_PREFIX": key_prefix,
+        "RETRY_SECONDS": retry_seconds,
+        "OPTIONS": {
+            "socket_connect_timeout": timeout_seconds,
+            "socket_timeout": timeout_seconds,
+            # One attempt per call (redis-py's default with a pool, said here):
+            # a retry would double the wait, and the backend retries later anyway.
+            "retry": None,
+        },
+    }
+
+
+REDIS_TIMEOUT_SECONDS = env_int("REDIS_TIMEOUT_MS", 100) / 1000
 if REDIS_URL:
-    _redis_timeout = env_int("REDIS_TIMEOUT_MS", 100) / 1000
     CACHES = {
-        "default": {
-            "BACKEND": "compare_site.cache.FailOpenRedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env("CACHE_KEY_PREFIX", "compare"),
-            "RETRY_SECONDS": env_int("REDIS_RETRY_SECONDS", 5),
-            "OPTIONS": {
-                "socket_connect_timeout": _redis_timeout,
-                "socket_timeout": _redis_timeout,
-                # One attempt per call (redis-py's default with a pool, said here):
-                # a retry would double the wait, and the backend retries later anyway.
-                "retry": None,
-            },
-        }
+        "default": fail_open_redis_cache(
+            REDIS_URL,
+            timeout_seconds=REDIS_TIMEOUT_SECONDS,
+            retry_seconds=env_int("REDIS_RETRY_SECONDS", 5),
+            key_prefix=env("CACHE_KEY_PREFIX", "compare"),
+        )
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from compare_site.settings import REDIS_TIMEOUT_SECONDS, fail_open_redis_cache
 from tests.support.missing import skip_or_fail_in_ci
 
 ROOT = Path(settings.BASE_DIR)
@@ -111,14 +112,11 @@ def redis_server():
 
 
 def fail_open_cache(location, retry_seconds=5):
-    """CACHES for the fail-open Redis backend at ``location``, with the production timeouts."""
+    """CACHES for the fail-open Redis backend at ``location``, as production builds it."""
     return {
-        "default": {
-            "BACKEND": "compare_site.cache.FailOpenRedisCache",
-            "LOCATION": location,
-            "RETRY_SECONDS": retry_seconds,
-            "OPTIONS": {"socket_connect_timeout": 0.1, "socket_timeout": 0.1, "retry": None},
-        }
+        "default": fail_open_redis_cache(
+            location, timeout_seconds=REDIS_TIMEOUT_SECONDS, retry_seconds=retry_seconds
+        )
     }
 
 
