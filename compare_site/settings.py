@@ -144,8 +144,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # seconds instead of holding every worker thread. connect_timeout covers
     # the TCP connection and the start-up handshake (libpq treats 1 as 2);
     # statement_timeout stops a query PostgreSQL is slow to answer (0: never).
+    # On a connection already open (CONN_MAX_AGE keeps them), a server that
+    # vanishes (a dead host, a dropped route) would leave the worker waiting for
+    # a reply forever: the kernel gives up when sent data stays unacknowledged
+    # for DB_TCP_USER_TIMEOUT_MS, and keepalives find an idle connection dead.
     _database_options = DATABASES["default"].setdefault("OPTIONS", {})
     _database_options.setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 3))
+    _database_options.setdefault("tcp_user_timeout", env_int("DB_TCP_USER_TIMEOUT_MS", 5000))
+    _database_options.setdefault("keepalives", 1)
+    _database_options.setdefault("keepalives_idle", 30)
+    _database_options.setdefault("keepalives_interval", 5)
+    _database_options.setdefault("keepalives_count", 3)
     _database_options["options"] = (
         f"{_database_options.get('options', '')} "
         f"-c statement_timeout={env_int('DB_STATEMENT_TIMEOUT', 5)}s"
@@ -225,6 +234,8 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # Email: the console unless an SMTP host is configured.
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Compare <hello@compare.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# How long one SMTP step (connect, each command, the message) may take.
+EMAIL_TIMEOUT_SECONDS = env_int("EMAIL_TIMEOUT_SECONDS", 10)
 if env("EMAIL_HOST"):
     MAILERS = {
         "default": {
@@ -235,7 +246,7 @@ if env("EMAIL_HOST"):
                 "username": env("EMAIL_HOST_USER"),
                 "password": env("EMAIL_HOST_PASSWORD"),
                 "use_tls": env_bool("EMAIL_USE_TLS", default=True),
-                "timeout": 10,
+                "timeout": EMAIL_TIMEOUT_SECONDS,
             },
         }
     }
@@ -351,9 +362,18 @@ LOGGING.setdefault("loggers", {})["axes.apps"] = {"level": "WARNING"}
 INSTALLED_APPS += ["django_tasks_db", "crontask"]
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 # How long a worker holds a claimed outbox message before another may take it
-# over (after a crash). Longer than one send can take: the SMTP timeout is 10 s.
+# over (after a crash). The worker renews the lease once its mail connection is
+# open, just before it sends; what follows is at most OUTBOX_SEND_STEPS SMTP
+# steps (MAIL, RCPT, DATA, the message, its answer), each allowed
+# EMAIL_TIMEOUT_SECONDS, so a shorter lease could run out mid-send and let a
+# second worker send the message again.
 OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 60)
-if OUTBOX_LEASE_SECONDS < 1:
-    raise ImproperlyConfigured("OUTBOX_LEASE_SECONDS must be at least 1.")
+OUTBOX_SEND_STEPS = 5
+if OUTBOX_LEASE_SECONDS < OUTBOX_SEND_STEPS * EMAIL_TIMEOUT_SECONDS or OUTBOX_LEASE_SECONDS < 1:
+    raise ImproperlyConfigured(
+        f"OUTBOX_LEASE_SECONDS ({OUTBOX_LEASE_SECONDS}) must be at least 1 and at least "
+        f"{OUTBOX_SEND_STEPS} x EMAIL_TIMEOUT_SECONDS ({EMAIL_TIMEOUT_SECONDS}): one send "
+        "must fit in one lease."
+    )
 # APScheduler (under crontask) logs every wake-up at INFO, every 5 s; keep its warnings.
 LOGGING.setdefault("loggers", {})["apscheduler"] = {"level": "WARNING"}

@@ -3,12 +3,16 @@ Keeping bots and floods off the booking form: the client's address, hourly
 limits per address and per email (in the shared cache), and the signed
 render timestamp that tells a person's pace from a script's.
 
+Both limits count mailboxes, not spellings: the per-email limit drops a plus
+tag (victim+1@ reaches victim@'s inbox), after normalise_email.
+
 When the cache is unavailable the limits are counted in the database
-instead: the bookings stored in the last 60 minutes from that address or for
-that email. The database is shared by every process and server, so the limits
-hold exactly (a counter in process memory would multiply them by the number of
-processes), and what it counts is what abuse costs: stored requests and the
-emails they send. Attempts refused by the form are not counted then; they
+instead, over the last 60 minutes: per address, the bookings and the
+additions awaiting their owner (each emails a link) sent from it; per email,
+the emails queued to that mailbox. The database is shared by every process
+and server, so the limits hold exactly (a counter in process memory would
+multiply them by the number of processes), and what it counts is what abuse
+costs: stored rows and the emails they send. Attempts refused by the form are not counted then; they
 store and send nothing. The last 60 minutes always include the current
 clock hour the cache counts in, so the fallback is never looser.
 
@@ -27,11 +31,18 @@ from datetime import timedelta
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
+from django.db.models import Q
 from django.utils import timezone
 
 from compare_site.cache import CacheUnavailable
 
-from .models import ConsultationRequest, SpentFormToken, normalise_email
+from .models import (
+    ConsultationRequest,
+    OutgoingEmail,
+    PendingAddition,
+    SpentFormToken,
+    normalise_email,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -62,52 +73,67 @@ def client_ip(request):
         return None
 
 
-def _over_limit(key, limit, bookings):
+def _over_limit(key, limit, stored_since):
     """Count one more in this hour's bucket; True once the count passes ``limit``.
 
-    ``bookings`` are the stored requests the limit is about, counted instead
-    when the cache is unavailable.
+    ``stored_since(moment)`` counts the stored rows the limit is about since
+    ``moment``, the count used instead when the cache is unavailable.
     """
     bucket = f"consultations:rate:{key}:{int(time.time() // HOUR)}"
     cache.add(bucket, 0, timeout=HOUR)
     try:
         count = cache.incr(bucket)
     except CacheUnavailable:
-        return _over_limit_in_database(bookings, limit)
+        return _over_limit_in_database(stored_since, limit)
     except ValueError:  # expired between add and incr
         cache.set(bucket, 1, timeout=HOUR)
         count = 1
     return count > limit
 
 
-def _over_limit_in_database(bookings, limit):
+def _over_limit_in_database(stored_since, limit):
     global _fallback_warned_at
     now = time.monotonic()
     if _fallback_warned_at is None or now - _fallback_warned_at >= FALLBACK_WARNING_SECONDS:
         _fallback_warned_at = now
         logger.warning(
             "Cache unavailable: booking rate limits are counted in the database "
-            "(stored bookings of the last hour)."
+            "(bookings and emails of the last hour)."
         )
     since = timezone.now() - timedelta(seconds=HOUR)
     # This attempt is not stored yet: ``limit`` stored ones mean it is one too many.
-    return bookings.filter(received_at__gt=since).count() >= limit
+    return stored_since(since) >= limit
 
 
 def ip_over_limit(ip):
+    def sent_from_ip_since(since):
+        bookings = ConsultationRequest.objects.filter(client_ip=ip, received_at__gt=since)
+        additions = PendingAddition.objects.filter(client_ip=ip, created_at__gt=since)
+        return bookings.count() + additions.count()
+
     return _over_limit(
-        f"ip:{ip or 'unknown'}",
-        settings.CONSULTATION_BOOKINGS_PER_IP_HOUR,
-        ConsultationRequest.objects.filter(client_ip=ip),
+        f"ip:{ip or 'unknown'}", settings.CONSULTATION_BOOKINGS_PER_IP_HOUR, sent_from_ip_since
     )
 
 
+def mailbox(email):
+    """The inbox an address reaches, for counting: normalised, its plus tag dropped."""
+    local, _, domain = normalise_email(email).rpartition("@")
+    return f"{local.partition('+')[0]}@{domain}"
+
+
 def email_over_limit(email):
-    digest = hashlib.sha256(normalise_email(email).encode()).hexdigest()[:32]
+    inbox = mailbox(email)
+    local, _, domain = inbox.rpartition("@")
+
+    def queued_to_inbox_since(since):
+        # Every booking and every addition emails the address it names once.
+        spellings = Q(to=inbox) | Q(to__startswith=f"{local}+", to__endswith=f"@{domain}")
+        return OutgoingEmail.objects.filter(spellings, created_at__gt=since).count()
+
+    digest = hashlib.sha256(inbox.encode()).hexdigest()[:32]
     return _over_limit(
-        f"email:{digest}",
-        settings.CONSULTATION_BOOKINGS_PER_EMAIL_HOUR,
-        ConsultationRequest.objects.filter(email=normalise_email(email)),
+        f"email:{digest}", settings.CONSULTATION_BOOKINGS_PER_EMAIL_HOUR, queued_to_inbox_since
     )
 
 

@@ -18,7 +18,13 @@ from django.utils.http import urlencode
 
 from . import services
 from .forms import ScheduleForm
-from .models import ConsultationRequest, DueWarning, OutgoingEmail
+from .models import (
+    ConsultationRequest,
+    DueWarning,
+    OutgoingEmail,
+    PendingAddition,
+    ScheduledRun,
+)
 
 Status = ConsultationRequest.Status
 
@@ -396,29 +402,51 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/consultations/schedule.html", context)
 
 
+class RecordAdmin(admin.ModelAdmin):
+    """Records the system writes (what was sent, warned, run): shown, never edited here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(OutgoingEmail)
-class OutgoingEmailAdmin(admin.ModelAdmin):
-    list_display = ["subject", "to", "status", "attempts", "next_attempt_at", "sent_at"]
+class OutgoingEmailAdmin(RecordAdmin):
+    list_display = [
+        "subject",
+        "to",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+        "leased_until",
+    ]
     list_filter = ["status"]
     search_fields = ["to", "subject", "request__reference"]
     list_select_related = ["request"]
     readonly_fields = [f.name for f in OutgoingEmail._meta.fields]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(DueWarning)
-class DueWarningAdmin(admin.ModelAdmin):
+class DueWarningAdmin(RecordAdmin):
     list_display = ["request", "kind", "sent_at"]
     list_filter = ["kind"]
     list_select_related = ["request"]
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
+@admin.register(ScheduledRun)
+class ScheduledRunAdmin(RecordAdmin):
+    list_display = ["job", "interval_start", "started_at", "finished_at", "result"]
+    list_filter = ["job"]
+    date_hierarchy = "interval_start"
+
+
+@admin.register(PendingAddition)
+class PendingAdditionAdmin(RecordAdmin):
+    """Repeat bookings waiting for the address's owner to confirm them by email."""
+
+    list_display = ["request", "created_at"]
+    list_select_related = ["request"]
+    readonly_fields = ["request", "note", "created_at", "client_ip"]

@@ -704,6 +704,22 @@ class OutgoingEmail(models.Model):
             message.attach("invite.ics", self.ics, "text/calendar")
         return message
 
+    def renew_lease(self):
+        """Give this worker's lease a full OUTBOX_LEASE_SECONDS from now; False if it is lost.
+
+        Called with the connection open, right before sending, so the time the
+        connection took (up to several SMTP timeouts) never eats into the
+        lease. The lease is still ours while the token is: a worker taking the
+        message over writes its own token, in an update that checks the lease
+        has run out, so of the two updates only one can match.
+        """
+        self.leased_until = timezone.now() + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+        return bool(
+            OutgoingEmail.objects.filter(
+                pk=self.pk, lease_token=self.lease_token, status=self.Status.PENDING
+            ).update(leased_until=self.leased_until)
+        )
+
     def deliver(self, connection, now=None):
         """Send once through ``connection`` (held open by the caller) and record the result.
 
@@ -712,7 +728,8 @@ class OutgoingEmail(models.Model):
         its own commit, only while this worker still holds the lease. A failure
         schedules a retry with exponential backoff, or gives up after
         MAX_ATTEMPTS. Returns True when sent, False when the send failed (the
-        caller then opens a new connection for the next message).
+        caller then opens a new connection for the next message), and None
+        when the message was no longer this worker's to send (renew_lease).
         """
         now = now or timezone.now()
         self.attempts += 1
@@ -721,6 +738,9 @@ class OutgoingEmail(models.Model):
             # message and after a failure: without it, the SMTP backend would open
             # and close a connection for every message.
             connection.open()
+            if not self.renew_lease():
+                logger.warning("Outbox message %s: lease lost before sending; not sent.", self.pk)
+                return None
             connection.send_messages([self.as_message()])
         except Exception as error:  # any backend failure means "retry later"
             self.last_error = f"{type(error).__name__}: {error}"[:2000]
@@ -918,6 +938,13 @@ class PendingAddition(models.Model):
         help_text="What the audit trail gets once confirmed, for example the new message.",
     )
     created_at = models.DateTimeField("received", default=timezone.now)
+    client_ip = models.GenericIPAddressField(
+        "client IP",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Where it was sent from, for the rate limits; goes with the row.",
+    )
 
     objects = PendingAdditionQuerySet.as_manager()
 

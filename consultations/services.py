@@ -147,7 +147,9 @@ def book_consultation(
         if existing.reference in own_references:
             existing.add_note(note, by=None)
             return Booking(request=existing, is_repeat=True)
-        pending = PendingAddition.objects.create(request=existing, note=note, created_at=now)
+        pending = PendingAddition.objects.create(
+            request=existing, note=note, created_at=now, client_ip=client_ip
+        )
         queue_email(
             to=[existing.email],
             template="confirm_addition",
@@ -373,7 +375,10 @@ def deliver_due(*, now=None, should_stop=lambda: False):
                 break
             if connection is None:
                 connection = mailers.default
-            if message.deliver(connection, now=now):
+            result = message.deliver(connection, now=now)
+            if result is None:
+                continue  # another worker took it over: it is theirs to send
+            if result:
                 sent += 1
             else:
                 failed += 1

@@ -1,4 +1,5 @@
-"""PostgreSQL connections carry a connect timeout and a statement timeout, from the environment."""
+"""PostgreSQL connections carry a connect timeout, a statement timeout and TCP
+dead-peer detection (tcp_user_timeout, keepalives), from the environment."""
 
 import json
 import subprocess
@@ -29,9 +30,22 @@ def database_options(**environment):
     return json.loads(result.stdout)
 
 
+DEAD_PEER = {
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+}
+
+
 def test_postgres_defaults_fail_within_seconds():
     options = database_options(DATABASE_URL="postgres://postgres@127.0.0.1:5432/compare")
-    assert options == {"connect_timeout": 3, "options": "-c statement_timeout=5s"}
+    assert options == {
+        "connect_timeout": 3,
+        "options": "-c statement_timeout=5s",
+        "tcp_user_timeout": 5000,
+        **DEAD_PEER,
+    }
 
 
 def test_the_timeouts_come_from_the_environment():
@@ -39,8 +53,14 @@ def test_the_timeouts_come_from_the_environment():
         DATABASE_URL="postgres://postgres@127.0.0.1:5432/compare",
         DB_CONNECT_TIMEOUT="10",
         DB_STATEMENT_TIMEOUT="0",
+        DB_TCP_USER_TIMEOUT_MS="20000",
     )
-    assert options == {"connect_timeout": 10, "options": "-c statement_timeout=0s"}
+    assert options == {
+        "connect_timeout": 10,
+        "options": "-c statement_timeout=0s",
+        "tcp_user_timeout": 20000,
+        **DEAD_PEER,
+    }
 
 
 def test_sqlite_gets_no_postgres_options():
@@ -57,3 +77,16 @@ def test_the_server_applies_the_statement_timeout():
         cursor.execute("SET LOCAL statement_timeout = '50ms'")
         with pytest.raises(OperationalError):
             cursor.execute("SELECT pg_sleep(1)")
+
+
+@pytest.mark.django_db
+def test_an_open_connection_gives_up_on_a_vanished_server():
+    """libpq got the TCP settings that end a wait on a server that went away
+    mid-connection (unacknowledged data after 5 s, or a silent idle peer)."""
+    require_postgresql(connection)
+    connection.ensure_connection()
+    parameters = connection.connection.info.get_parameters()
+    assert parameters["tcp_user_timeout"] == "5000"
+    assert {name: parameters[name] for name in DEAD_PEER} == {
+        name: str(value) for name, value in DEAD_PEER.items()
+    }

@@ -9,7 +9,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from consultations.models import AuditEvent, ConsultationRequest, OutgoingEmail
+from consultations.models import (
+    AuditEvent,
+    ConsultationRequest,
+    OutgoingEmail,
+    PendingAddition,
+    ScheduledRun,
+)
 from tests.comparisons.test_views import page_text
 from tests.consultations.fixed_clock import NOW
 from tests.factories import make_comparison, make_consultation, make_staff, make_user
@@ -316,3 +322,27 @@ class TestQueueOpensOnOpenRequests:
         assert "Still Open" in text and "Long Done" not in text
         text = page_text(client.get(CHANGELIST + "?queue=all"))
         assert "Still Open" in text and "Long Done" in text
+
+
+class TestSystemRecords:
+    """What the worker wrote is visible to superusers, and nobody edits it by hand."""
+
+    def test_scheduled_runs_and_pending_additions_are_listed_read_only(self, admin_client):
+        pending = PendingAddition.objects.create(
+            request=make_consultation(), note="<b>again</b>", client_ip="203.0.113.5"
+        )
+        ScheduledRun.objects.claim("warn_due", every=timedelta(minutes=1))
+        runs = admin_client.get(reverse("admin:consultations_scheduledrun_changelist"))
+        assert runs.status_code == 200 and "warn_due" in runs.content.decode()
+        change = admin_client.get(
+            reverse("admin:consultations_pendingaddition_change", args=[pending.pk])
+        )
+        assert "&lt;b&gt;again&lt;/b&gt;" in change.content.decode()
+        assert 'name="note"' not in change.content.decode()
+        assert admin_client.get(reverse("admin:consultations_scheduledrun_add")).status_code == 403
+
+    def test_the_outbox_list_shows_who_holds_a_lease(self, admin_client):
+        OutgoingEmail.objects.create(to="v@example.com", subject="Hi", body="Hi")
+        OutgoingEmail.objects.claim_next(token="a" * 32)
+        page = admin_client.get(reverse("admin:consultations_outgoingemail_changelist"))
+        assert "Leased until" in page.content.decode()

@@ -432,6 +432,19 @@ class TestEmailAddress:
         assert not ConsultationRequest.objects.exists()
 
     @override_settings(CONSULTATION_BOOKINGS_PER_EMAIL_HOUR=2)
+    def test_plus_tags_share_their_inbox_limit(self, client):
+        for number, address in enumerate(["victim@example.org", "victim+1@example.org"]):
+            response = client.post(
+                BOOK_URL, fixed_booking(email=address), REMOTE_ADDR=f"198.51.100.{number + 1}"
+            )
+            assert response.status_code == 302
+        third = client.post(
+            BOOK_URL, fixed_booking(email="Victim+2@example.org"), REMOTE_ADDR="198.51.100.9"
+        )
+        assert third.status_code == 429
+        assert ConsultationRequest.objects.count() == 2
+
+    @override_settings(CONSULTATION_BOOKINGS_PER_EMAIL_HOUR=2)
     def test_no_spelling_of_one_inbox_gets_past_the_limit(self, client):
         spellings = [
             "victim@example.org",

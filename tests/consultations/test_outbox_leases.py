@@ -1,9 +1,13 @@
 """The outbox sender: leases, one mail connection per pass, results only from the lease holder."""
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core import mail
 from django.core.mail import mailers
 from django.core.mail.backends.locmem import EmailBackend
@@ -100,14 +104,40 @@ class TestLeases:
             second = OutgoingEmail.objects.claim_next(token="b" * 32)
             assert second.pk == message.pk
             connection = mailers.default
-            # The first worker wakes up and sends: its result is not recorded.
-            assert first.deliver(connection) is True
+            # The first worker wakes up: the message is no longer its to send.
+            assert first.deliver(connection) is None
+            assert mail.outbox == []
             message.refresh_from_db()
             assert (message.status, message.lease_token) == ("pending", "b" * 32)
-            # The holder's is.
+            # The holder sends it, once.
             assert second.deliver(connection) is True
+        assert len(mail.outbox) == 1
         message.refresh_from_db()
         assert (message.status, message.attempts, message.lease_token) == ("sent", 1, "")
+
+    def test_the_lease_is_renewed_once_the_connection_is_open(self, settings):
+        """A slow connection (several SMTP timeouts) must not use up the lease the send needs."""
+        (message,) = make_messages(1)
+        claimed = OutgoingEmail.objects.claim_next(token="a" * 32)
+        opened_at = NOW + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS - 1)
+        connecting_takes_until_opened_at = time_machine.travel(opened_at, tick=False)
+        leases_during_send = []
+
+        class SlowToConnect(EmailBackend):
+            def open(self):
+                connecting_takes_until_opened_at.start()
+
+            def send_messages(self, messages):
+                message.refresh_from_db()
+                leases_during_send.append(message.leased_until)
+                return super().send_messages(messages)
+
+        try:
+            assert claimed.deliver(SlowToConnect()) is True
+        finally:
+            connecting_takes_until_opened_at.stop()
+        lease = timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+        assert leases_during_send == [opened_at + lease]
 
     def test_a_message_erased_while_being_sent_is_not_marked_sent(self):
         (message,) = make_messages(1)
@@ -123,3 +153,25 @@ class TestLeases:
         (sent,) = mail.outbox
         assert sent.message()["Message-ID"] == message.message_id
         assert message.message_id == message.as_message().message()["Message-ID"]
+
+
+@pytest.mark.parametrize(
+    ("lease", "smtp_timeout", "refused"),
+    [("49", "10", True), ("50", "10", False), ("5", "1", False)],
+)
+def test_a_lease_shorter_than_one_send_is_refused_at_start_up(lease, smtp_timeout, refused):
+    environment = {
+        **os.environ,
+        "OUTBOX_LEASE_SECONDS": lease,
+        "EMAIL_TIMEOUT_SECONDS": smtp_timeout,
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", "import compare_site.settings"],
+        cwd=settings.BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+    assert (result.returncode != 0) is refused, result.stderr
+    if refused:
+        assert "OUTBOX_LEASE_SECONDS (49) must be at least" in result.stderr

@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from consultations import abuse
-from consultations.models import ConsultationRequest
+from consultations.models import ConsultationRequest, OutgoingEmail, PendingAddition
 from tests.consultations.helpers import booking_data
 from tests.factories import make_consultation
 
@@ -79,3 +79,41 @@ def test_bookings_count_for_60_minutes(cache_down, client, age, refused):
         response = client.post(BOOK_URL, booking_data(email="new@example.com"))
     assert response.status_code == (429 if refused else 302)
     assert ConsultationRequest.objects.filter(email="new@example.com").exists() is not refused
+
+
+@override_settings(CONSULTATION_BOOKINGS_PER_EMAIL_HOUR=2, CONSULTATION_BOOKINGS_PER_IP_HOUR=50)
+def test_additions_awaiting_their_owner_count_for_the_email(cache_down, client):
+    """Each booking with an open request's address from another browser emails its
+    owner a confirmation link: the fallback counts those emails, so the form
+    cannot be used to flood that inbox while the cache is down."""
+    assert client.post(BOOK_URL, booking_data(email="victim@example.com")).status_code == 302
+    stranger = Client()
+    first = stranger.post(BOOK_URL, booking_data(email="victim@example.com"))
+    assert first.status_code == 302
+    again = Client().post(BOOK_URL, booking_data(email="VICTIM@example.com"))
+    assert again.status_code == 429
+    assert PendingAddition.objects.count() == 1
+    assert OutgoingEmail.objects.filter(to="victim@example.com").count() == 2
+
+
+@override_settings(CONSULTATION_BOOKINGS_PER_IP_HOUR=2, CONSULTATION_BOOKINGS_PER_EMAIL_HOUR=50)
+def test_additions_count_for_the_address_they_come_from(cache_down):
+    for number in range(2):
+        make_consultation(email=f"owner{number}@example.com", client_ip="198.51.100.1")
+    stranger = Client(REMOTE_ADDR="203.0.113.5")
+    for number in range(2):
+        response = stranger.post(BOOK_URL, booking_data(email=f"owner{number}@example.com"))
+        assert response.status_code == 302
+    refused = Client(REMOTE_ADDR="203.0.113.5").post(
+        BOOK_URL, booking_data(email="owner0@example.com")
+    )
+    assert refused.status_code == 429
+    assert PendingAddition.objects.filter(client_ip="203.0.113.5").count() == 2
+
+
+@override_settings(CONSULTATION_BOOKINGS_PER_EMAIL_HOUR=1)
+def test_plus_tags_count_as_the_same_inbox(cache_down, client):
+    assert client.post(BOOK_URL, booking_data(email="ada@example.com")).status_code == 302
+    tagged = Client().post(BOOK_URL, booking_data(email="Ada+1@example.com"))
+    assert tagged.status_code == 429
+    assert ConsultationRequest.objects.count() == 1
