@@ -88,6 +88,12 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "reversion",
+    # Failed sign-ins counted and locked out (see "Sign-in lockout" below).
+    "axes",
+    # Tasks as database rows, run by `manage.py db_worker`; `manage.py crontask`
+    # enqueues the scheduled ones (see "Background work" below).
+    "django_tasks_db",
+    "crontask",
     "comparisons",
     "consultations",
 ]
@@ -105,6 +111,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Last, as axes asks: it turns the lockout flag set during sign-in into the
+    # lockout page after every other middleware has run.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "compare_site.urls"
@@ -159,8 +168,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         f"{_database_options.get('options', '')} "
         f"-c statement_timeout={env_int('DB_STATEMENT_TIMEOUT', 5)}s"
     ).strip()
-
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: Redis when REDIS_URL is set (shared by every app server), otherwise
 # process memory, which is only right for a single process. Redis fails open
@@ -315,19 +322,11 @@ LOGGING = {
 }
 
 
-# --- Hardening (issue 7): login lockout, error pages, health check --------------
-# Kept in one block, appending to the lists above, so that other branches'
-# edits to INSTALLED_APPS and MIDDLEWARE merge without conflicts.
-
 # Where visitors write when the site cannot serve them (the 503 page, the
 # lockout page): an address that works even when the database does not.
 CONTACT_EMAIL = env("CONTACT_EMAIL", "hello@compare.example")
 
-# django-axes counts failed sign-ins and locks further attempts out.
-INSTALLED_APPS += ["axes"]
-# Last, as axes asks: it turns the lockout flag set during sign-in into the
-# lockout page after every other middleware has run.
-MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+# Sign-in lockout: django-axes counts failed sign-ins and locks further attempts out.
 AUTHENTICATION_BACKENDS = [
     # First, so that a locked-out attempt is refused before any password is checked.
     "axes.backends.AxesStandaloneBackend",
@@ -342,7 +341,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "compare_site.views.locked_out"
 # The lockout keys on the visitor's address, not the proxy's (shared by all):
 # the same TRUSTED_PROXY_COUNT rule as the booking form's rate limits.
-AXES_CLIENT_IP_CALLABLE = "consultations.abuse.client_ip"
+AXES_CLIENT_IP_CALLABLE = "compare_site.clients.client_ip"
 
 # Load balancers probe these over plain HTTP; a redirect is not an answer.
 SECURE_REDIRECT_EXEMPT = [r"^livez$", r"^healthz$"]
@@ -352,14 +351,11 @@ SECURE_REDIRECT_EXEMPT = [r"^livez$", r"^healthz$"]
 LOGGING.setdefault("loggers", {})["axes.apps"] = {"level": "WARNING"}
 
 
-# --- Background work (issue 10): django.tasks, its database backend, the scheduler ---
-# Kept in one block, appending to the lists above, like the hardening block.
-
-# Tasks are rows in this database, run by `manage.py db_worker`; `manage.py
-# crontask` enqueues the scheduled ones (consultations/tasks.py). A larger site
-# moves to a broker-backed backend by changing TASKS alone; the outbox row stays
-# the record of what was sent, whatever runs the tasks.
-INSTALLED_APPS += ["django_tasks_db", "crontask"]
+# Background work: tasks are rows in this database, run by `manage.py
+# db_worker`; `manage.py crontask` enqueues the scheduled ones
+# (consultations/tasks.py). A larger site moves to a broker-backed backend by
+# changing TASKS alone; the outbox row stays the record of what was sent,
+# whatever runs the tasks.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 # How long a worker holds a claimed outbox message before another may take it
 # over (after a crash). The worker renews the lease once its mail connection is

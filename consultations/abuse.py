@@ -1,6 +1,6 @@
 """
-Keeping bots and floods off the booking form: the client's address, hourly
-limits per address and per email (in the shared cache), and the signed
+Keeping bots and floods off the booking form: hourly limits per client
+address (compare_site.clients) and per email (in the shared cache), and the signed
 render timestamp that tells a person's pace from a script's.
 
 Both limits count mailboxes, not spellings: the per-email limit drops a plus
@@ -22,7 +22,6 @@ written by the booking).
 """
 
 import hashlib
-import ipaddress
 import logging
 import secrets
 import time
@@ -51,26 +50,6 @@ HOUR = 3600
 # At most one "counting in the database" warning per process per this many seconds.
 FALLBACK_WARNING_SECONDS = 60
 _fallback_warned_at = None
-
-
-def client_ip(request):
-    """REMOTE_ADDR, unless TRUSTED_PROXY_COUNT proxies sit in front of the site.
-
-    With N trusted proxies the client is the Nth X-Forwarded-For entry from the
-    right (each proxy appends the address it saw); anything left of it could
-    have been written by the client itself, so it is never used.
-    """
-    address = request.META.get("REMOTE_ADDR", "")
-    proxies = settings.TRUSTED_PROXY_COUNT
-    if proxies > 0:
-        entries = [e.strip() for e in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        entries = [e for e in entries if e]
-        if len(entries) >= proxies:
-            address = entries[-proxies]
-    try:
-        return str(ipaddress.ip_address(address))
-    except ValueError:
-        return None
 
 
 def _over_limit(key, limit, stored_since):

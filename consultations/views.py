@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
+from compare_site.clients import client_ip
 from comparisons.models import Comparison
 
 from . import abuse, services
@@ -41,7 +42,7 @@ def book(request):
         form = BookingForm(
             with_fresh_token(request.POST) if token.needs_resending else request.POST
         )
-        ip = abuse.client_ip(request)
+        ip = client_ip(request)
         if token.needs_resending:
             form.is_valid()
             form.add_error(None, stale_form_message(token))

@@ -15,8 +15,8 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from compare_site.clients import client_ip
 from consultations import services
-from consultations.abuse import client_ip
 from consultations.models import (
     AuditEvent,
     ConsultationRequest,
