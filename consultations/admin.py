@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
-from . import services
+from . import invitations, services
 from .forms import ScheduleForm
 from .models import (
     ConsultationRequest,
@@ -335,7 +335,7 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
         found = None
         if form.is_valid():
             email = form.cleaned_data["email"]
-            found = services.personal_data_for(email)
+            found = ConsultationRequest.objects.personal_data_for(email)
             if request.method == "POST" and form.cleaned_data["confirm"]:
                 erased = services.erase_personal_data(email=email, by=request.user)
                 self.message_user(
@@ -379,7 +379,7 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
         form = ScheduleForm(request.POST or None, consultation=consultation)
         if request.method == "POST" and form.is_valid():
             try:
-                services.schedule_consultation(
+                invitations.schedule_consultation(
                     consultation=consultation, start=form.cleaned_data["start"], by=request.user
                 )
             except ValidationError as error:

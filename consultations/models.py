@@ -91,6 +91,23 @@ class ConsultationRequestQuerySet(models.QuerySet):
         """Requests still being handled: new, contacted or scheduled."""
         return self.filter(status__in=ConsultationRequest.OPEN_STATUSES)
 
+    def personal_data_for(self, email):
+        """What is kept about the person with this email address (for the erase page)."""
+        from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+        email = email.strip()
+        requests = self.filter(email__iexact=email)
+        return {
+            "requests": list(requests.order_by("received_at")),
+            "emails": OutgoingEmail.objects.filter(
+                Q(to__iexact=email) | Q(request__in=requests)
+            ).count(),
+            "sign_in_records": sum(
+                model.objects.filter(username__iexact=email).count()
+                for model in (AccessAttempt, AccessFailureLog, AccessLog)
+            ),
+        }
+
     def awaiting_response(self):
         """Open requests nobody has contacted yet: the 24-hour clock is running."""
         return self.open().filter(first_response_at__isnull=True)
@@ -620,7 +637,7 @@ class OutgoingEmail(models.Model):
     """An email waiting in the outbox; a worker leases it, sends it, records the result.
 
     The row is the record of what was sent: background tasks only wake the
-    sender up (see consultations/tasks.py and services.deliver_due).
+    sender up (see consultations/tasks.py and outbox.deliver_due).
     """
 
     Status = OutboxStatus

@@ -1,34 +1,24 @@
 """
-Writes that span several models: a booking, a scheduled slot, a cancellation
-and the due warnings. Each runs in one transaction, and the email it causes
-is queued in the OutgoingEmail outbox inside that transaction, so a request
-is never saved without its email and no email leaves before the commit.
-
-Sending is the other way round (deliver_due): never inside a transaction.
-Each message is claimed with a lease in one commit, sent, and its result
-saved in another, so a worker killed mid-send repeats at most that message.
+Writes that span several models: a booking and its confirmed additions, the
+due warnings, the retention run and an erasure, with who on the staff hears
+of a request. Each write runs in one transaction, and the email it causes is
+queued in the outbox (outbox.queue_email) inside it. Slots and their
+invitations are in invitations.py.
 """
 
 import logging
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-import icalendar
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
-from django.core.mail import mailers
 from django.db import IntegrityError, transaction
-from django.db.models import Q
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from .models import (
     ADDITION_LINK_MAX_AGE,
-    SLOT_LENGTH,
-    AuditEvent,
     ConsultationRequest,
     DueWarning,
     OutgoingEmail,
@@ -38,11 +28,11 @@ from .models import (
     format_local,
     normalise_email,
 )
+from .outbox import queue_email, site_url
 
 logger = logging.getLogger(__name__)
 TRIAGE_GROUP = "Triage"
 DUPLICATE_WINDOW = timedelta(days=7)
-CANCEL_SALT = "consultations.cancel-slot"
 ADDITION_SALT = "consultations.confirm-addition"
 WARN_BEFORE_HOURS = 4
 
@@ -61,10 +51,6 @@ class Booking:
     awaiting_owner: bool = False
 
 
-def site_url(path):
-    return settings.SITE_URL + path
-
-
 def triage_recipients():
     """TRIAGE_EMAIL when set, otherwise the active members of the Triage group."""
     if settings.CONSULTATION_TRIAGE_EMAIL:
@@ -76,32 +62,17 @@ def triage_recipients():
     return recipients
 
 
-def header_text(text):
-    """Visitor text made safe for an email header: one line, and no "=?".
-
-    "=?" opens an RFC 2047 encoded word, which Python's email package (before
-    3.12.5) decodes and writes back raw: a name such as
-    "=?utf-8?q?=0D=0ABcc:_x@evil.example?=" would add a Bcc header.
-    """
-    return " ".join(text.split()).replace("=?", "= ?")
+def staff_recipients(consultation):
+    """Who on the staff hears about this request: its assignee, else triage."""
+    assignee = consultation.assignee
+    return [assignee.email] if assignee and assignee.email else triage_recipients()
 
 
-def queue_email(*, to, template, context, request=None, ics=""):
-    """Queue one email per recipient, rendered from templates/consultations/email/."""
-    subject = render_to_string(f"consultations/email/{template}_subject.txt", context)
-    body = render_to_string(f"consultations/email/{template}.txt", context)
-    # Wake a worker once the rows are committed. robust: the booking is already
-    # saved, so a failed enqueue must not turn into an error page; the
-    # scheduled sweep (tasks.deliver_outbox, every minute) sends it anyway.
-    from .tasks import deliver_outbox
-
-    transaction.on_commit(deliver_outbox.enqueue, robust=True)
-    return [
-        OutgoingEmail.objects.create(
-            request=request, to=address, subject=header_text(subject), body=body, ics=ics
-        )
-        for address in to
-    ]
+def admin_url(consultation):
+    """The request's page in the admin, as a link in a staff email."""
+    return site_url(
+        reverse("admin:consultations_consultationrequest_change", args=[consultation.pk])
+    )
 
 
 def open_request_for(email, now):
@@ -177,9 +148,7 @@ def book_consultation(
         "windows": windows,
         "respond_by": consultation.respond_by_local(),
         "page_url": site_url(consultation.get_absolute_url()),
-        "admin_url": site_url(
-            reverse("admin:consultations_consultationrequest_change", args=[consultation.pk])
-        ),
+        "admin_url": admin_url(consultation),
     }
     queue_email(
         to=[consultation.email], template="confirmation", context=context, request=consultation
@@ -223,90 +192,6 @@ def confirm_addition(*, pending_pk):
     return pending.request
 
 
-def cancel_token(consultation):
-    """A signed link token that cancels this request's current slot (and no later one)."""
-    return signing.dumps(
-        {"r": consultation.reference, "s": consultation.scheduled_start.isoformat()},
-        salt=CANCEL_SALT,
-    )
-
-
-def read_cancel_token(token):
-    """The request and slot a cancel token names; raises signing.BadSignature."""
-    data = signing.loads(token, salt=CANCEL_SALT)
-    return data["r"], data["s"]
-
-
-def calendar_invite(consultation):
-    """A valid iCalendar (.ics) invitation for the scheduled 30-minute slot."""
-    start = consultation.scheduled_start
-    calendar = icalendar.Calendar()
-    calendar.add("prodid", "-//Compare//Consultations//EN")
-    calendar.add("version", "2.0")
-    calendar.add("method", "REQUEST")
-    event = icalendar.Event()
-    event.add("uid", f"{consultation.reference}@consultations.compare")
-    # A later invitation for the same request replaces the earlier one in calendars.
-    slots_booked = consultation.events.filter(
-        Q(kind=AuditEvent.Kind.SCHEDULE) | Q(kind=AuditEvent.Kind.STATUS, to_value="scheduled")
-    ).count()
-    event.add("sequence", max(slots_booked - 1, 0))
-    event.add("dtstamp", timezone.now())
-    event.add("dtstart", start)
-    event.add("dtend", start + SLOT_LENGTH)
-    event.add("summary", "Free 30-minute consultation with Compare")
-    cancel_url = site_url(reverse("consultations:cancel", args=[cancel_token(consultation)]))
-    event.add("description", f"Your reference: {consultation.reference}. To cancel: {cancel_url}")
-    event.add("organizer", f"mailto:{settings.CONSULTATION_ORGANIZER_EMAIL}")
-    attendee = icalendar.vCalAddress(f"mailto:{consultation.email}")
-    attendee.params["cn"] = icalendar.vText(consultation.name)
-    event.add("attendee", attendee)
-    calendar.add_component(event)
-    return calendar.to_ical().decode()
-
-
-@transaction.atomic
-def schedule_consultation(*, consultation, start, by):
-    """Book the slot and queue the visitor's invitation with its .ics and cancel link."""
-    consultation.schedule(start, by=by)
-    context = {
-        "request": consultation,
-        "slot": format_local(start, consultation.timezone),
-        "cancel_url": site_url(reverse("consultations:cancel", args=[cancel_token(consultation)])),
-    }
-    return queue_email(
-        to=[consultation.email],
-        template="invite",
-        context=context,
-        request=consultation,
-        ics=calendar_invite(consultation),
-    )[0]
-
-
-@transaction.atomic
-def cancel_by_visitor(*, consultation):
-    """The visitor used the signed link: free the slot and tell the staff."""
-    slot = consultation.scheduled_start
-    consultation.cancel_slot(by=None, note="The visitor cancelled the slot from the email link.")
-    to = (
-        [consultation.assignee.email]
-        if consultation.assignee_id and consultation.assignee.email
-        else triage_recipients()
-    )
-    queue_email(
-        to=to,
-        template="cancelled",
-        context={
-            "request": consultation,
-            "slot": f"{slot:%A %d %B %Y, %H:%M} UTC",
-            "admin_url": site_url(
-                reverse("admin:consultations_consultationrequest_change", args=[consultation.pk])
-            ),
-        },
-        request=consultation,
-    )
-
-
 def warn_due_requests(*, now=None):
     """Queue each due-soon and overdue warning once; returns how many were queued.
 
@@ -326,22 +211,15 @@ def warn_due_requests(*, now=None):
             try:
                 with transaction.atomic():
                     DueWarning.objects.create(request=consultation, kind=kind, sent_at=now)
-                    assignee = consultation.assignee
-                    to = [assignee.email] if assignee and assignee.email else triage_recipients()
                     queue_email(
-                        to=to,
+                        to=staff_recipients(consultation),
                         template="warning",
                         context={
                             "request": consultation,
                             "kind": DueWarning.Kind(kind).label.lower(),
                             "due": f"{consultation.respond_by:%A %d %B %Y, %H:%M} UTC",
                             "label": consultation.due_label(now),
-                            "admin_url": site_url(
-                                reverse(
-                                    "admin:consultations_consultationrequest_change",
-                                    args=[consultation.pk],
-                                )
-                            ),
+                            "admin_url": admin_url(consultation),
                         },
                         request=consultation,
                     )
@@ -349,53 +227,6 @@ def warn_due_requests(*, now=None):
                 continue  # another run warned first
             queued += 1
     return queued
-
-
-def deliver_due(*, now=None, should_stop=lambda: False):
-    """One pass over the due outbox messages; returns (sent, not sent).
-
-    One mail connection serves the whole pass (opened on the first send,
-    opened again only after a failed one). Each message is claimed alone
-    (OutgoingEmail.objects.claim_next), sent outside any transaction, and its
-    result committed on its own, so a worker killed at any point leaves at
-    most the message it was sending to be sent again when its lease runs out.
-    ``should_stop`` is checked between messages (the worker's SIGTERM flag).
-    The pass sends what is due at ``now`` (default: when it starts), and a
-    failure in it is retried counting from then; leases use the real clock.
-    """
-    now = now or timezone.now()
-    token = secrets.token_hex(16)
-    sent = failed = 0
-    connection = None
-    try:
-        while not should_stop():
-            message = OutgoingEmail.objects.claim_next(token=token, now=now)
-            # A failed message is due again only later, so the pass always ends.
-            if message is None:
-                break
-            if connection is None:
-                connection = mailers.default
-            result = message.deliver(connection, now=now)
-            if result is None:
-                continue  # another worker took it over: it is theirs to send
-            if result:
-                sent += 1
-            else:
-                failed += 1
-                # The connection may be broken: the next message gets a fresh one.
-                close_quietly(connection)
-                connection = None
-    finally:
-        if connection is not None:
-            close_quietly(connection)
-    return sent, failed
-
-
-def close_quietly(connection):
-    try:
-        connection.close()
-    except Exception:  # a connection that already broke may fail to close too
-        logger.info("Closing the mail connection failed; it is dropped.", exc_info=True)
 
 
 ERASED_NOTE = "Personal data erased at the person's request."
@@ -422,23 +253,6 @@ def forget_lapsed_booking_records(*, now=None):
     forgotten, _ = SpentFormToken.objects.past_max_age(now=now).delete()
     lapsed, _ = PendingAddition.objects.past_link_age(now=now).delete()
     return forgotten, lapsed
-
-
-def personal_data_for(email):
-    """What is kept about the person with this email address (for the erase page)."""
-    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
-
-    requests = ConsultationRequest.objects.filter(email__iexact=email.strip())
-    return {
-        "requests": list(requests.order_by("received_at")),
-        "emails": OutgoingEmail.objects.filter(
-            Q(to__iexact=email.strip()) | Q(request__in=requests)
-        ).count(),
-        "sign_in_records": sum(
-            model.objects.filter(username__iexact=email.strip()).count()
-            for model in (AccessAttempt, AccessFailureLog, AccessLog)
-        ),
-    }
 
 
 @transaction.atomic

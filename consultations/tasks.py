@@ -27,7 +27,7 @@ from crontask import cron
 from django.tasks import task
 from django.utils import timezone
 
-from . import services
+from . import outbox, services
 from .models import ScheduledRun
 
 logger = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ TASK_HISTORY = timedelta(days=7)
 @task
 def deliver_outbox():
     """Send what is due in the outbox; returns how many went out and how many not."""
-    sent, not_sent = services.deliver_due()
+    sent, not_sent = outbox.deliver_due()
     return {"sent": sent, "not_sent": not_sent}
 
 

@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from compare_site.clients import client_ip
 from comparisons.models import Comparison
 
-from . import abuse, services
+from . import abuse, invitations, services
 from .forms import BookingForm
 from .models import ConsultationRequest, PendingAddition
 from .reports import build_report
@@ -191,7 +191,7 @@ def privacy(request):
 def cancel(request, token):
     """The visitor's signed link: GET asks to confirm, POST cancels the slot."""
     try:
-        reference, slot = services.read_cancel_token(token)
+        reference, slot = invitations.read_cancel_token(token)
     except signing.BadSignature:
         return render(request, "consultations/cancel.html", {"state": "invalid"}, status=404)
     consultation = get_object_or_404(ConsultationRequest, reference=reference)
@@ -204,7 +204,7 @@ def cancel(request, token):
     elif consultation.scheduled_start <= timezone.now():
         state = "past"
     elif request.method == "POST":
-        services.cancel_by_visitor(consultation=consultation)
+        invitations.cancel_by_visitor(consultation=consultation)
         messages.success(request, "Your consultation slot is cancelled. We will be in touch.")
         return redirect("consultations:cancel", token=token)
     else:

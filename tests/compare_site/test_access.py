@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from comparisons.models import Comparison
-from consultations import services
+from consultations import invitations, outbox
 from consultations.models import ConsultationRequest, OutgoingEmail
 from tests.comparisons.test_admin import comparison_fields, management
 from tests.consultations.helpers import booking_data
@@ -40,7 +40,7 @@ def slot():
 @pytest.fixture
 def objects():
     consultation = make_consultation(windows=[slot()])
-    services.queue_email(
+    outbox.queue_email(
         to=["visitor@example.com"],
         template="confirmation",
         context={"request": consultation, "windows": [], "respond_by": "", "page_url": ""},
@@ -165,8 +165,8 @@ class TestStateChangesAcrossRoles:
 def scheduled_with_cancel_link():
     triager = make_staff("tess", group="Triage")
     consultation = make_consultation(email="ada@example.com", windows=[slot()])
-    services.schedule_consultation(consultation=consultation, start=slot(), by=triager)
-    token = services.cancel_token(consultation)
+    invitations.schedule_consultation(consultation=consultation, start=slot(), by=triager)
+    token = invitations.cancel_token(consultation)
     return consultation, reverse("consultations:cancel", args=[token])
 
 

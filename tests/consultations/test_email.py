@@ -12,9 +12,9 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from consultations import services
+from consultations import invitations, services
 from consultations.models import AuditEvent, ConsultationRequest, OutgoingEmail
-from consultations.services import deliver_due
+from consultations.outbox import deliver_due
 from tests.comparisons.test_views import page_text
 from tests.consultations.helpers import booking_data
 from tests.factories import make_consultation, make_staff
@@ -130,7 +130,7 @@ def scheduled_request(start):
     request = make_consultation(
         name="Ada Lovelace", email="ada@example.com", timezone="Europe/Paris", windows=[start]
     )
-    message = services.schedule_consultation(consultation=request, start=start, by=triager)
+    message = invitations.schedule_consultation(consultation=request, start=start, by=triager)
     return request, message, triager
 
 
@@ -205,7 +205,7 @@ class TestCancelLink:
     def test_an_old_link_does_not_cancel_a_new_slot(self, client):
         request, message, triager = scheduled_request(next_slot())
         old_url = self.cancel_url(message)
-        services.schedule_consultation(
+        invitations.schedule_consultation(
             consultation=request, start=next_slot() + timedelta(days=1), by=triager
         )
         client.post(old_url)

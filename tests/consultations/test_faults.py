@@ -25,7 +25,7 @@ from consultations.models import (
     OutgoingEmail,
     PreferredWindow,
 )
-from consultations.services import deliver_due
+from consultations.outbox import deliver_due
 from tests.compare_site.test_error_pages import assert_no_trace, database_down
 from tests.consultations.helpers import booking_data
 from tests.consultations.test_email import BROKEN

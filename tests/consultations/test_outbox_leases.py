@@ -13,7 +13,7 @@ from django.core.mail import mailers
 from django.core.mail.backends.locmem import EmailBackend
 
 from consultations.models import OutgoingEmail
-from consultations.services import deliver_due
+from consultations.outbox import deliver_due
 
 pytestmark = pytest.mark.django_db
 

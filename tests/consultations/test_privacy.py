@@ -13,7 +13,7 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from consultations import services
+from consultations import outbox, services
 from consultations.models import (
     ANONYMISED_EMAIL,
     ANONYMISED_NAME,
@@ -21,8 +21,8 @@ from consultations.models import (
     ConsultationRequest,
     OutgoingEmail,
 )
+from consultations.outbox import deliver_due
 from consultations.reports import build_report
-from consultations.services import deliver_due
 from tests.comparisons.test_views import page_text
 from tests.consultations.helpers import booking_data
 from tests.consultations.test_email import BROKEN
@@ -63,7 +63,7 @@ def request_with_history(*, email, days_ago, status, answered_after_hours=3, not
     AuditEvent.objects.create(
         request=consultation, kind=AuditEvent.Kind.NOTE, note=f"{note} {email}", at=received
     )
-    services.queue_email(
+    outbox.queue_email(
         to=[email, "triage@compare.example"],
         template="confirmation",
         context={"request": consultation, "windows": [], "respond_by": "", "page_url": ""},
@@ -186,7 +186,7 @@ class TestEraseOnRequest:
             email="Ada@Example.com", name="Ada L", message="Ada's second question"
         )
         open_.add_note("Ada prefers mornings", by=None)
-        services.queue_email(
+        outbox.queue_email(
             to=["Ada@Example.com"],
             template="confirmation",
             context={"request": open_, "windows": [], "respond_by": "", "page_url": ""},

@@ -193,7 +193,7 @@ class TestTheSchedule:
     def test_queueing_an_email_wakes_a_worker_after_the_commit(
         self, django_capture_on_commit_callbacks
     ):
-        from consultations.services import queue_email
+        from consultations.outbox import queue_email
 
         request = make_consultation()
         with django_capture_on_commit_callbacks(execute=True):

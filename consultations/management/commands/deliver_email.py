@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from consultations.models import OutgoingEmail
-from consultations.services import deliver_due
+from consultations.outbox import deliver_due
 
 
 class Command(BaseCommand):
