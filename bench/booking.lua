@@ -1,6 +1,9 @@
--- wrk script: every request is a new booking with its own email address.
--- Arguments: <form body with EMAIL_PLACEHOLDER> <run id>. Counts bookings that
--- were accepted (a redirect to the request's confirmation page) across threads.
+-- wrk script: every request is a new booking with its own email address and
+-- its own render token (each form shown books once).
+-- Arguments: <form body with EMAIL_PLACEHOLDER and RENDERED_PLACEHOLDER> <run id>
+-- <file of render tokens, one a line> <number of wrk threads>. Thread n uses
+-- lines n, n + threads, ... Counts bookings that were accepted (a redirect to
+-- the request's confirmation page) across threads.
 local threads = {}
 
 function setup(thread)
@@ -11,6 +14,15 @@ end
 function init(args)
   template = args[1]
   run_id = args[2]
+  local stride = tonumber(args[4])
+  tokens = {}
+  local line_number = 0
+  for line in io.lines(args[3]) do
+    if line_number % stride == thread_number - 1 then
+      table.insert(tokens, line)
+    end
+    line_number = line_number + 1
+  end
   counter = 0
   accepted = 0
   refused = 0
@@ -20,8 +32,11 @@ function request()
   counter = counter + 1
   local email = string.format("bench-%s-%d-%d@example.org", run_id, thread_number, counter)
   local encoded = string.gsub(email, "@", "%%40")
+  -- Tokens are URL-safe but for ":", which a form body may carry as it is.
+  local token = tokens[counter] or "tokens-ran-out"
   -- A function as the replacement: its result is used as it is, "%" included.
   local body = string.gsub(template, "EMAIL_PLACEHOLDER", function() return encoded end)
+  body = string.gsub(body, "RENDERED_PLACEHOLDER", function() return token end)
   return wrk.format("POST", nil, nil, body)
 end
 

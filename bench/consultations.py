@@ -1,15 +1,17 @@
 """Benchmark targets 5 and 6: booking submissions and the triage queue."""
 
 import argparse
-import os
 import re
 import secrets
 import subprocess
 import sys
+import tempfile
 import urllib.parse
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from bench import loadgen
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -57,11 +59,10 @@ def booking_form(base):
     assert response.status == 200, response.status
     cookies = cookies_from(response.headers)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-    rendered = re.search(r'name="rendered" value="([^"]+)"', page).group(1)
     window_1, window_2 = business_slots(2)
     fields = {
         "csrfmiddlewaretoken": token,
-        "rendered": rendered,
+        "rendered": "RENDERED_PLACEHOLDER",
         "name": "Bench Visitor",
         "email": "EMAIL_PLACEHOLDER",
         "company": "Benchmark Ltd",
@@ -81,6 +82,29 @@ def booking_form(base):
         "Cookie": f"csrftoken={cookies['csrftoken']}",
     }
     return body, headers
+
+
+# More render tokens than any run books: each booking spends one (a form
+# shown once books once), so a run that reused one would measure refusals.
+RENDER_TOKENS = 50_000
+
+
+def render_tokens(environment, path):
+    """Sign RENDER_TOKENS form tokens with the server's key, one a line in ``path``."""
+    code = (
+        "from consultations.abuse import sign_render_time;"
+        f"print('\\n'.join(sign_render_time() for _ in range({RENDER_TOKENS})))"
+    )
+    output = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    path.write_text(output)
+    return output.split()
 
 
 def count_bookings(environment, run_id):
@@ -136,23 +160,25 @@ def measure(base, args, environment, load):
     print("measuring 5. booking submissions ...", flush=True)
     body, headers = booking_form(base)
     run_id = secrets.token_hex(4)
-    if args.generator == "wrk":
-        result = load(
-            base + BOOKING_PATH,
-            args,
-            headers=headers,
-            script=[str(BENCH / "booking.lua"), "--", body, run_id],
-        )
-    else:
+    with tempfile.TemporaryDirectory() as scratch:
+        tokens_path = Path(scratch) / "render-tokens.txt"
+        tokens = render_tokens(environment, tokens_path)
+        if args.generator == "wrk":
+            script = [str(BENCH / "booking.lua"), "--", body, run_id, str(tokens_path)]
+            script.append(str(loadgen.wrk_threads(args.connections)))
+            result = load(base + BOOKING_PATH, args, headers=headers, script=script)
+        else:
 
-        def unique_body(sequence, _template=body, _run=run_id):
-            email = f"bench-{_run}-{os.getpid()}-{sequence}@example.org"
-            return _template.replace("EMAIL_PLACEHOLDER", urllib.parse.quote(email)).encode()
+            def unique_body(sequence, _template=body, _run=run_id, _tokens=tokens):
+                email = urllib.parse.quote(f"bench-{_run}-{sequence}@example.org")
+                token = urllib.parse.quote(_tokens[sequence])
+                filled = _template.replace("EMAIL_PLACEHOLDER", email)
+                return filled.replace("RENDERED_PLACEHOLDER", token).encode()
 
-        result = load(
-            base + BOOKING_PATH, args, headers=headers, method="POST", body_factory=unique_body
-        )
-        result["accepted"] = result["statuses"].get(302, 0)
+            result = load(
+                base + BOOKING_PATH, args, headers=headers, method="POST", body_factory=unique_body
+            )
+            result["accepted"] = result["statuses"].get(302, 0)
     rows, distinct, emails = count_bookings(environment, run_id)
     accepted = result.get("accepted", 0)
     # Requests still in flight when the clock stopped are saved but not counted

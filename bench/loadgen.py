@@ -12,14 +12,20 @@ import time
 from urllib.parse import urlsplit
 
 
-def _worker(url, duration, headers, method, body_factory, queue):
+def wrk_threads(connections):
+    """How many threads wrk runs: one a core on this 2-core machine, no more than connections."""
+    return min(2, connections)
+
+
+def _worker(url, duration, headers, method, body_factory, queue, index, stride):
     parts = urlsplit(url)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
     latencies, statuses, sequence = [], {}, 0
     deadline = time.perf_counter() + duration
     while time.perf_counter() < deadline:
-        body = body_factory(sequence) if body_factory else None
+        # A number no other worker uses: index, index + stride, index + 2 * stride...
+        body = body_factory(index + sequence * stride) if body_factory else None
         sequence += 1
         started = time.perf_counter()
         try:
@@ -44,9 +50,10 @@ def run(url, *, connections, duration, headers=None, method="GET", body_factory=
     queue = multiprocessing.Queue()
     workers = [
         multiprocessing.Process(
-            target=_worker, args=(url, duration, headers or {}, method, body_factory, queue)
+            target=_worker,
+            args=(url, duration, headers or {}, method, body_factory, queue, index, connections),
         )
-        for _ in range(connections)
+        for index in range(connections)
     ]
     for worker in workers:
         worker.start()

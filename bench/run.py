@@ -120,7 +120,13 @@ UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
 
 
 def run_wrk(url, *, connections, duration, headers=(), script=None):
-    command = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{duration}s", "--latency"]
+    command = [
+        "wrk",
+        f"-t{loadgen.wrk_threads(connections)}",
+        f"-c{connections}",
+        f"-d{duration}s",
+        "--latency",
+    ]
     for header in headers:
         command += ["-H", header]
     script_args = []
