@@ -5,6 +5,7 @@ every save is a revision (django-reversion) that can be compared and reverted.
 """
 
 from django.contrib import admin, messages
+from django.contrib.humanize.templatetags.humanize import apnumber
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import HttpResponseNotAllowed
@@ -19,13 +20,14 @@ from reversion.models import Version
 from .forms import assessment_field_name, factor_form_for
 from .history import restore_version, version_diff
 from .models import (
+    REVIEW_INTERVAL,
+    STATISTIC_MAX_AGE_YEARS,
     Comparison,
     Factor,
     Framework,
     OldSlug,
     Participant,
     Statistic,
-    stale_statistic_year,
 )
 
 
@@ -124,8 +126,8 @@ class NeedsReviewFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         return [
             ("any", "Needs review"),
-            ("overdue", "Not reviewed for 180 days"),
-            ("stale", "Statistics older than two years"),
+            ("overdue", f"Not reviewed for {REVIEW_INTERVAL.days} days"),
+            ("stale", f"Statistics older than {apnumber(STATISTIC_MAX_AGE_YEARS)} years"),
             ("ok", "Up to date"),
         ]
 
@@ -210,9 +212,7 @@ class ComparisonAdmin(VersionAdmin):
                     distinct=True,
                 ),
                 stale_statistics_count=Count(
-                    "statistics",
-                    filter=Q(statistics__year__lt=stale_statistic_year()),
-                    distinct=True,
+                    "statistics", filter=Q(statistics__in=Statistic.objects.stale()), distinct=True
                 ),
             )
         )

@@ -49,7 +49,11 @@ SLUG_SEPARATOR = "-vs-"
 
 
 def stale_statistic_year(now=None):
-    """Statistics from before this year are stale."""
+    """Statistics from before this year are stale (see STATISTIC_MAX_AGE_YEARS).
+
+    The one place the rule is computed: Statistic.is_stale() in Python and
+    StatisticQuerySet.stale() in SQL both compare a year with it.
+    """
     now = now or timezone.now()
     return now.year - STATISTIC_MAX_AGE_YEARS
 
@@ -117,10 +121,11 @@ class ComparisonQuerySet(models.QuerySet):
         ).filter(reviewed_or_published__lte=now - REVIEW_INTERVAL)
 
     def with_stale_statistics(self, now=None):
+        """Comparisons holding a stale statistic (StatisticQuerySet.stale)."""
         return self.filter(pk__in=Statistic.objects.stale(now).values("comparison"))
 
     def needs_review(self, now=None):
-        """Review overdue, or holding a statistic older than two years."""
+        """Review overdue, or holding a stale statistic."""
         return self.filter(
             Q(pk__in=self.review_overdue(now).values("pk"))
             | Q(pk__in=self.with_stale_statistics(now).values("pk"))
@@ -308,8 +313,7 @@ class Comparison(models.Model):
         return self.review_due_at() <= (now or timezone.now())
 
     def stale_statistics(self, now=None):
-        year = stale_statistic_year(now)
-        return [s for s in self.statistics.all() if s.year is not None and s.year < year]
+        return [statistic for statistic in self.statistics.all() if statistic.is_stale(now)]
 
     def needs_review(self, now=None):
         return self.review_overdue(now) or bool(self.stale_statistics(now))
@@ -667,7 +671,7 @@ class StatisticQuerySet(models.QuerySet):
         return self.exclude(pk__in=self.complete().values("pk"))
 
     def stale(self, now=None):
-        """Statistics more than two years older than the current year."""
+        """Statistics older than STATISTIC_MAX_AGE_YEARS: the SQL twin of Statistic.is_stale()."""
         return self.filter(year__lt=stale_statistic_year(now))
 
 
@@ -749,6 +753,7 @@ class Statistic(models.Model):
         return bool(self.value) and not self.missing_parts()
 
     def is_stale(self, now=None):
+        """Older than STATISTIC_MAX_AGE_YEARS: the Python twin of StatisticQuerySet.stale()."""
         return self.year is not None and self.year < stale_statistic_year(now)
 
     def clean(self):

@@ -13,6 +13,7 @@ preview is only ever rendered for a signed-in editor and says no-store.
 import re
 
 from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import apnumber
 from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -20,7 +21,7 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 
 from .caching import cache_public_page
-from .models import Comparison, redirect_target
+from .models import REVIEW_INTERVAL, STATISTIC_MAX_AGE_YEARS, Comparison, redirect_target
 
 PREVIEW_PERMISSION = "comparisons.change_comparison"
 
@@ -122,7 +123,11 @@ def render_comparison(request, comparison, preview=False):
 
 def methodology(request):
     """How factors and winners are decided and how statistics are sourced."""
-    return render(request, "comparisons/methodology.html")
+    context = {
+        "statistic_max_age": apnumber(STATISTIC_MAX_AGE_YEARS),
+        "review_interval_days": REVIEW_INTERVAL.days,
+    }
+    return render(request, "comparisons/methodology.html", context)
 
 
 def robots_txt(request):
