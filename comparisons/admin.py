@@ -73,33 +73,39 @@ class FactorInline(admin.StackedInline):
         return super().get_queryset(request).prefetch_related("assessments")
 
 
-class StatisticInline(admin.TabularInline):
-    model = Statistic
-    fields = ["position", "value", "description", "source_name", "source_url", "year", "needs"]
-    readonly_fields = ["needs"]
-    extra = 0
-
-    @admin.display(description="Still needs")
-    def needs(self, statistic):
-        if statistic.pk is None:
-            return "-"
-        missing = statistic.missing_parts()
-        return ", ".join(missing) if missing else "Nothing: shown on the page"
+@admin.display(description="still needs")
+def needs(statistic):
+    """What a statistic lacks before visitors see it: a column of both statistics lists."""
+    if statistic.pk is None:
+        return "-"
+    return ", ".join(statistic.missing_parts()) or "Nothing: shown on the page"
 
 
-class StatisticsCompleteFilter(admin.SimpleListFilter):
-    title = "statistics"
-    parameter_name = "statistics"
+class SourcedFilter(admin.SimpleListFilter):
+    """Statistics that still need a source, or comparisons holding one."""
+
+    title = "source"
+    parameter_name = "sourced"
 
     def lookups(self, request, model_admin):
-        return [("incomplete", "Some need a source"), ("complete", "All sourced")]
+        return [("no", "Needs a source"), ("yes", "Fully sourced")]
 
     def queryset(self, request, queryset):
-        if self.value() == "incomplete":
-            return queryset.filter(pk__in=Statistic.objects.incomplete().values("comparison"))
-        if self.value() == "complete":
-            return queryset.exclude(pk__in=Statistic.objects.incomplete().values("comparison"))
+        needing = Statistic.objects.incomplete()
+        if queryset.model is Comparison:
+            needing = needing.values("comparison")
+        if self.value() == "no":
+            return queryset.filter(pk__in=needing)
+        if self.value() == "yes":
+            return queryset.exclude(pk__in=needing)
         return queryset
+
+
+class StatisticInline(admin.TabularInline):
+    model = Statistic
+    fields = ["position", "value", "description", "source_name", "source_url", "year", needs]
+    readonly_fields = [needs]
+    extra = 0
 
 
 class StateFilter(admin.SimpleListFilter):
@@ -156,7 +162,7 @@ class ComparisonAdmin(VersionAdmin):
         "review",
         "statistics_needing_sources",
     ]
-    list_filter = [StateFilter, NeedsReviewFilter, "category", StatisticsCompleteFilter]
+    list_filter = [StateFilter, NeedsReviewFilter, "category", SourcedFilter]
     search_fields = ["title", "slug", "subtitle", "participants__framework__name"]
     prepopulated_fields = {"slug": ["title"]}
     date_hierarchy = "published_at"
@@ -205,10 +211,7 @@ class ComparisonAdmin(VersionAdmin):
             .annotate(
                 incomplete_statistics=Count(
                     "statistics",
-                    filter=Q(statistics__description="")
-                    | Q(statistics__source_name="")
-                    | Q(statistics__source_url="")
-                    | Q(statistics__year__isnull=True),
+                    filter=Q(statistics__in=Statistic.objects.incomplete()),
                     distinct=True,
                 ),
                 stale_statistics_count=Count(
@@ -395,31 +398,12 @@ def refused_message(comparison, problems, saved=False):
     )
 
 
-class StatisticNeedsFilter(admin.SimpleListFilter):
-    title = "source"
-    parameter_name = "sourced"
-
-    def lookups(self, request, model_admin):
-        return [("no", "Needs a source"), ("yes", "Fully sourced")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "no":
-            return queryset.incomplete()
-        if self.value() == "yes":
-            return queryset.complete()
-        return queryset
-
-
 @admin.register(Statistic)
 class StatisticAdmin(admin.ModelAdmin):
     """All statistics in one list, to find the ones still missing a source."""
 
-    list_display = ["value", "description", "comparison", "source_name", "year", "needs"]
-    list_filter = [StatisticNeedsFilter]
+    list_display = ["value", "description", "comparison", "source_name", "year", needs]
+    list_filter = [SourcedFilter]
     list_select_related = ["comparison"]
     search_fields = ["value", "description", "source_name", "comparison__title"]
     autocomplete_fields = ["comparison"]
-
-    @admin.display(description="still needs")
-    def needs(self, statistic):
-        return ", ".join(statistic.missing_parts()) or "nothing"

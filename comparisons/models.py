@@ -43,6 +43,14 @@ REVIEW_INTERVAL = timedelta(days=180)
 # A statistic whose year is more than this many years before the current one is stale:
 # in 2026, figures from 2024 are current and figures from 2023 are stale.
 STATISTIC_MAX_AGE_YEARS = 2
+# What a statistic needs besides its value before visitors see it (field: the
+# name editors read). complete(), incomplete() and missing_parts() all use it.
+SOURCE_PARTS = {
+    "description": "description",
+    "source_name": "source",
+    "source_url": "source link",
+    "year": "year",
+}
 # Slugs of more parts than this are not tried in every order (5! = 120 candidates).
 MAX_PERMUTED_PARTS = 5
 SLUG_SEPARATOR = "-vs-"
@@ -659,16 +667,11 @@ class Assessment(models.Model):
 class StatisticQuerySet(models.QuerySet):
     def complete(self):
         """Statistics with every part of their source: the only ones visitors see."""
-        return (
-            self.exclude(value="")
-            .exclude(description="")
-            .exclude(source_name="")
-            .exclude(source_url="")
-            .filter(year__isnull=False)
-        )
+        return self.exclude(lacks_a_part())
 
     def incomplete(self):
-        return self.exclude(pk__in=self.complete().values("pk"))
+        """The SQL twin of ``not Statistic.is_complete``."""
+        return self.filter(lacks_a_part())
 
     def stale(self, now=None):
         """Statistics older than STATISTIC_MAX_AGE_YEARS: the SQL twin of Statistic.is_stale()."""
@@ -740,13 +743,7 @@ class Statistic(models.Model):
 
     def missing_parts(self):
         """Names of what this statistic still needs before visitors can see it."""
-        needed = {
-            "description": self.description,
-            "source": self.source_name,
-            "source link": self.source_url,
-            "year": self.year,
-        }
-        return [name for name, value in needed.items() if not value]
+        return [name for field, name in SOURCE_PARTS.items() if not getattr(self, field)]
 
     @property
     def is_complete(self):
@@ -762,6 +759,15 @@ class Statistic(models.Model):
                 {"source_url": "The source link must start with http:// or https://."},
                 code="link_scheme",
             )
+
+
+def lacks_a_part():
+    """A statistic without its value or a part of its source, as a database condition."""
+    condition = Q(value="")
+    for field in SOURCE_PARTS:
+        empty = {f"{field}__isnull": True} if Statistic._meta.get_field(field).null else {field: ""}
+        condition |= Q(**empty)
+    return condition
 
 
 class OldSlugQuerySet(models.QuerySet):
