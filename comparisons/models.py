@@ -148,6 +148,13 @@ class ComparisonQuerySet(models.QuerySet):
         )
 
 
+class ComparisonStatus(models.TextChoices):
+    """Comparison.Status; at module level so that Comparison.Meta can build its constraint."""
+
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+
+
 # The fingerprint stays out of revisions: a restored version then has none, so
 # restoring always counts as a content change.
 @reversion.register(
@@ -156,9 +163,7 @@ class ComparisonQuerySet(models.QuerySet):
 class Comparison(models.Model):
     """A page setting two or more frameworks side by side."""
 
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PUBLISHED = "published", "Published"
+    Status = ComparisonStatus
 
     title = models.CharField(
         "title",
@@ -260,11 +265,11 @@ class Comparison(models.Model):
         verbose_name_plural = "comparisons"
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=["draft", "published"]),
+                condition=Q(status__in=ComparisonStatus.values),
                 name="%(app_label)s_%(class)s_status_valid",
             ),
             models.CheckConstraint(
-                condition=Q(status="draft") | Q(published_at__isnull=False),
+                condition=Q(status=ComparisonStatus.DRAFT) | Q(published_at__isnull=False),
                 name="%(app_label)s_%(class)s_published_has_time",
             ),
         ]
