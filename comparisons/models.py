@@ -19,7 +19,6 @@ import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 from itertools import permutations
-from urllib.parse import urlencode
 
 import reversion
 from django.conf import settings
@@ -402,50 +401,6 @@ class Comparison(models.Model):
             self.content_updated_at = now or timezone.now()
         self.save(update_fields=["content_fingerprint", "content_updated_at"])
         return not baseline
-
-    def structured_data(self, page_url, home_url):
-        """JSON-LD for search engines: a WebPage about each framework, with its breadcrumb."""
-        data = {
-            "@context": "https://schema.org",
-            "@type": "WebPage",
-            "@id": page_url,
-            "url": page_url,
-            "name": self.title,
-            "description": self.meta_description or self.subtitle,
-            "about": [
-                {
-                    "@type": "SoftwareApplication",
-                    "name": participant.framework.name,
-                    "applicationCategory": "DeveloperApplication",
-                    **(
-                        {"url": participant.framework.website}
-                        if participant.framework.website
-                        else {}
-                    ),
-                }
-                for participant in self.participants.all()
-            ],
-            "breadcrumb": {
-                "@type": "BreadcrumbList",
-                "itemListElement": [
-                    {"@type": "ListItem", "position": 1, "name": "Comparisons", "item": home_url},
-                    {
-                        "@type": "ListItem",
-                        "position": 2,
-                        "name": self.category,
-                        "item": f"{home_url}?{urlencode({'category': self.category})}",
-                    },
-                    {"@type": "ListItem", "position": 3, "name": self.title, "item": page_url},
-                ],
-            },
-        }
-        dates = {
-            "datePublished": self.published_at,
-            "dateModified": self.modified_at,
-            "lastReviewed": self.last_reviewed_at,
-        }
-        data.update({key: date.isoformat() for key, date in dates.items() if date})
-        return data
 
     def framework_names(self):
         return [participant.framework.name for participant in self.participants.all()]

@@ -104,7 +104,6 @@ def render_comparison(request, comparison, preview=False):
         for factor in factors
     ]
     page_url = settings.SITE_URL + comparison.get_absolute_url()
-    home_url = settings.SITE_URL + reverse("comparisons:home")
     return render(
         request,
         "comparisons/detail.html",
@@ -115,7 +114,6 @@ def render_comparison(request, comparison, preview=False):
             "scoreboard": comparison.scoreboard(),
             "statistics": list(comparison.statistics.all()),
             "page_url": page_url,
-            "structured_data": comparison.structured_data(page_url, home_url),
             "preview": preview,
         },
     )
