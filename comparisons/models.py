@@ -374,6 +374,9 @@ class Comparison(models.Model):
 
     def content_text(self, visible_only=False):
         """The page as plain text: what diffs compare and the fingerprint hashes."""
+        # Imported here: history renders stored versions too and imports these models.
+        from .history import render_content_text
+
         participants = list(self.participants.select_related("framework"))
         factors = list(self.factors.prefetch_related("assessments"))
         statistics = list(self.statistics.all())
@@ -421,52 +424,6 @@ class Comparison(models.Model):
             ties=ties,
             total=len(factors),
         )
-
-
-def render_content_text(
-    comparison, participants, factors, assessments, statistics, *, with_address=True
-):
-    """Plain text of a comparison from its rows, current or from a stored revision.
-
-    The address is left out of the fingerprint: moving a page is not a content change.
-    """
-    participants = sorted(participants, key=lambda p: (p.position, p.pk))
-    names = {p.pk: p.framework.name for p in participants}
-    lines = [
-        f"Title: {comparison.title}",
-        *([f"Address: {comparison.slug}"] if with_address else []),
-        f"Subtitle: {comparison.subtitle}",
-        f"Category: {comparison.category}",
-        f"Meta description: {comparison.meta_description}",
-        f"Quick verdict: {comparison.quick_verdict}",
-        f"Recommendation: {comparison.recommendation}",
-        "",
-        "Frameworks:",
-    ]
-    for participant in participants:
-        recommended = " (recommended)" if participant.is_recommended else ""
-        lines.append(f"- {names[participant.pk]}{recommended}")
-        lines.extend(f"  Choose it when: {item}" for item in participant.choose_when_items())
-    lines += ["", "Factors:"]
-    texts = {(a.factor_id, a.participant_id): a.text for a in assessments}
-    for factor in sorted(factors, key=lambda f: (f.position, f.pk)):
-        if factor.is_tie:
-            decision = "Tie"
-        elif factor.winner_id:
-            decision = names.get(factor.winner_id, "?")
-        else:
-            decision = "Not decided yet"
-        lines.append(f"- {factor.name} (winner: {decision})")
-        for participant in participants:
-            text = texts.get((factor.pk, participant.pk), "Not assessed yet")
-            lines.append(f"  {names[participant.pk]}: {text}")
-    lines += ["", "Statistics:"]
-    for statistic in sorted(statistics, key=lambda s: (s.position, s.pk)):
-        lines.append(
-            f"- {statistic.value} {statistic.description} "
-            f"(source: {statistic.source_name}, {statistic.source_url}, {statistic.year})"
-        )
-    return "\n".join(lines) + "\n"
 
 
 @dataclass(frozen=True)
