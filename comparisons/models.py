@@ -18,7 +18,6 @@ revision that follows the child rows, so a whole page can be reverted.
 import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
-from itertools import permutations
 
 import reversion
 from django.conf import settings
@@ -50,9 +49,6 @@ SOURCE_PARTS = {
     "source_url": "source link",
     "year": "year",
 }
-# Slugs of more parts than this are not tried in every order (5! = 120 candidates).
-MAX_PERMUTED_PARTS = 5
-SLUG_SEPARATOR = "-vs-"
 
 
 def stale_statistic_year(now=None):
@@ -718,34 +714,3 @@ class OldSlug(models.Model):
 
     def __str__(self):
         return f"{self.slug} -> {self.comparison.slug}"
-
-
-def slug_orders(slug):
-    """Every order of a "a-vs-b-vs-c" slug's parts, the slug itself excluded."""
-    parts = slug.split(SLUG_SEPARATOR)
-    if len(parts) < 2 or len(parts) > MAX_PERMUTED_PARTS:
-        return []
-    orders = {SLUG_SEPARATOR.join(order) for order in permutations(parts)}
-    orders.discard(slug)
-    return sorted(orders)
-
-
-def redirect_target(slug):
-    """The public comparison an address that is not its own stands for, if any.
-
-    A former slug, or the same frameworks in another order
-    (tensorflow-vs-pytorch for pytorch-vs-tensorflow).
-    """
-    public = Comparison.objects.published()
-    old = OldSlug.objects.filter(slug=slug, comparison__in=public).select_related("comparison")
-    for old_slug in old:
-        return old_slug.comparison
-    orders = slug_orders(slug)
-    if not orders:
-        return None
-    match = public.filter(slug__in=orders).order_by("pk").first()
-    if match is None:
-        old = OldSlug.objects.filter(slug__in=orders, comparison__in=public)
-        old_slug = old.select_related("comparison").order_by("pk").first()
-        match = old_slug.comparison if old_slug else None
-    return match
