@@ -247,12 +247,8 @@ def main():
     ensure_database(args.database_url)
     manage(environment, "migrate", "--noinput", "-v0")
     manage(environment, "collectstatic", "--noinput", "-v0")
-    manage(
-        environment,
-        "generate_bench_data",
-        f"--comparisons={args.comparisons}",
-        f"--requests={args.requests}",
-    )
+    manage(environment, "generate_bench_data", f"--comparisons={args.comparisons}")
+    manage(environment, "generate_bench_requests", f"--requests={args.requests}")
     seed_bytes = write_ceiling_file(environment, args)
 
     base = f"http://127.0.0.1:{args.port}"
