@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import loadgen  # noqa: E402
+from bench import consultations, loadgen  # noqa: E402
 
 PYTHON = sys.executable
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/compare_bench"
@@ -278,7 +278,7 @@ def main():
             print(f"measuring {name} ...", flush=True)
             results[name] = load(base + path, args)
 
-        results.update(booking_and_triage(base, args, environment))
+        results.update(consultations.measure(base, args, environment, load))
         budget = static_budget(base)
     finally:
         stop_server(server)
@@ -307,15 +307,6 @@ def main():
     path = output / f"bench-{stamp}.json"
     path.write_text(json.dumps(report, indent=2, default=str))
     print(f"\nJSON written to {path}")
-
-
-def booking_and_triage(base, args, environment):
-    """Targets 5 and 6 need the consultations app; see bench/consultations.py."""
-    try:
-        from bench import consultations
-    except ImportError:
-        return {}
-    return consultations.measure(base, args, environment, load)
 
 
 if __name__ == "__main__":
