@@ -16,6 +16,8 @@ from comparisons.demo import load_demo_content
 from comparisons.models import Assessment, Comparison, Factor, Framework, Participant, Statistic
 
 BENCH_PREFIX = "bench-"
+# The default seed of both bench data commands, so that a run is repeatable.
+BENCH_SEED = 2026
 # The benchmark's named large page: 4 frameworks, 50 factors.
 LARGE_PAGE_SLUG = "bench-00001"
 
@@ -40,7 +42,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--comparisons", type=int, default=1000)
-        parser.add_argument("--seed", type=int, default=2026)
+        parser.add_argument("--seed", type=int, default=BENCH_SEED)
 
     def handle(self, *args, comparisons, seed, **options):
         load_demo_content()

@@ -11,25 +11,24 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from comparisons.management.commands.generate_bench_data import BENCH_PREFIX, progress
+from comparisons.management.commands.generate_bench_data import BENCH_PREFIX, BENCH_SEED, progress
 from comparisons.models import Comparison
 from consultations.models import RESPONSE_TIME, ConsultationRequest, PreferredWindow
 
 
 class Command(BaseCommand):
     help = (
-        "Create the benchmark's consultation requests, spread over the last two years and "
-        "most of them closed, each about one of the benchmark's comparisons. Existing "
-        "requests are kept and reused."
+        "Create the benchmark's consultation requests (over the last two years, most of them "
+        "closed), each about one of its comparisons. Existing requests are kept and reused."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--requests", type=int, default=100_000)
-        parser.add_argument("--seed", type=int, default=2026)
+        parser.add_argument("--seed", type=int, default=BENCH_SEED)
 
     def handle(self, *args, requests, seed, **options):
-        randomness = random.Random(seed)  # noqa: S311 (repeatable test data, not secrets)
-        self.create_requests(requests, randomness)
+        # Repeatable test data, not secrets.
+        self.create_requests(requests, random.Random(seed))  # noqa: S311
 
     def create_requests(self, total, randomness):
         Status = ConsultationRequest.Status
