@@ -13,15 +13,7 @@ import reversion
 from django.db import transaction
 from django.utils import timezone
 
-from .models import (
-    Assessment,
-    Comparison,
-    Factor,
-    Framework,
-    OldSlug,
-    Participant,
-    Statistic,
-)
+from .models import Assessment, Comparison, Factor, Framework, OldSlug, Participant, Statistic
 
 # What a restore leaves as it is: whether and when the page is public, and its
 # review. Restoring content is an edit; publishing stays a separate decision.
