@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import loadgen  # noqa: E402
+from bench import consultations, loadgen  # noqa: E402
 
 PYTHON = sys.executable
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/compare_bench"
@@ -253,12 +253,8 @@ def main():
     ensure_database(args.database_url)
     manage(environment, "migrate", "--noinput", "-v0")
     manage(environment, "collectstatic", "--noinput", "-v0")
-    manage(
-        environment,
-        "generate_bench_data",
-        f"--comparisons={args.comparisons}",
-        f"--requests={args.requests}",
-    )
+    manage(environment, "generate_bench_data", f"--comparisons={args.comparisons}")
+    manage(environment, "generate_bench_requests", f"--requests={args.requests}")
     seed_bytes = write_ceiling_file(environment, args)
 
     base = f"http://127.0.0.1:{args.port}"
@@ -288,7 +284,7 @@ def main():
             print(f"measuring {name} ...", flush=True)
             results[name] = load(base + path, args)
 
-        results.update(booking_and_triage(base, args, environment))
+        results.update(consultations.measure(base, args, environment, load))
         budget = static_budget(base)
     finally:
         stop_server(server)
@@ -317,15 +313,6 @@ def main():
     path = output / f"bench-{stamp}.json"
     path.write_text(json.dumps(report, indent=2, default=str))
     print(f"\nJSON written to {path}")
-
-
-def booking_and_triage(base, args, environment):
-    """Targets 5 and 6 need the consultations app; see bench/consultations.py."""
-    try:
-        from bench import consultations
-    except ImportError:
-        return {}
-    return consultations.measure(base, args, environment, load)
 
 
 if __name__ == "__main__":

@@ -1,31 +1,26 @@
 """Editors manage whole comparisons from one admin page, through inlines.
 
 Publishing needs the publish_comparison permission and a complete comparison;
-every save is a revision (django-reversion) that can be compared and reverted.
+every save is a revision (django-reversion) that can be compared and reverted
+(admin_history.py holds those pages).
 """
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.contrib.humanize.templatetags.humanize import apnumber
 from django.db.models import Count, Q
-from django.http import HttpResponseNotAllowed
-from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
-from reversion.admin import VersionAdmin
-from reversion.models import Version
 
+from .admin_history import ComparisonHistoryAdmin, refused_message
 from .forms import assessment_field_name, factor_form_for
-from .history import restore_version, version_diff
 from .models import (
+    REVIEW_INTERVAL,
+    STATISTIC_MAX_AGE_YEARS,
     Comparison,
     Factor,
     Framework,
     OldSlug,
     Participant,
     Statistic,
-    stale_statistic_year,
 )
 
 
@@ -71,33 +66,39 @@ class FactorInline(admin.StackedInline):
         return super().get_queryset(request).prefetch_related("assessments")
 
 
-class StatisticInline(admin.TabularInline):
-    model = Statistic
-    fields = ["position", "value", "description", "source_name", "source_url", "year", "needs"]
-    readonly_fields = ["needs"]
-    extra = 0
-
-    @admin.display(description="Still needs")
-    def needs(self, statistic):
-        if statistic.pk is None:
-            return "-"
-        missing = statistic.missing_parts()
-        return ", ".join(missing) if missing else "Nothing: shown on the page"
+@admin.display(description="still needs")
+def needs(statistic):
+    """What a statistic lacks before visitors see it: a column of both statistics lists."""
+    if statistic.pk is None:
+        return "-"
+    return ", ".join(statistic.missing_parts()) or "Nothing: shown on the page"
 
 
-class StatisticsCompleteFilter(admin.SimpleListFilter):
-    title = "statistics"
-    parameter_name = "statistics"
+class SourcedFilter(admin.SimpleListFilter):
+    """Statistics that still need a source, or comparisons holding one."""
+
+    title = "source"
+    parameter_name = "sourced"
 
     def lookups(self, request, model_admin):
-        return [("incomplete", "Some need a source"), ("complete", "All sourced")]
+        return [("no", "Needs a source"), ("yes", "Fully sourced")]
 
     def queryset(self, request, queryset):
-        if self.value() == "incomplete":
-            return queryset.filter(pk__in=Statistic.objects.incomplete().values("comparison"))
-        if self.value() == "complete":
-            return queryset.exclude(pk__in=Statistic.objects.incomplete().values("comparison"))
+        needing = Statistic.objects.incomplete()
+        if queryset.model is Comparison:
+            needing = needing.values("comparison")
+        if self.value() == "no":
+            return queryset.filter(pk__in=needing)
+        if self.value() == "yes":
+            return queryset.exclude(pk__in=needing)
         return queryset
+
+
+class StatisticInline(admin.TabularInline):
+    model = Statistic
+    fields = ["position", "value", "description", "source_name", "source_url", "year", needs]
+    readonly_fields = [needs]
+    extra = 0
 
 
 class StateFilter(admin.SimpleListFilter):
@@ -124,8 +125,8 @@ class NeedsReviewFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         return [
             ("any", "Needs review"),
-            ("overdue", "Not reviewed for 180 days"),
-            ("stale", "Statistics older than two years"),
+            ("overdue", f"Not reviewed for {REVIEW_INTERVAL.days} days"),
+            ("stale", f"Statistics older than {apnumber(STATISTIC_MAX_AGE_YEARS)} years"),
             ("ok", "Up to date"),
         ]
 
@@ -141,8 +142,14 @@ class NeedsReviewFilter(admin.SimpleListFilter):
         return queryset
 
 
+# What the site records about a comparison; editors read these, never type them.
+RECORDED_FIELDS = ["content_updated_at", "last_reviewed_at", "last_reviewed_by", "old_addresses"]
+
+
 @admin.register(Comparison)
-class ComparisonAdmin(VersionAdmin):
+class ComparisonAdmin(ComparisonHistoryAdmin):
+    """A whole comparison on one page: its frameworks, factors and statistics as inlines."""
+
     list_display = [
         "title",
         "frameworks_compared",
@@ -154,7 +161,7 @@ class ComparisonAdmin(VersionAdmin):
         "review",
         "statistics_needing_sources",
     ]
-    list_filter = [StateFilter, NeedsReviewFilter, "category", StatisticsCompleteFilter]
+    list_filter = [StateFilter, NeedsReviewFilter, "category", SourcedFilter]
     search_fields = ["title", "slug", "subtitle", "participants__framework__name"]
     prepopulated_fields = {"slug": ["title"]}
     date_hierarchy = "published_at"
@@ -173,24 +180,11 @@ class ComparisonAdmin(VersionAdmin):
                 "complete; what is missing is listed when you save.",
             },
         ),
-        (
-            "Dates and addresses",
-            {
-                "fields": [
-                    "content_updated_at",
-                    "last_reviewed_at",
-                    "last_reviewed_by",
-                    "old_addresses",
-                ]
-            },
-        ),
+        ("Dates and addresses", {"fields": RECORDED_FIELDS}),
     ]
 
-    def has_publish_permission(self, request):
-        return request.user.has_perm("comparisons.publish_comparison")
-
     def get_readonly_fields(self, request, obj=None):
-        readonly = ["content_updated_at", "last_reviewed_at", "last_reviewed_by", "old_addresses"]
+        readonly = [*RECORDED_FIELDS]
         if not self.has_publish_permission(request):
             readonly += ["status", "published_at"]
         return readonly
@@ -203,16 +197,11 @@ class ComparisonAdmin(VersionAdmin):
             .annotate(
                 incomplete_statistics=Count(
                     "statistics",
-                    filter=Q(statistics__description="")
-                    | Q(statistics__source_name="")
-                    | Q(statistics__source_url="")
-                    | Q(statistics__year__isnull=True),
+                    filter=Q(statistics__in=Statistic.objects.incomplete()),
                     distinct=True,
                 ),
                 stale_statistics_count=Count(
-                    "statistics",
-                    filter=Q(statistics__year__lt=stale_statistic_year()),
-                    distinct=True,
+                    "statistics", filter=Q(statistics__in=Statistic.objects.stale()), distinct=True
                 ),
             )
         )
@@ -298,128 +287,13 @@ class ComparisonAdmin(VersionAdmin):
     def statistics_needing_sources(self, comparison):
         return comparison.incomplete_statistics or "none"
 
-    # History: a readable difference between any two saved versions.
-
-    def get_urls(self):
-        urls = [
-            path(
-                "<path:object_id>/history/compare/",
-                self.admin_site.admin_view(self.diff_view),
-                name="comparisons_comparison_diff",
-            ),
-            path(
-                "<path:object_id>/history/<int:version_id>/restore/",
-                self.admin_site.admin_view(self.restore_view),
-                name="comparisons_comparison_restore",
-            ),
-        ]
-        return [*urls, *super().get_urls()]
-
-    def _versions(self, comparison):
-        return Version.objects.get_for_object(comparison).select_related("revision__user")
-
-    def history_view(self, request, object_id, extra_context=None):
-        comparison = get_object_or_404(Comparison, pk=object_id)
-        versions = list(self._versions(comparison).order_by("pk"))
-        diff_url = reverse("admin:comparisons_comparison_diff", args=[comparison.pk])
-        rows = [
-            {
-                "version": version,
-                "current_url": f"{diff_url}?from={version.pk}",
-                "diff_url": f"{diff_url}?from={previous.pk}&to={version.pk}" if previous else "",
-            }
-            for previous, version in zip([None, *versions], versions, strict=False)
-        ]
-        context = {"version_rows": rows, "diff_url": diff_url, **(extra_context or {})}
-        return super().history_view(request, object_id, context)
-
-    def recover_view(self, request, version_id, extra_context=None):
-        """A deleted comparison comes back as it was, possibly published: publishers only."""
-        if not self.has_publish_permission(request):
-            raise PermissionDenied
-        return super().recover_view(request, version_id, extra_context)
-
-    def revision_view(self, request, object_id, version_id, extra_context=None):
-        """Versions are reviewed as a diff and restored whole, from the diff page."""
-        diff_url = reverse("admin:comparisons_comparison_diff", args=[object_id])
-        return redirect(f"{diff_url}?from={int(version_id)}")
-
-    def diff_view(self, request, object_id):
-        """What changed between two versions, or between a version and the page now."""
-        comparison = get_object_or_404(Comparison, pk=object_id)
-        if not self.has_view_or_change_permission(request, comparison):
-            raise PermissionDenied
-        versions = self._versions(comparison)
-        old = get_object_or_404(versions, pk=request.GET.get("from") or 0)
-        new = get_object_or_404(versions, pk=request.GET["to"]) if request.GET.get("to") else None
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "original": comparison,
-            "title": f"Changes to {comparison}",
-            "old": old,
-            "new": new,
-            "lines": version_diff(old, new, comparison),
-            "can_restore": self.has_change_permission(request, comparison),
-        }
-        return TemplateResponse(request, "admin/comparisons/comparison/diff.html", context)
-
-    def restore_view(self, request, object_id, version_id):
-        """Restore a whole version: the comparison with its frameworks, factors and figures."""
-        comparison = get_object_or_404(Comparison, pk=object_id)
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        if not self.has_change_permission(request, comparison):
-            raise PermissionDenied
-        version = get_object_or_404(self._versions(comparison), pk=version_id)
-        was_published = comparison.status == Comparison.Status.PUBLISHED
-        restored = restore_version(comparison, version, user=request.user)
-        when = timezone.localtime(version.revision.date_created)
-        self.message_user(request, f"Restored the version saved on {when:%Y-%m-%d %H:%M}.")
-        if was_published and restored.status == Comparison.Status.DRAFT:
-            problems = restored.publication_problems()
-            self.message_user(
-                request, refused_message(restored, problems, saved=True), messages.ERROR
-            )
-        return redirect("admin:comparisons_comparison_change", restored.pk)
-
-
-def refused_message(comparison, problems, saved=False):
-    """Why a comparison was not published, as a list an editor can work through."""
-    outcome = "was saved as a draft, not published" if saved else "was not published"
-    return format_html(
-        '"{}" {}. Still missing:<ul>{}</ul>',
-        comparison,
-        outcome,
-        format_html_join("", "<li>{}</li>", ((problem,) for problem in problems)),
-    )
-
-
-class StatisticNeedsFilter(admin.SimpleListFilter):
-    title = "source"
-    parameter_name = "sourced"
-
-    def lookups(self, request, model_admin):
-        return [("no", "Needs a source"), ("yes", "Fully sourced")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "no":
-            return queryset.incomplete()
-        if self.value() == "yes":
-            return queryset.complete()
-        return queryset
-
 
 @admin.register(Statistic)
 class StatisticAdmin(admin.ModelAdmin):
     """All statistics in one list, to find the ones still missing a source."""
 
-    list_display = ["value", "description", "comparison", "source_name", "year", "needs"]
-    list_filter = [StatisticNeedsFilter]
+    list_display = ["value", "description", "comparison", "source_name", "year", needs]
+    list_filter = [SourcedFilter]
     list_select_related = ["comparison"]
     search_fields = ["value", "description", "source_name", "comparison__title"]
     autocomplete_fields = ["comparison"]
-
-    @admin.display(description="still needs")
-    def needs(self, statistic):
-        return ", ".join(statistic.missing_parts()) or "nothing"

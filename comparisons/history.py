@@ -2,8 +2,8 @@
 
 A version of a comparison is stored with its revision's child rows (frameworks,
 factors, assessments, statistics), so each version is rendered to the same
-plain text as the live page (models.render_content_text) and the two texts
-are compared line by line.
+plain text as the live page (render_content_text, which the content
+fingerprint also hashes) and the two texts are compared line by line.
 """
 
 import difflib
@@ -13,16 +13,7 @@ import reversion
 from django.db import transaction
 from django.utils import timezone
 
-from .models import (
-    Assessment,
-    Comparison,
-    Factor,
-    Framework,
-    OldSlug,
-    Participant,
-    Statistic,
-    render_content_text,
-)
+from .models import Assessment, Comparison, Factor, Framework, OldSlug, Participant, Statistic
 
 # What a restore leaves as it is: whether and when the page is public, and its
 # review. Restoring content is an edit; publishing stays a separate decision.
@@ -33,6 +24,52 @@ KEPT_ON_RESTORE = ["status", "published_at", "last_reviewed_at", "last_reviewed_
 class DiffLine:
     kind: str  # "added", "removed", "context" or "hunk"
     text: str
+
+
+def render_content_text(
+    comparison, participants, factors, assessments, statistics, *, with_address=True
+):
+    """Plain text of a comparison from its rows, current or from a stored revision.
+
+    The address is left out of the fingerprint: moving a page is not a content change.
+    """
+    participants = sorted(participants, key=lambda p: (p.position, p.pk))
+    names = {p.pk: p.framework.name for p in participants}
+    lines = [
+        f"Title: {comparison.title}",
+        *([f"Address: {comparison.slug}"] if with_address else []),
+        f"Subtitle: {comparison.subtitle}",
+        f"Category: {comparison.category}",
+        f"Meta description: {comparison.meta_description}",
+        f"Quick verdict: {comparison.quick_verdict}",
+        f"Recommendation: {comparison.recommendation}",
+        "",
+        "Frameworks:",
+    ]
+    for participant in participants:
+        recommended = " (recommended)" if participant.is_recommended else ""
+        lines.append(f"- {names[participant.pk]}{recommended}")
+        lines.extend(f"  Choose it when: {item}" for item in participant.choose_when_items())
+    lines += ["", "Factors:"]
+    texts = {(a.factor_id, a.participant_id): a.text for a in assessments}
+    for factor in sorted(factors, key=lambda f: (f.position, f.pk)):
+        if factor.is_tie:
+            decision = "Tie"
+        elif factor.winner_id:
+            decision = names.get(factor.winner_id, "?")
+        else:
+            decision = "Not decided yet"
+        lines.append(f"- {factor.name} (winner: {decision})")
+        for participant in participants:
+            text = texts.get((factor.pk, participant.pk), "Not assessed yet")
+            lines.append(f"  {names[participant.pk]}: {text}")
+    lines += ["", "Statistics:"]
+    for statistic in sorted(statistics, key=lambda s: (s.position, s.pk)):
+        lines.append(
+            f"- {statistic.value} {statistic.description} "
+            f"(source: {statistic.source_name}, {statistic.source_url}, {statistic.year})"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def version_text(version):

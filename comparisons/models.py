@@ -18,8 +18,6 @@ revision that follows the child rows, so a whole page can be reverted.
 import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
-from itertools import permutations
-from urllib.parse import urlencode
 
 import reversion
 from django.conf import settings
@@ -43,13 +41,22 @@ REVIEW_INTERVAL = timedelta(days=180)
 # A statistic whose year is more than this many years before the current one is stale:
 # in 2026, figures from 2024 are current and figures from 2023 are stale.
 STATISTIC_MAX_AGE_YEARS = 2
-# Slugs of more parts than this are not tried in every order (5! = 120 candidates).
-MAX_PERMUTED_PARTS = 5
-SLUG_SEPARATOR = "-vs-"
+# What a statistic needs besides its value before visitors see it (field: the
+# name editors read). complete(), incomplete() and missing_parts() all use it.
+SOURCE_PARTS = {
+    "description": "description",
+    "source_name": "source",
+    "source_url": "source link",
+    "year": "year",
+}
 
 
 def stale_statistic_year(now=None):
-    """Statistics from before this year are stale."""
+    """Statistics from before this year are stale (see STATISTIC_MAX_AGE_YEARS).
+
+    The one place the rule is computed: Statistic.is_stale() in Python and
+    StatisticQuerySet.stale() in SQL both compare a year with it.
+    """
     now = now or timezone.now()
     return now.year - STATISTIC_MAX_AGE_YEARS
 
@@ -117,10 +124,11 @@ class ComparisonQuerySet(models.QuerySet):
         ).filter(reviewed_or_published__lte=now - REVIEW_INTERVAL)
 
     def with_stale_statistics(self, now=None):
+        """Comparisons holding a stale statistic (StatisticQuerySet.stale)."""
         return self.filter(pk__in=Statistic.objects.stale(now).values("comparison"))
 
     def needs_review(self, now=None):
-        """Review overdue, or holding a statistic older than two years."""
+        """Review overdue, or holding a stale statistic."""
         return self.filter(
             Q(pk__in=self.review_overdue(now).values("pk"))
             | Q(pk__in=self.with_stale_statistics(now).values("pk"))
@@ -135,6 +143,13 @@ class ComparisonQuerySet(models.QuerySet):
         )
 
 
+class ComparisonStatus(models.TextChoices):
+    """Comparison.Status; at module level so that Comparison.Meta can build its constraint."""
+
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+
+
 # The fingerprint stays out of revisions: a restored version then has none, so
 # restoring always counts as a content change.
 @reversion.register(
@@ -143,9 +158,7 @@ class ComparisonQuerySet(models.QuerySet):
 class Comparison(models.Model):
     """A page setting two or more frameworks side by side."""
 
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PUBLISHED = "published", "Published"
+    Status = ComparisonStatus
 
     title = models.CharField(
         "title",
@@ -247,11 +260,11 @@ class Comparison(models.Model):
         verbose_name_plural = "comparisons"
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=["draft", "published"]),
+                condition=Q(status__in=ComparisonStatus.values),
                 name="%(app_label)s_%(class)s_status_valid",
             ),
             models.CheckConstraint(
-                condition=Q(status="draft") | Q(published_at__isnull=False),
+                condition=Q(status=ComparisonStatus.DRAFT) | Q(published_at__isnull=False),
                 name="%(app_label)s_%(class)s_published_has_time",
             ),
         ]
@@ -308,8 +321,7 @@ class Comparison(models.Model):
         return self.review_due_at() <= (now or timezone.now())
 
     def stale_statistics(self, now=None):
-        year = stale_statistic_year(now)
-        return [s for s in self.statistics.all() if s.year is not None and s.year < year]
+        return [statistic for statistic in self.statistics.all() if statistic.is_stale(now)]
 
     def needs_review(self, now=None):
         return self.review_overdue(now) or bool(self.stale_statistics(now))
@@ -358,6 +370,9 @@ class Comparison(models.Model):
 
     def content_text(self, visible_only=False):
         """The page as plain text: what diffs compare and the fingerprint hashes."""
+        # Imported here: history renders stored versions too and imports these models.
+        from .history import render_content_text
+
         participants = list(self.participants.select_related("framework"))
         factors = list(self.factors.prefetch_related("assessments"))
         statistics = list(self.statistics.all())
@@ -386,50 +401,6 @@ class Comparison(models.Model):
         self.save(update_fields=["content_fingerprint", "content_updated_at"])
         return not baseline
 
-    def structured_data(self, page_url, home_url):
-        """JSON-LD for search engines: a WebPage about each framework, with its breadcrumb."""
-        data = {
-            "@context": "https://schema.org",
-            "@type": "WebPage",
-            "@id": page_url,
-            "url": page_url,
-            "name": self.title,
-            "description": self.meta_description or self.subtitle,
-            "about": [
-                {
-                    "@type": "SoftwareApplication",
-                    "name": participant.framework.name,
-                    "applicationCategory": "DeveloperApplication",
-                    **(
-                        {"url": participant.framework.website}
-                        if participant.framework.website
-                        else {}
-                    ),
-                }
-                for participant in self.participants.all()
-            ],
-            "breadcrumb": {
-                "@type": "BreadcrumbList",
-                "itemListElement": [
-                    {"@type": "ListItem", "position": 1, "name": "Comparisons", "item": home_url},
-                    {
-                        "@type": "ListItem",
-                        "position": 2,
-                        "name": self.category,
-                        "item": f"{home_url}?{urlencode({'category': self.category})}",
-                    },
-                    {"@type": "ListItem", "position": 3, "name": self.title, "item": page_url},
-                ],
-            },
-        }
-        dates = {
-            "datePublished": self.published_at,
-            "dateModified": self.modified_at,
-            "lastReviewed": self.last_reviewed_at,
-        }
-        data.update({key: date.isoformat() for key, date in dates.items() if date})
-        return data
-
     def framework_names(self):
         return [participant.framework.name for participant in self.participants.all()]
 
@@ -449,52 +420,6 @@ class Comparison(models.Model):
             ties=ties,
             total=len(factors),
         )
-
-
-def render_content_text(
-    comparison, participants, factors, assessments, statistics, *, with_address=True
-):
-    """Plain text of a comparison from its rows, current or from a stored revision.
-
-    The address is left out of the fingerprint: moving a page is not a content change.
-    """
-    participants = sorted(participants, key=lambda p: (p.position, p.pk))
-    names = {p.pk: p.framework.name for p in participants}
-    lines = [
-        f"Title: {comparison.title}",
-        *([f"Address: {comparison.slug}"] if with_address else []),
-        f"Subtitle: {comparison.subtitle}",
-        f"Category: {comparison.category}",
-        f"Meta description: {comparison.meta_description}",
-        f"Quick verdict: {comparison.quick_verdict}",
-        f"Recommendation: {comparison.recommendation}",
-        "",
-        "Frameworks:",
-    ]
-    for participant in participants:
-        recommended = " (recommended)" if participant.is_recommended else ""
-        lines.append(f"- {names[participant.pk]}{recommended}")
-        lines.extend(f"  Choose it when: {item}" for item in participant.choose_when_items())
-    lines += ["", "Factors:"]
-    texts = {(a.factor_id, a.participant_id): a.text for a in assessments}
-    for factor in sorted(factors, key=lambda f: (f.position, f.pk)):
-        if factor.is_tie:
-            decision = "Tie"
-        elif factor.winner_id:
-            decision = names.get(factor.winner_id, "?")
-        else:
-            decision = "Not decided yet"
-        lines.append(f"- {factor.name} (winner: {decision})")
-        for participant in participants:
-            text = texts.get((factor.pk, participant.pk), "Not assessed yet")
-            lines.append(f"  {names[participant.pk]}: {text}")
-    lines += ["", "Statistics:"]
-    for statistic in sorted(statistics, key=lambda s: (s.position, s.pk)):
-        lines.append(
-            f"- {statistic.value} {statistic.description} "
-            f"(source: {statistic.source_name}, {statistic.source_url}, {statistic.year})"
-        )
-    return "\n".join(lines) + "\n"
 
 
 @dataclass(frozen=True)
@@ -655,19 +580,14 @@ class Assessment(models.Model):
 class StatisticQuerySet(models.QuerySet):
     def complete(self):
         """Statistics with every part of their source: the only ones visitors see."""
-        return (
-            self.exclude(value="")
-            .exclude(description="")
-            .exclude(source_name="")
-            .exclude(source_url="")
-            .filter(year__isnull=False)
-        )
+        return self.exclude(lacks_a_part())
 
     def incomplete(self):
-        return self.exclude(pk__in=self.complete().values("pk"))
+        """The SQL twin of ``not Statistic.is_complete``."""
+        return self.filter(lacks_a_part())
 
     def stale(self, now=None):
-        """Statistics more than two years older than the current year."""
+        """Statistics older than STATISTIC_MAX_AGE_YEARS: the SQL twin of Statistic.is_stale()."""
         return self.filter(year__lt=stale_statistic_year(now))
 
 
@@ -736,19 +656,14 @@ class Statistic(models.Model):
 
     def missing_parts(self):
         """Names of what this statistic still needs before visitors can see it."""
-        needed = {
-            "description": self.description,
-            "source": self.source_name,
-            "source link": self.source_url,
-            "year": self.year,
-        }
-        return [name for name, value in needed.items() if not value]
+        return [name for field, name in SOURCE_PARTS.items() if not getattr(self, field)]
 
     @property
     def is_complete(self):
         return bool(self.value) and not self.missing_parts()
 
     def is_stale(self, now=None):
+        """Older than STATISTIC_MAX_AGE_YEARS: the Python twin of StatisticQuerySet.stale()."""
         return self.year is not None and self.year < stale_statistic_year(now)
 
     def clean(self):
@@ -757,6 +672,15 @@ class Statistic(models.Model):
                 {"source_url": "The source link must start with http:// or https://."},
                 code="link_scheme",
             )
+
+
+def lacks_a_part():
+    """A statistic without its value or a part of its source, as a database condition."""
+    condition = Q(value="")
+    for field in SOURCE_PARTS:
+        empty = {f"{field}__isnull": True} if Statistic._meta.get_field(field).null else {field: ""}
+        condition |= Q(**empty)
+    return condition
 
 
 class OldSlugQuerySet(models.QuerySet):
@@ -790,34 +714,3 @@ class OldSlug(models.Model):
 
     def __str__(self):
         return f"{self.slug} -> {self.comparison.slug}"
-
-
-def slug_orders(slug):
-    """Every order of a "a-vs-b-vs-c" slug's parts, the slug itself excluded."""
-    parts = slug.split(SLUG_SEPARATOR)
-    if len(parts) < 2 or len(parts) > MAX_PERMUTED_PARTS:
-        return []
-    orders = {SLUG_SEPARATOR.join(order) for order in permutations(parts)}
-    orders.discard(slug)
-    return sorted(orders)
-
-
-def redirect_target(slug):
-    """The public comparison an address that is not its own stands for, if any.
-
-    A former slug, or the same frameworks in another order
-    (tensorflow-vs-pytorch for pytorch-vs-tensorflow).
-    """
-    public = Comparison.objects.published()
-    old = OldSlug.objects.filter(slug=slug, comparison__in=public).select_related("comparison")
-    for old_slug in old:
-        return old_slug.comparison
-    orders = slug_orders(slug)
-    if not orders:
-        return None
-    match = public.filter(slug__in=orders).order_by("pk").first()
-    if match is None:
-        old = OldSlug.objects.filter(slug__in=orders, comparison__in=public)
-        old_slug = old.select_related("comparison").order_by("pk").first()
-        match = old_slug.comparison if old_slug else None
-    return match

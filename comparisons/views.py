@@ -3,16 +3,18 @@
 A comparison's address shows the public page when it is published and due.
 Otherwise, in this order: an editor sees the unpublished comparison at that
 address as a preview (never cached, never indexed); a former or reordered
-address redirects permanently to the public page; anything else is 404. All
-of that is decided in one place, :func:`comparison_detail`, so the public path
-keeps its fixed query count.
+address redirects permanently to the public page (:func:`redirect_target`
+finds it); anything else is 404. All of that is decided in one place,
+:func:`comparison_detail`, so the public path keeps its fixed query count.
 Anonymous visitors' pages come from the shared page cache (caching.py); a
 preview is only ever rendered for a signed-in editor and says no-store.
 """
 
 import re
+from itertools import permutations
 
 from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import apnumber
 from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -20,11 +22,14 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 
 from .caching import cache_public_page
-from .models import Comparison, redirect_target
+from .models import REVIEW_INTERVAL, STATISTIC_MAX_AGE_YEARS, Comparison, OldSlug
 
 PREVIEW_PERMISSION = "comparisons.change_comparison"
 
 HOME_PAGE_SIZE = 30
+# Slugs of more parts than this are not tried in every order (5! = 120 candidates).
+MAX_PERMUTED_PARTS = 5
+SLUG_SEPARATOR = "-vs-"
 # A page number as the page's own links write it: "2", never "02", "+2" or "2.0".
 PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,5}")
 
@@ -94,6 +99,37 @@ def comparison_detail(request, slug):
     raise Http404("No published comparison has this address.")
 
 
+def slug_orders(slug):
+    """Every order of a "a-vs-b-vs-c" slug's parts, the slug itself excluded."""
+    parts = slug.split(SLUG_SEPARATOR)
+    if len(parts) < 2 or len(parts) > MAX_PERMUTED_PARTS:
+        return []
+    orders = {SLUG_SEPARATOR.join(order) for order in permutations(parts)}
+    orders.discard(slug)
+    return sorted(orders)
+
+
+def redirect_target(slug):
+    """The public comparison an address that is not its own stands for, if any.
+
+    A former slug, or the same frameworks in another order
+    (tensorflow-vs-pytorch for pytorch-vs-tensorflow).
+    """
+    public = Comparison.objects.published()
+    old = OldSlug.objects.filter(slug=slug, comparison__in=public).select_related("comparison")
+    for old_slug in old:
+        return old_slug.comparison
+    orders = slug_orders(slug)
+    if not orders:
+        return None
+    match = public.filter(slug__in=orders).order_by("pk").first()
+    if match is None:
+        old = OldSlug.objects.filter(slug__in=orders, comparison__in=public)
+        old_slug = old.select_related("comparison").order_by("pk").first()
+        match = old_slug.comparison if old_slug else None
+    return match
+
+
 def render_comparison(request, comparison, preview=False):
     participants = list(comparison.participants.all())
     factors = list(comparison.factors.all())
@@ -103,7 +139,6 @@ def render_comparison(request, comparison, preview=False):
         for factor in factors
     ]
     page_url = settings.SITE_URL + comparison.get_absolute_url()
-    home_url = settings.SITE_URL + reverse("comparisons:home")
     return render(
         request,
         "comparisons/detail.html",
@@ -114,7 +149,6 @@ def render_comparison(request, comparison, preview=False):
             "scoreboard": comparison.scoreboard(),
             "statistics": list(comparison.statistics.all()),
             "page_url": page_url,
-            "structured_data": comparison.structured_data(page_url, home_url),
             "preview": preview,
         },
     )
@@ -122,7 +156,11 @@ def render_comparison(request, comparison, preview=False):
 
 def methodology(request):
     """How factors and winners are decided and how statistics are sourced."""
-    return render(request, "comparisons/methodology.html")
+    context = {
+        "statistic_max_age": apnumber(STATISTIC_MAX_AGE_YEARS),
+        "review_interval_days": REVIEW_INTERVAL.days,
+    }
+    return render(request, "comparisons/methodology.html", context)
 
 
 def robots_txt(request):

@@ -1,10 +1,10 @@
 """
 The Editors group may publish comparisons.
 
-The group may already exist (consultations' migration creates it with the
-comparisons models' add/change/delete/view permissions) or not yet: either way
-get_or_create it and add publish_comparison, so the two migrations can run in
-any order. Permissions are normally created after all migrations, so create
+The group may already exist (on older databases, consultations' 0002 created
+it with the comparisons models' add/change/delete/view permissions, which 0006
+now gives) or not yet: either way get_or_create it and add
+publish_comparison. Permissions are normally created after all migrations, so create
 this app's now.
 """
 

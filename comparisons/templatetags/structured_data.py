@@ -1,13 +1,18 @@
-"""{% json_ld data %}: JSON-LD in a <script> element, safe whatever the data holds.
+"""Structured data (JSON-LD) for search engines, built and written in one place.
 
+{% comparison_json_ld comparison page_url %} describes a comparison page;
+{% json_ld data %} writes any data in a <script> element, safe whatever it holds.
 Django's json_script filter escapes the same way but always writes
 type="application/json"; search engines read only type="application/ld+json".
 """
 
 import json
+from urllib.parse import urlencode
 
 from django import template
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -22,3 +27,50 @@ ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
 def json_ld(data):
     text = json.dumps(data, cls=DjangoJSONEncoder).translate(ESCAPES)
     return format_html('<script type="application/ld+json">{}</script>', mark_safe(text))  # noqa: S308
+
+
+@register.simple_tag
+def comparison_json_ld(comparison, page_url):
+    home_url = settings.SITE_URL + reverse("comparisons:home")
+    return json_ld(comparison_data(comparison, page_url, home_url))
+
+
+def comparison_data(comparison, page_url, home_url):
+    """JSON-LD for search engines: a WebPage about each framework, with its breadcrumb."""
+    data = {
+        "@context": "https://schema.org",
+        "@type": "WebPage",
+        "@id": page_url,
+        "url": page_url,
+        "name": comparison.title,
+        "description": comparison.meta_description or comparison.subtitle,
+        "about": [
+            {
+                "@type": "SoftwareApplication",
+                "name": participant.framework.name,
+                "applicationCategory": "DeveloperApplication",
+                **({"url": participant.framework.website} if participant.framework.website else {}),
+            }
+            for participant in comparison.participants.all()
+        ],
+        "breadcrumb": {
+            "@type": "BreadcrumbList",
+            "itemListElement": [
+                {"@type": "ListItem", "position": 1, "name": "Comparisons", "item": home_url},
+                {
+                    "@type": "ListItem",
+                    "position": 2,
+                    "name": comparison.category,
+                    "item": f"{home_url}?{urlencode({'category': comparison.category})}",
+                },
+                {"@type": "ListItem", "position": 3, "name": comparison.title, "item": page_url},
+            ],
+        },
+    }
+    dates = {
+        "datePublished": comparison.published_at,
+        "dateModified": comparison.modified_at,
+        "lastReviewed": comparison.last_reviewed_at,
+    }
+    data.update({key: date.isoformat() for key, date in dates.items() if date})
+    return data

@@ -1,10 +1,14 @@
-"""The Triage and Editors groups and their permissions."""
+"""The Triage group and its permissions.
+
+This migration once created the Editors group too; the comparisons app owns
+that group now (comparisons/migrations/0005 and 0006, which get_or_create it
+and so agree with databases where this migration made it).
+"""
 
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
 TRIAGE_MODELS = ["consultationrequest", "preferredwindow", "auditevent", "outgoingemail", "duewarning"]
-EDITOR_MODELS = ["framework", "comparison", "participant", "factor", "assessment", "statistic"]
 
 
 def create_groups(apps, schema_editor):
@@ -31,14 +35,10 @@ def create_groups(apps, schema_editor):
         *permissions("consultations", ["consultationrequest"], ["change"]),
         Permission.objects.get(content_type__app_label="consultations", codename="view_report"),
     )
-    editors, _ = Group.objects.get_or_create(name="Editors")
-    editors.permissions.add(
-        *permissions("comparisons", EDITOR_MODELS, ["add", "change", "delete", "view"])
-    )
 
 
 def remove_groups(apps, schema_editor):
-    apps.get_model("auth", "Group").objects.filter(name__in=["Triage", "Editors"]).delete()
+    apps.get_model("auth", "Group").objects.filter(name="Triage").delete()
 
 
 class Migration(migrations.Migration):

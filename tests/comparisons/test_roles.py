@@ -93,7 +93,7 @@ class TestEditorsMigration:
         editors = Group.objects.get(name="Editors")
         codenames = set(editors.permissions.values_list("codename", flat=True))
         assert "publish_comparison" in codenames
-        # consultations' migration gives the content models; nothing about requests.
+        # 0006_editors_group gives the content models; nothing about requests.
         assert {f"{verb}_{model}" for verb in ("add", "change") for model in COMPARISON_MODELS} <= (
             codenames
         )

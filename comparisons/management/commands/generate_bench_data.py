@@ -1,4 +1,8 @@
-"""Generate the benchmark's data set; running it again reuses what exists."""
+"""Generate the benchmark's comparisons; running it again reuses what exists.
+
+The consultation requests the benchmark also needs come from the consultations
+app's generate_bench_requests command, which runs after this one.
+"""
 
 import random
 import sys
@@ -12,6 +16,8 @@ from comparisons.demo import load_demo_content
 from comparisons.models import Assessment, Comparison, Factor, Framework, Participant, Statistic
 
 BENCH_PREFIX = "bench-"
+# The default seed of both bench data commands, so that a run is repeatable.
+BENCH_SEED = 2026
 # The benchmark's named large page: 4 frameworks, 50 factors.
 LARGE_PAGE_SLUG = "bench-00001"
 
@@ -30,17 +36,15 @@ def progress(label, done, total, stream=sys.stderr):
 
 class Command(BaseCommand):
     help = (
-        "Create the benchmark data set: published comparisons of 2 to 4 frameworks with "
-        "5 to 50 factors and 3 statistics each (and, when the consultations app provides "
-        "it, consultation requests). Existing rows are kept and reused."
+        "Create the benchmark's comparisons: published comparisons of 2 to 4 frameworks with "
+        "5 to 50 factors and 3 statistics each. Existing rows are kept and reused."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--comparisons", type=int, default=1000)
-        parser.add_argument("--requests", type=int, default=100_000)
-        parser.add_argument("--seed", type=int, default=2026)
+        parser.add_argument("--seed", type=int, default=BENCH_SEED)
 
-    def handle(self, *args, comparisons, requests, seed, **options):
+    def handle(self, *args, comparisons, seed, **options):
         load_demo_content()
         randomness = random.Random(seed)  # noqa: S311 (repeatable test data, not secrets)
         frameworks = self.frameworks()
@@ -51,85 +55,6 @@ class Command(BaseCommand):
         if existing >= comparisons:
             progress("comparisons (reused)", comparisons, comparisons)
         forget_content_version()
-        self.create_requests(requests, randomness)
-
-    def create_requests(self, total, randomness):
-        """Consultation requests spread over the last two years, most of them closed."""
-        from django.contrib.auth import get_user_model
-        from django.contrib.auth.models import Group
-
-        from consultations.models import ConsultationRequest, PreferredWindow
-
-        Status = ConsultationRequest.Status
-        existing = ConsultationRequest.objects.filter(email__endswith="@bench.example").count()
-        if existing >= total:
-            progress("requests (reused)", total, total)
-            return
-        triage = Group.objects.get(name="Triage")
-        staff = []
-        for number in range(1, 6):
-            user, _ = get_user_model().objects.get_or_create(
-                username=f"bench-triager-{number}", defaults={"is_staff": True}
-            )
-            user.groups.add(triage)
-            staff.append(user)
-        comparison_ids = list(
-            Comparison.objects.filter(slug__startswith=BENCH_PREFIX).values_list("pk", flat=True)
-        )
-        now = timezone.now()
-        span = 2 * 365 * 24 * 3600
-        batch = 2000
-        for start in range(existing, total, batch):
-            requests, windows = [], []
-            for number in range(start, min(start + batch, total)):
-                received = now - timezone.timedelta(seconds=randomness.randint(0, span))
-                age_hours = (now - received).total_seconds() / 3600
-                if age_hours < 48:
-                    status = randomness.choice([Status.NEW, Status.NEW, Status.CONTACTED])
-                elif age_hours < 24 * 21:  # the last three weeks: some still in progress
-                    status = randomness.choices(
-                        [Status.COMPLETED, Status.DECLINED, Status.SPAM, Status.DUPLICATE,
-                         Status.CONTACTED, Status.SCHEDULED],
-                        weights=[70, 10, 8, 4, 5, 3],
-                    )[0]  # fmt: skip
-                else:  # older requests are closed
-                    status = randomness.choices(
-                        [Status.COMPLETED, Status.DECLINED, Status.SPAM, Status.DUPLICATE],
-                        weights=[78, 10, 8, 4],
-                    )[0]  # fmt: skip
-                answered = status not in (Status.NEW, Status.SPAM, Status.DUPLICATE)
-                # Most answers come within a day; about one in eight misses it.
-                delay = randomness.expovariate(1 / 9) if answered else None
-                request = ConsultationRequest(
-                    name=f"Bench Visitor {number}",
-                    email=f"visitor-{number}@bench.example",
-                    comparison_id=randomness.choice(comparison_ids),
-                    message="We are choosing between these frameworks for a new project.",
-                    timezone=randomness.choice(["Europe/Berlin", "America/New_York", "UTC"]),
-                    received_at=received,
-                    respond_by=received + timezone.timedelta(hours=24),
-                    first_response_at=(
-                        min(received + timezone.timedelta(hours=delay), now) if answered else None
-                    ),
-                    status=status,
-                    assignee=None if status == Status.NEW else randomness.choice(staff),
-                    scheduled_start=(
-                        (received + timezone.timedelta(days=3)).replace(minute=0, second=0)
-                        if status == Status.SCHEDULED
-                        else None
-                    ),
-                )
-                requests.append(request)
-            ConsultationRequest.objects.bulk_create(requests)
-            for request in requests:
-                first = request.received_at + timezone.timedelta(days=2)
-                first = first.replace(minute=0, second=0, microsecond=0)
-                windows += [
-                    PreferredWindow(request=request, starts_at=first),
-                    PreferredWindow(request=request, starts_at=first + timezone.timedelta(days=1)),
-                ]
-            PreferredWindow.objects.bulk_create(windows)
-            progress("consultation requests", min(start + batch, total), total)
 
     def frameworks(self):
         names = [

@@ -1,0 +1,123 @@
+"""The comparison admin's history pages, and who may publish.
+
+Every save is a django-reversion revision. The history page lists them with
+links to a readable difference between any two (or one and the page now), and
+a whole version is restored from its difference page. ComparisonAdmin builds
+on this class; the publish permission lives here because recovering a deleted
+comparison may bring it back published.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from reversion.admin import VersionAdmin
+from reversion.models import Version
+
+from .history import restore_version, version_diff
+from .models import Comparison
+
+
+class ComparisonHistoryAdmin(VersionAdmin):
+    """Versions of a comparison: listed, compared and restored whole."""
+
+    def has_publish_permission(self, request):
+        return request.user.has_perm("comparisons.publish_comparison")
+
+    def get_urls(self):
+        urls = [
+            path(
+                "<path:object_id>/history/compare/",
+                self.admin_site.admin_view(self.diff_view),
+                name="comparisons_comparison_diff",
+            ),
+            path(
+                "<path:object_id>/history/<int:version_id>/restore/",
+                self.admin_site.admin_view(self.restore_view),
+                name="comparisons_comparison_restore",
+            ),
+        ]
+        return [*urls, *super().get_urls()]
+
+    def _versions(self, comparison):
+        return Version.objects.get_for_object(comparison).select_related("revision__user")
+
+    def history_view(self, request, object_id, extra_context=None):
+        comparison = get_object_or_404(Comparison, pk=object_id)
+        versions = list(self._versions(comparison).order_by("pk"))
+        diff_url = reverse("admin:comparisons_comparison_diff", args=[comparison.pk])
+        rows = [
+            {
+                "version": version,
+                "current_url": f"{diff_url}?from={version.pk}",
+                "diff_url": f"{diff_url}?from={previous.pk}&to={version.pk}" if previous else "",
+            }
+            for previous, version in zip([None, *versions], versions, strict=False)
+        ]
+        context = {"version_rows": rows, "diff_url": diff_url, **(extra_context or {})}
+        return super().history_view(request, object_id, context)
+
+    def recover_view(self, request, version_id, extra_context=None):
+        """A deleted comparison comes back as it was, possibly published: publishers only."""
+        if not self.has_publish_permission(request):
+            raise PermissionDenied
+        return super().recover_view(request, version_id, extra_context)
+
+    def revision_view(self, request, object_id, version_id, extra_context=None):
+        """Versions are reviewed as a diff and restored whole, from the diff page."""
+        diff_url = reverse("admin:comparisons_comparison_diff", args=[object_id])
+        return redirect(f"{diff_url}?from={int(version_id)}")
+
+    def diff_view(self, request, object_id):
+        """What changed between two versions, or between a version and the page now."""
+        comparison = get_object_or_404(Comparison, pk=object_id)
+        if not self.has_view_or_change_permission(request, comparison):
+            raise PermissionDenied
+        versions = self._versions(comparison)
+        old = get_object_or_404(versions, pk=request.GET.get("from") or 0)
+        new = get_object_or_404(versions, pk=request.GET["to"]) if request.GET.get("to") else None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": comparison,
+            "title": f"Changes to {comparison}",
+            "old": old,
+            "new": new,
+            "lines": version_diff(old, new, comparison),
+            "can_restore": self.has_change_permission(request, comparison),
+        }
+        return TemplateResponse(request, "admin/comparisons/comparison/diff.html", context)
+
+    def restore_view(self, request, object_id, version_id):
+        """Restore a whole version: the comparison with its frameworks, factors and figures."""
+        comparison = get_object_or_404(Comparison, pk=object_id)
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_change_permission(request, comparison):
+            raise PermissionDenied
+        version = get_object_or_404(self._versions(comparison), pk=version_id)
+        was_published = comparison.status == Comparison.Status.PUBLISHED
+        restored = restore_version(comparison, version, user=request.user)
+        when = timezone.localtime(version.revision.date_created)
+        self.message_user(request, f"Restored the version saved on {when:%Y-%m-%d %H:%M}.")
+        if was_published and restored.status == Comparison.Status.DRAFT:
+            problems = restored.publication_problems()
+            self.message_user(
+                request, refused_message(restored, problems, saved=True), messages.ERROR
+            )
+        return redirect("admin:comparisons_comparison_change", restored.pk)
+
+
+def refused_message(comparison, problems, saved=False):
+    """Why a comparison was not published, as a list an editor can work through."""
+    outcome = "was saved as a draft, not published" if saved else "was not published"
+    return format_html(
+        '"{}" {}. Still missing:<ul>{}</ul>',
+        comparison,
+        outcome,
+        format_html_join("", "<li>{}</li>", ((problem,) for problem in problems)),
+    )
