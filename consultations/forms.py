@@ -23,19 +23,24 @@ from comparisons.models import Comparison
 from .abuse import sign_render_time
 from .models import (
     BOOKING_HORIZON,
+    FIRST_START,
     HORIZON_TEXT,
+    LAST_END,
+    LAST_START,
+    MIN_NOTICE,
     ConsultationRequest,
+    in_working_hours,
     normalise_email,
+    on_slot_grid,
     timezone_names,
+    validate_slot,
 )
 
-MIN_NOTICE = timedelta(hours=2)
-FIRST_START = 8  # 08:00, the first slot of a working day
-LAST_END = 18  # 18:00, when the last slot must have ended
 WINDOW_FIELDS = ("window_1", "window_2", "window_3")
+NOTICE_TEXT = f"at least {MIN_NOTICE // timedelta(hours=1)} hours from now"
 WINDOW_HELP = (
     "A 30-minute slot in your timezone, starting on the hour or half hour: Monday to Friday "
-    f"between 08:00 and 18:00, at least 2 hours from now and {HORIZON_TEXT}."
+    f"between {FIRST_START:%H:%M} and {LAST_END:%H:%M}, {NOTICE_TEXT} and {HORIZON_TEXT}."
 )
 
 
@@ -233,7 +238,7 @@ class BookingForm(forms.ModelForm):
         return [utc for utc, _ in starts]
 
     def _window_error(self, local, tz):
-        too_soon = forms.ValidationError("Pick a time at least 2 hours from now.", code="too_soon")
+        too_soon = forms.ValidationError(f"Pick a time {NOTICE_TEXT}.", code="too_soon")
         too_far = forms.ValidationError(f"Pick a time {HORIZON_TEXT}.", code="too_far")
         # First a rough bound in wall-clock time, a day either side (more than any
         # UTC offset): year 9999 west of UTC, or year 1 east of it, has no UTC
@@ -250,7 +255,7 @@ class BookingForm(forms.ModelForm):
                 "That time does not exist in your timezone (the clocks change); pick another.",
                 code="nonexistent",
             )
-        if local.minute not in (0, 30) or local.second:
+        if not on_slot_grid(local):
             return forms.ValidationError(
                 "Start on the hour or half hour, for example 10:00 or 10:30.", code="grid"
             )
@@ -260,14 +265,11 @@ class BookingForm(forms.ModelForm):
             return too_far
         if local.weekday() >= 5:
             return forms.ValidationError("Pick a weekday, Monday to Friday.", code="weekend")
-        end = local + timedelta(minutes=30)
-        if (
-            local.hour < FIRST_START
-            or (end.hour, end.minute) > (LAST_END, 0)
-            or end.day != local.day
-        ):
+        if not in_working_hours(local):
             return forms.ValidationError(
-                "Pick a time between 08:00 and 17:30 (the call ends by 18:00).", code="hours"
+                f"Pick a time between {FIRST_START:%H:%M} and {LAST_START:%H:%M} "
+                f"(the call ends by {LAST_END:%H:%M}).",
+                code="hours",
             )
         return None
 
@@ -307,14 +309,10 @@ class ScheduleForm(forms.Form):
                 code="one_slot",
             )
         start = self.windows[window].starts_at if window else other
-        if start.minute not in (0, 30) or start.second:
-            self.add_error("other", "Start on the hour or half hour.")
-        elif start <= timezone.now():
-            raise forms.ValidationError("Pick a slot in the future.", code="past")
-        elif start > timezone.now() + BOOKING_HORIZON:
+        try:
             # Before any arithmetic: 23:30 on 31 December 9999 has no end time.
-            self.add_error(
-                "other", forms.ValidationError(f"Pick a slot {HORIZON_TEXT}.", code="too_far")
-            )
+            validate_slot(start)
+        except forms.ValidationError as error:
+            self.add_error(None if error.code == "slot_past" else "other", error)
         cleaned["start"] = start
         return cleaned

@@ -17,7 +17,7 @@ import logging
 import secrets
 import zoneinfo
 from contextlib import nullcontext
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 
 from django.conf import settings
@@ -33,12 +33,21 @@ from django.utils import timezone
 logger = logging.getLogger(__name__)
 
 RESPONSE_TIME = timedelta(hours=24)
+# The slot grid: a consultation lasts SLOT_LENGTH and starts on a multiple of it
+# within the hour (on the hour or half hour).
 SLOT_LENGTH = timedelta(minutes=30)
 # How far ahead a slot may be offered or booked. Every date the booking form and
 # the admin's Schedule page accept is bounded by it before any arithmetic, so
 # year 9999 is a message next to the field, never an OverflowError.
 BOOKING_HORIZON = timedelta(weeks=4)
 HORIZON_TEXT = f"within the next {BOOKING_HORIZON.days // 7} weeks"
+# Working hours, in the visitor's timezone, Monday to Friday: the first slot
+# starts at FIRST_START, the last one has ended by LAST_END.
+FIRST_START = time(8)
+LAST_END = time(18)
+LAST_START = (datetime.combine(date.min, LAST_END) - SLOT_LENGTH).time()
+# How soon a visitor may ask for a slot.
+MIN_NOTICE = timedelta(hours=2)
 # Letters and digits that cannot be mistaken for one another when read aloud.
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 REFERENCE_LENGTH = 10
@@ -80,6 +89,32 @@ def format_local(moment, tz_name):
     """A moment as a visitor reads it, e.g. "Tuesday 25 November 2026, 14:30 CET"."""
     local = moment.astimezone(zoneinfo.ZoneInfo(tz_name))
     return f"{local:%A} {local.day} {local:%B %Y, %H:%M} {local.tzname()}"
+
+
+def on_slot_grid(moment):
+    """Whether ``moment`` (wall-clock or aware) starts a slot, to the microsecond."""
+    into_hour = timedelta(
+        minutes=moment.minute, seconds=moment.second, microseconds=moment.microsecond
+    )
+    return into_hour % SLOT_LENGTH == timedelta(0)
+
+
+def in_working_hours(local):
+    """Whether a slot starting at wall-clock ``local`` lies within one working day's hours
+    (the weekday is checked apart, for its own message)."""
+    end = local + SLOT_LENGTH
+    return local.time() >= FIRST_START and end.date() == local.date() and end.time() <= LAST_END
+
+
+def validate_slot(start, now=None):
+    """Staff's rule for a slot start (aware): on the grid, in the future, within the horizon."""
+    now = now or timezone.now()
+    if not on_slot_grid(start):
+        raise ValidationError("Start on the hour or half hour.", code="slot_grid")
+    if start <= now:
+        raise ValidationError("Pick a slot in the future.", code="slot_past")
+    if start > now + BOOKING_HORIZON:
+        raise ValidationError(f"Pick a slot {HORIZON_TEXT}.", code="slot_too_far")
 
 
 class InvalidTransition(ValidationError):
@@ -384,12 +419,7 @@ class ConsultationRequest(models.Model):
     @transaction.atomic
     def schedule(self, start, *, by):
         """Book the 30-minute slot starting at ``start`` (scheduling is a human response)."""
-        if start.minute not in (0, 30) or start.second or start.microsecond:
-            raise ValidationError("A slot starts on the hour or half hour.", code="slot_grid")
-        if start <= timezone.now():
-            raise ValidationError("Pick a slot in the future.", code="slot_past")
-        if start > timezone.now() + BOOKING_HORIZON:
-            raise ValidationError(f"Pick a slot {HORIZON_TEXT}.", code="slot_too_far")
+        validate_slot(start)
         previous_slot = self.scheduled_start
         self.scheduled_start = start
         if self.status == self.Status.SCHEDULED:
