@@ -18,9 +18,10 @@ from django.utils.http import urlencode
 
 from . import services
 from .forms import ScheduleForm
-from .models import ConsultationRequest, DueWarning, OutgoingEmail
+from .models import WARN_BEFORE_HOURS, ConsultationRequest, DueWarning, OutgoingEmail
 
 Status = ConsultationRequest.Status
+OPEN_STATUSES = ConsultationRequest.OPEN_STATUSES
 
 
 class QueueFilter(admin.SimpleListFilter):
@@ -31,9 +32,9 @@ class QueueFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         return [
-            ("open", "Open (new, contacted, scheduled)"),
+            ("open", f"Open ({', '.join(s.label.lower() for s in OPEN_STATUSES)})"),
             ("unassigned", "Unassigned"),
-            ("due_soon", "Due within 4 hours"),
+            ("due_soon", DueWarning.Kind.DUE_SOON.label),
             ("overdue", "Overdue"),
             ("all", "All requests"),
         ]
@@ -61,7 +62,7 @@ class QueueFilter(admin.SimpleListFilter):
         if self.value() == "unassigned":
             return queryset.unassigned()
         if self.value() == "due_soon":
-            return queryset.due_within(services.WARN_BEFORE_HOURS, now)
+            return queryset.due_within(WARN_BEFORE_HOURS, now)
         if self.value() == "overdue":
             return queryset.overdue(now)
         return queryset
@@ -87,12 +88,7 @@ class ConsultationRequestAdminForm(forms.ModelForm):
             raise ValidationError(
                 "Use “Schedule a slot” below to pick the time.", code="use_schedule"
             )
-        if not self.instance.can_transition(new):
-            raise ValidationError(
-                f"A request that is {self.instance.get_status_display().lower()} cannot "
-                f"become {Status(new).label.lower()}.",
-                code="invalid_transition",
-            )
+        self.instance.check_transition(new)
         return new
 
 
@@ -191,8 +187,9 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
 
     @admin.display(description="due")
     def due(self, obj):
-        label = obj.due_label()
-        if label.startswith("Overdue"):
+        now = timezone.now()
+        label = obj.due_label(now)
+        if obj.is_overdue(now):
             return format_html("<strong>{}</strong>", label)
         return label or "-"
 
@@ -206,7 +203,7 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
 
     @admin.display(description="schedule")
     def schedule_link(self, obj):
-        if not obj.pk or obj.status not in (Status.NEW, Status.CONTACTED, Status.SCHEDULED):
+        if not obj.pk or not obj.is_open:
             return "-"
         url = reverse("admin:consultations_consultationrequest_schedule", args=[obj.pk])
         text = "Change the slot" if obj.status == Status.SCHEDULED else "Schedule a slot"

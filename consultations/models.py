@@ -48,6 +48,9 @@ LAST_END = time(18)
 LAST_START = (datetime.combine(date.min, LAST_END) - SLOT_LENGTH).time()
 # How soon a visitor may ask for a slot.
 MIN_NOTICE = timedelta(hours=2)
+# A due-soon warning goes out (and the admin's "due soon" filter looks) this many
+# hours before respond_by.
+WARN_BEFORE_HOURS = 4
 # Letters and digits that cannot be mistaken for one another when read aloud.
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 REFERENCE_LENGTH = 10
@@ -361,18 +364,22 @@ class ConsultationRequest(models.Model):
     def can_transition(self, to):
         return to in self.ALLOWED_TRANSITIONS[self.Status(self.status)]
 
+    def check_transition(self, to):
+        """Raise InvalidTransition, with the message staff see, outside ALLOWED_TRANSITIONS."""
+        if not self.can_transition(to):
+            raise InvalidTransition(
+                f"A request that is {self.get_status_display().lower()} cannot become "
+                f"{self.Status(to).label.lower()}.",
+                code="invalid_transition",
+            )
+
     # Domain verbs: each records who did what in the audit trail.
 
     @transaction.atomic
     def transition(self, to, *, by, note=""):
         """Move to status ``to``; raises InvalidTransition outside ALLOWED_TRANSITIONS."""
         to = self.Status(to)
-        if not self.can_transition(to):
-            raise InvalidTransition(
-                f"A request that is {self.get_status_display().lower()} cannot become "
-                f"{to.label.lower()}.",
-                code="invalid_transition",
-            )
+        self.check_transition(to)
         if to == self.Status.SCHEDULED and self.scheduled_start is None:
             raise InvalidTransition("Pick a 30-minute slot to schedule a request.", code="no_slot")
         previous = self.status
@@ -799,7 +806,7 @@ class DueWarning(models.Model):
     """A due-soon or overdue warning that went out; each one only once per request."""
 
     class Kind(models.TextChoices):
-        DUE_SOON = "due_soon", "Due within 4 hours"
+        DUE_SOON = "due_soon", f"Due within {WARN_BEFORE_HOURS} hours"
         OVERDUE = "overdue", "Overdue"
 
     request = models.ForeignKey(

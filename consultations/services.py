@@ -28,6 +28,7 @@ from django.utils import timezone
 from .models import (
     ADDITION_LINK_MAX_AGE,
     SLOT_LENGTH,
+    WARN_BEFORE_HOURS,
     AuditEvent,
     ConsultationRequest,
     DueWarning,
@@ -44,7 +45,6 @@ TRIAGE_GROUP = "Triage"
 DUPLICATE_WINDOW = timedelta(days=7)
 CANCEL_SALT = "consultations.cancel-slot"
 ADDITION_SALT = "consultations.confirm-addition"
-WARN_BEFORE_HOURS = 4
 
 
 class FormAlreadySent(Exception):
