@@ -242,10 +242,7 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
         if new_assignee != obj.assignee:
             obj.assign(to=new_assignee, by=request.user)
         if new_status != obj.status:
-            if new_status == Status.CONTACTED and obj.status == Status.NEW:
-                obj.mark_contacted(by=request.user)
-            else:
-                obj.transition(new_status, by=request.user)
+            obj.transition(new_status, by=request.user)
         note = form.cleaned_data.get("note", "").strip()
         if note:
             obj.add_note(note, by=request.user)

@@ -162,22 +162,23 @@ class ConsultationRequestQuerySet(models.QuerySet):
             .exclude(email=ANONYMISED_EMAIL)
         )
 
-    def for_queue(self):
-        """What the triage queue shows for each request, in a fixed number of queries."""
-        return self.select_related("assignee", "comparison")
+
+class RequestStatus(models.TextChoices):
+    """Where a request is; also ConsultationRequest.Status (the constraints are built from it)."""
+
+    NEW = "new", "New"
+    CONTACTED = "contacted", "Contacted"
+    SCHEDULED = "scheduled", "Scheduled"
+    COMPLETED = "completed", "Completed"
+    DECLINED = "declined", "Declined"
+    SPAM = "spam", "Spam"
+    DUPLICATE = "duplicate", "Duplicate"
 
 
 class ConsultationRequest(models.Model):
     """A visitor's request for a free 30-minute consultation."""
 
-    class Status(models.TextChoices):
-        NEW = "new", "New"
-        CONTACTED = "contacted", "Contacted"
-        SCHEDULED = "scheduled", "Scheduled"
-        COMPLETED = "completed", "Completed"
-        DECLINED = "declined", "Declined"
-        SPAM = "spam", "Spam"
-        DUPLICATE = "duplicate", "Duplicate"
+    Status = RequestStatus
 
     OPEN_STATUSES = (Status.NEW, Status.CONTACTED, Status.SCHEDULED)
     # Statuses that never count in the response figures.
@@ -293,22 +294,20 @@ class ConsultationRequest(models.Model):
         permissions = [("view_report", "Can view the consultation report")]
         constraints = [
             models.CheckConstraint(
-                condition=Q(
-                    status__in=[
-                        "new",
-                        "contacted",
-                        "scheduled",
-                        "completed",
-                        "declined",
-                        "spam",
-                        "duplicate",
-                    ]
-                ),
+                condition=Q(status__in=RequestStatus.values),
                 name="%(app_label)s_%(class)s_status_valid",
             ),
             models.CheckConstraint(
-                condition=~Q(status="scheduled") | Q(scheduled_start__isnull=False),
+                condition=~Q(status=RequestStatus.SCHEDULED) | Q(scheduled_start__isnull=False),
                 name="%(app_label)s_%(class)s_scheduled_has_slot",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=RequestStatus.CONTACTED) | Q(first_response_at__isnull=False),
+                name="%(app_label)s_%(class)s_contacted_has_first_response",
+            ),
+            models.CheckConstraint(
+                condition=Q(duplicate_of__isnull=True) | Q(status=RequestStatus.DUPLICATE),
+                name="%(app_label)s_%(class)s_duplicate_of_is_duplicate",
             ),
             models.CheckConstraint(
                 condition=Q(respond_by__gt=models.F("received_at")),
@@ -377,7 +376,11 @@ class ConsultationRequest(models.Model):
 
     @transaction.atomic
     def transition(self, to, *, by, note=""):
-        """Move to status ``to``; raises InvalidTransition outside ALLOWED_TRANSITIONS."""
+        """Move to status ``to``; raises InvalidTransition outside ALLOWED_TRANSITIONS.
+
+        Becoming contacted is a person's response: the first one is recorded
+        (first_response_at and a contact entry) unless one already was.
+        """
         to = self.Status(to)
         self.check_transition(to)
         if to == self.Status.SCHEDULED and self.scheduled_start is None:
@@ -387,7 +390,14 @@ class ConsultationRequest(models.Model):
         if to == self.Status.CONTACTED:
             # Back from scheduled: the slot no longer holds.
             self.scheduled_start = None
-        self.save(update_fields=["status", "scheduled_start"])
+            if self.first_response_at is None:
+                # Contacted means a person reached the visitor: that is the first response.
+                self.first_response_at = timezone.now()
+                self.events.create(actor=by, kind=AuditEvent.Kind.CONTACT)
+        if previous == self.Status.DUPLICATE:
+            # Reopened: no longer a duplicate of anything.
+            self.duplicate_of = None
+        self.save(update_fields=["status", "scheduled_start", "first_response_at", "duplicate_of"])
         self.events.create(
             actor=by,
             kind=AuditEvent.Kind.STATUS,
@@ -540,15 +550,20 @@ class PreferredWindow(models.Model):
         return format_local(self.starts_at, self.request.timezone)
 
 
+class AuditKind(models.TextChoices):
+    """What an audit entry records; also AuditEvent.Kind (the constraint is built from it)."""
+
+    STATUS = "status", "Status"
+    ASSIGNEE = "assignee", "Assignee"
+    NOTE = "note", "Internal note"
+    CONTACT = "contact", "Contact"
+    SCHEDULE = "schedule", "Slot"
+
+
 class AuditEvent(models.Model):
     """One entry in a request's audit trail: who did what, when, from what to what."""
 
-    class Kind(models.TextChoices):
-        STATUS = "status", "Status"
-        ASSIGNEE = "assignee", "Assignee"
-        NOTE = "note", "Internal note"
-        CONTACT = "contact", "Contact"
-        SCHEDULE = "schedule", "Slot"
+    Kind = AuditKind
 
     request = models.ForeignKey(
         ConsultationRequest, on_delete=models.CASCADE, related_name="events"
@@ -574,7 +589,7 @@ class AuditEvent(models.Model):
         verbose_name_plural = "audit trail"
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind__in=["status", "assignee", "note", "contact", "schedule"]),
+                condition=Q(kind__in=AuditKind.values),
                 name="%(app_label)s_%(class)s_kind_valid",
             )
         ]
@@ -802,12 +817,17 @@ class OutgoingEmail(models.Model):
         return self.status == self.Status.SENT
 
 
+class WarningKind(models.TextChoices):
+    """Which warning went out; also DueWarning.Kind (the constraint is built from it)."""
+
+    DUE_SOON = "due_soon", f"Due within {WARN_BEFORE_HOURS} hours"
+    OVERDUE = "overdue", "Overdue"
+
+
 class DueWarning(models.Model):
     """A due-soon or overdue warning that went out; each one only once per request."""
 
-    class Kind(models.TextChoices):
-        DUE_SOON = "due_soon", f"Due within {WARN_BEFORE_HOURS} hours"
-        OVERDUE = "overdue", "Overdue"
+    Kind = WarningKind
 
     request = models.ForeignKey(
         ConsultationRequest, on_delete=models.CASCADE, related_name="warnings"
@@ -824,7 +844,7 @@ class DueWarning(models.Model):
                 fields=["request", "kind"], name="%(app_label)s_%(class)s_once"
             ),
             models.CheckConstraint(
-                condition=Q(kind__in=["due_soon", "overdue"]),
+                condition=Q(kind__in=WarningKind.values),
                 name="%(app_label)s_%(class)s_kind_valid",
             ),
         ]
