@@ -1,9 +1,9 @@
 """
-Consultation requests and the 24-hour promise.
+Consultation requests and the promise to reply within CONSULTATION_REPLY_HOURS.
 
 A ConsultationRequest is what a visitor books: their details, what they need
 to decide, their timezone and two or three PreferredWindows (stored in UTC).
-``respond_by`` is set once, at creation, to 24 hours after ``received_at``;
+``respond_by`` is set once, at creation, to response_time() after ``received_at``;
 ``first_response_at`` is set by the first human contact (an automatic email
 is not a response). Status changes follow ALLOWED_TRANSITIONS, and every
 change of status or assignee, every contact and every internal note leaves an
@@ -32,7 +32,6 @@ from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
-RESPONSE_TIME = timedelta(hours=24)
 # The slot grid: a consultation lasts SLOT_LENGTH and starts on a multiple of it
 # within the hour (on the hour or half hour).
 SLOT_LENGTH = timedelta(minutes=30)
@@ -58,6 +57,11 @@ REFERENCE_LENGTH = 10
 # (.invalid is reserved: no mail can ever be delivered there).
 ANONYMISED_NAME = "Anonymised"
 ANONYMISED_EMAIL = "anonymised@anonymised.invalid"
+
+
+def response_time():
+    """How long after a request arrives a person replies: CONSULTATION_REPLY_HOURS."""
+    return timedelta(hours=settings.CONSULTATION_REPLY_HOURS)
 
 
 def new_reference():
@@ -130,7 +134,7 @@ class ConsultationRequestQuerySet(models.QuerySet):
         return self.filter(status__in=ConsultationRequest.OPEN_STATUSES)
 
     def awaiting_response(self):
-        """Open requests nobody has contacted yet: the 24-hour clock is running."""
+        """Open requests nobody has contacted yet: the reply clock is running."""
         return self.open().filter(first_response_at__isnull=True)
 
     def overdue(self, now=None):
@@ -247,7 +251,8 @@ class ConsultationRequest(models.Model):
         "respond by",
         editable=False,
         db_index=True,
-        help_text="24 hours after the request arrived; set once and never changed.",
+        help_text="CONSULTATION_REPLY_HOURS (for example 24 hours) after the request "
+        "arrived; set once and never changed.",
     )
     first_response_at = models.DateTimeField(
         "first response",
@@ -326,7 +331,7 @@ class ConsultationRequest(models.Model):
     def save(self, *args, **kwargs):
         # The deadline is derived from the arrival time once; later saves keep it.
         if self.respond_by is None:
-            self.respond_by = self.received_at + RESPONSE_TIME
+            self.respond_by = self.received_at + response_time()
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):

@@ -1,5 +1,5 @@
 """
-The staff report: how well the 24-hour promise is kept.
+The staff report: how well the promise to reply within CONSULTATION_REPLY_HOURS is kept.
 
 Figures are computed in Python from one query. Spam and duplicates never
 count. A request is *settled* once it was answered or its deadline passed;
@@ -11,6 +11,8 @@ method (the smallest value with at least 90% of values at or below it).
 import math
 import statistics
 from dataclasses import dataclass, field
+
+from django.conf import settings
 
 from .models import ConsultationRequest
 
@@ -28,7 +30,7 @@ class Week:
 
     @property
     def share(self):
-        """Percentage answered within 24 hours of the settled requests, or None."""
+        """Percentage answered by respond_by of the settled requests, or None."""
         return round(100 * self.on_time / self.settled, 1) if self.settled else None
 
 
@@ -47,8 +49,9 @@ class Report:
         yield ["status", "requests"]
         yield from ([label, count] for label, count in self.by_status)
         yield []
-        yield ["Answered within 24 hours per ISO week (spam and duplicates excluded)"]
-        yield ["week", "received", "settled", "answered within 24 h", "share %"]
+        hours = settings.CONSULTATION_REPLY_HOURS
+        yield [f"Answered within {hours} hours per ISO week (spam and duplicates excluded)"]
+        yield ["week", "received", "settled", f"answered within {hours} h", "share %"]
         for week in self.weeks:
             share = "" if week.share is None else week.share
             yield [week.label, week.received, week.settled, week.on_time, share]
