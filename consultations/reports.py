@@ -16,9 +16,17 @@ from django.conf import settings
 
 from .models import ConsultationRequest
 
+# The SVG chart's geometry, in viewBox units; the template draws from CHART.
 CHART_WIDTH = 640
-CHART_HEIGHT = 200
+CHART_HEIGHT = 200  # the bars stand on this line
 CHART_TOP = 20  # room for the value labels above the bars
+CHART_BOTTOM = 30  # room for the week labels below the bars
+CHART = {
+    "width": CHART_WIDTH,
+    "height": CHART_HEIGHT + CHART_BOTTOM,
+    "baseline": CHART_HEIGHT,
+    "week_label_y": CHART_HEIGHT + 22,
+}
 
 
 @dataclass
@@ -43,6 +51,7 @@ class Report:
     breaches: list
     total: int
     bars: list = field(default_factory=list)
+    chart: dict = field(default_factory=lambda: CHART)
 
     def csv_rows(self):
         yield ["Requests by status"]
