@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Fieldset, Layout, Submit
 from django import forms
+from django.conf import settings
 from django.forms.utils import flatatt
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +21,7 @@ from django.utils.html import format_html, format_html_join
 from compare_site.validators import validate_no_control_characters
 from comparisons.models import Comparison
 
-from .abuse import sign_render_time
+from .abuse import RenderToken, read_render_token, sign_render_time
 from .models import (
     BOOKING_HORIZON,
     FIRST_START,
@@ -107,13 +108,16 @@ class BookingForm(forms.ModelForm):
     consent = forms.BooleanField(
         error_messages={"required": "Tick this box so that we may contact you about the call."}
     )
-    # Bots fill every field; people never see this one.
+    # Bots fill every field; people never see this one. Not stripped: a space gives
+    # a bot away too.
     website = forms.CharField(
         label="Leave this field empty",
         required=False,
+        strip=False,
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
-    rendered = forms.CharField(required=False, widget=forms.HiddenInput)
+    # The signed render token (abuse.sign_render_time): when the form was shown.
+    rendered = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
 
     class Meta:
         model = ConsultationRequest
@@ -142,6 +146,8 @@ class BookingForm(forms.ModelForm):
     def __init__(self, *args, now=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.now = now or timezone.now()
+        # What the posted render token says; clean_rendered() reads it.
+        self.render_token = RenderToken(RenderToken.FORGED)
         # Invisible control characters break the emails and pages these go into.
         for name in ("name", "email", "company", "topic", "message"):
             self.fields[name].validators.append(validate_no_control_characters)
@@ -182,6 +188,48 @@ class BookingForm(forms.ModelForm):
         )
         self.helper.add_input(Submit("submit", "Request my free consultation", css_class="button"))
 
+    @property
+    def is_automated(self):
+        """Sent by a bot: the honeypot filled, or the render token forged or sent back
+        too fast. People never see either field, so any error on them is a bot's."""
+        return bool({"website", "rendered"} & self.errors.keys())
+
+    @property
+    def needs_resending(self):
+        """The render token expired or booked once already: the visitor sends it again."""
+        return self.render_token.needs_resending
+
+    def clean_website(self):
+        if self.cleaned_data["website"]:
+            raise forms.ValidationError("Leave this field empty.", code="automated")
+        return ""
+
+    def clean_rendered(self):
+        """The render token's nonce (spent by the booking), or None when it may not book."""
+        self.render_token = read_render_token(self.cleaned_data["rendered"])
+        if self.render_token.from_a_bot:
+            raise forms.ValidationError("Send the form from its page.", code="automated")
+        return self.render_token.nonce
+
+    def ask_to_send_again(self, problem):
+        """Refuse this copy of the form (RenderToken.EXPIRED or SPENT) with a message;
+        the visitor's input stays, under a fresh render token, to be sent again."""
+        self.data = self.data.copy()
+        self.data["rendered"] = sign_render_time()
+        if problem == RenderToken.EXPIRED:
+            hours = int(settings.CONSULTATION_FORM_MAX_AGE.total_seconds() // 3600)
+            message = (
+                f"This form was open for more than {hours} hour{'s' if hours != 1 else ''}, "
+                "so we could not accept it. "
+                "Your details are kept below: check them and send the form again."
+            )
+        else:
+            message = (
+                "This form has already been sent once. If you meant to send another request, "
+                "check the details below and send it again."
+            )
+        self.add_error(None, forms.ValidationError(message, code=problem))
+
     def clean_name(self):
         return " ".join(self.cleaned_data["name"].split())
 
@@ -217,6 +265,8 @@ class BookingForm(forms.ModelForm):
             )
         if "timezone" in cleaned:
             self.windows_utc = self._clean_windows(ZoneInfo(cleaned["timezone"]))
+        if self.needs_resending:
+            self.ask_to_send_again(self.render_token.problem)
         return cleaned
 
     def _clean_windows(self, tz):

@@ -3,7 +3,6 @@
 import csv
 import logging
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
@@ -30,58 +29,44 @@ def book(request):
 
     Never cached: each copy carries its own CSRF token and signed render token.
     """
-    status = 200
-    if request.method == "POST":
-        token = abuse.read_render_token(request.POST.get("rendered", ""))
-        if request.POST.get("website") or token.from_a_bot:
-            # Silent: a bot learns nothing from the answer.
-            logger.info("Booking form rejected as automated.")
-            return redirect("consultations:thanks")
-        # The visitor's input stays; a fresh token lets them send it again.
-        form = BookingForm(
-            with_fresh_token(request.POST) if token.needs_resending else request.POST
-        )
-        ip = abuse.client_ip(request)
-        if token.needs_resending:
-            form.is_valid()
-            form.add_error(None, stale_form_message(token))
-            status = 400
-        elif abuse.ip_over_limit(ip):
-            form.is_valid()
-            form.add_error(
-                None, "Too many bookings from your network this hour. Please try again later."
-            )
-            status = 429
-        elif form.is_valid():
-            if abuse.email_over_limit(form.cleaned_data["email"]):
-                form.add_error(
-                    None,
-                    "Too many bookings for this email address this hour. Please try again later.",
-                )
-                status = 429
-            else:
-                try:
-                    booking = services.book_consultation(
-                        fields=form.request_fields(),
-                        windows=form.windows_utc,
-                        client_ip=ip,
-                        form_nonce=token.nonce,
-                        own_references=request.session.get(SESSION_KEY, []),
-                    )
-                except services.FormAlreadySent:
-                    # The same form sent twice at once: the other copy booked.
-                    form = BookingForm(with_fresh_token(request.POST))
-                    form.is_valid()
-                    form.add_error(None, stale_form_message(token))
-                    status = 400
-                else:
-                    return booked(request, booking)
-        else:
-            status = 400
-    else:
+    if request.method != "POST":
         slug = request.GET.get("comparison", "")
         preselected = Comparison.objects.published().filter(slug=slug).exists() if slug else False
         form = BookingForm(initial={"comparison": slug} if preselected else {})
+        return render(request, "consultations/book.html", {"form": form})
+    form = BookingForm(request.POST)
+    if form.is_automated:
+        # Silent: a bot learns nothing from the answer.
+        logger.info("Booking form rejected as automated.")
+        return redirect("consultations:thanks")
+    status = 400
+    ip = abuse.client_ip(request)
+    # A form that must be sent again (it says why) does not count against the limit.
+    if not form.needs_resending and abuse.ip_over_limit(ip):
+        form.add_error(
+            None, "Too many bookings from your network this hour. Please try again later."
+        )
+        status = 429
+    elif form.is_valid():
+        if abuse.email_over_limit(form.cleaned_data["email"]):
+            form.add_error(
+                None, "Too many bookings for this email address this hour. Please try again later."
+            )
+            status = 429
+        else:
+            try:
+                booking = services.book_consultation(
+                    fields=form.request_fields(),
+                    windows=form.windows_utc,
+                    client_ip=ip,
+                    form_nonce=form.cleaned_data["rendered"],
+                    own_references=request.session.get(SESSION_KEY, []),
+                )
+            except services.FormAlreadySent:
+                # The same form sent twice at once: the other copy booked.
+                form.ask_to_send_again(abuse.RenderToken.SPENT)
+            else:
+                return booked(request, booking)
     return render(request, "consultations/book.html", {"form": form}, status=status)
 
 
@@ -101,26 +86,6 @@ def booked(request, booking):
     references = request.session.get(SESSION_KEY, [])
     request.session[SESSION_KEY] = [*references[-9:], consultation.reference]
     return redirect(consultation)
-
-
-def with_fresh_token(data):
-    data = data.copy()
-    data["rendered"] = abuse.sign_render_time()
-    return data
-
-
-def stale_form_message(token):
-    if token.problem == abuse.RenderToken.EXPIRED:
-        hours = int(settings.CONSULTATION_FORM_MAX_AGE.total_seconds() // 3600)
-        return (
-            f"This form was open for more than {hours} hour{'s' if hours != 1 else ''}, "
-            "so we could not accept it. "
-            "Your details are kept below: check them and send the form again."
-        )
-    return (
-        "This form has already been sent once. If you meant to send another request, "
-        "check the details below and send it again."
-    )
 
 
 @never_cache
