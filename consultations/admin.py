@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -211,28 +212,9 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
 
     @admin.display(description="history")
     def audit_trail(self, obj):
-        events = list(obj.events.select_related("actor"))
-        if not events:
-            return "Nothing yet."
-        rows = format_html_join(
-            "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            (
-                (
-                    f"{e.at:%Y-%m-%d %H:%M} UTC",
-                    e.actor_label,
-                    e.get_kind_display(),
-                    e.from_value,
-                    e.to_value,
-                    e.note,
-                )
-                for e in events
-            ),
-        )
-        return format_html(
-            "<table><thead><tr><th>When</th><th>Who</th><th>What</th><th>From</th>"
-            "<th>To</th><th>Note</th></tr></thead><tbody>{}</tbody></table>",
-            rows,
+        return render_to_string(
+            "admin/consultations/consultationrequest/audit_trail.html",
+            {"events": list(obj.events.select_related("actor"))},
         )
 
     def save_model(self, request, obj, form, change):
