@@ -22,6 +22,8 @@ from .forms import ScheduleForm
 from .models import WARN_BEFORE_HOURS, ConsultationRequest, DueWarning, OutgoingEmail
 
 Status = ConsultationRequest.Status
+# What the visitor gave, shown read-only on the change page.
+VISITOR_FIELDS = ["name", "email", "company", "subject", "message", "timezone", "preferred_windows"]
 OPEN_STATUSES = ConsultationRequest.OPEN_STATUSES
 
 
@@ -135,13 +137,7 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
         "first_response_at",
         "scheduled_start",
         "schedule_link",
-        "name",
-        "email",
-        "company",
-        "subject",
-        "message",
-        "timezone",
-        "preferred_windows",
+        *VISITOR_FIELDS,
         "duplicate_of",
         "client_ip",
         "audit_trail",
@@ -161,20 +157,7 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        (
-            "From the visitor",
-            {
-                "fields": [
-                    "name",
-                    "email",
-                    "company",
-                    "subject",
-                    "message",
-                    "timezone",
-                    "preferred_windows",
-                ]
-            },
-        ),
+        ("From the visitor", {"fields": VISITOR_FIELDS}),
         ("Audit trail", {"fields": ["audit_trail"]}),
         ("Other", {"fields": ["duplicate_of", "client_ip"], "classes": ["collapse"]}),
     ]

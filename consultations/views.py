@@ -118,29 +118,40 @@ def check_email(request):
     return render(request, "consultations/check_email.html")
 
 
+def signed_link_page(request, template, state, *, act=None, **context):
+    """The page behind an emailed signed link, in ``state`` ("invalid" is a 404).
+
+    GET shows it; a POST while the state is "confirm" does ``act()`` and comes
+    back to the link, so a reload never does it twice.
+    """
+    if state == "confirm" and request.method == "POST":
+        act()
+        return redirect(request.path)
+    status = 404 if state == "invalid" else 200
+    return render(request, template, {"state": state, **context}, status=status)
+
+
 @never_cache
 def confirm_addition(request, token):
     """The emailed link: GET asks the address's owner to confirm, POST adds the booking once."""
+    template = "consultations/confirm_addition.html"
     try:
         pending_pk = services.read_addition_token(token)
     except signing.BadSignature:
-        return render(
-            request, "consultations/confirm_addition.html", {"state": "invalid"}, status=404
-        )
+        return signed_link_page(request, template, "invalid")
     pending = PendingAddition.objects.select_related("request").filter(pk=pending_pk).first()
+
+    def add():
+        if services.confirm_addition(pending_pk=pending_pk) is not None:
+            messages.success(request, "Thank you: we added it to your request.")
+
     if pending is None:
         state = "done"
     elif not pending.request.is_open:
         state = "closed"
-    elif request.method == "POST":
-        if services.confirm_addition(pending_pk=pending_pk) is not None:
-            messages.success(request, "Thank you: we added it to your request.")
-        return redirect("consultations:confirm_addition", token=token)
     else:
         state = "confirm"
-    return render(
-        request, "consultations/confirm_addition.html", {"state": state, "pending": pending}
-    )
+    return signed_link_page(request, template, state, act=add, pending=pending)
 
 
 def thanks(request):
@@ -154,11 +165,17 @@ def privacy(request):
 @never_cache
 def cancel(request, token):
     """The visitor's signed link: GET asks to confirm, POST cancels the slot."""
+    template = "consultations/cancel.html"
     try:
         reference, slot = services.read_cancel_token(token)
     except signing.BadSignature:
-        return render(request, "consultations/cancel.html", {"state": "invalid"}, status=404)
+        return signed_link_page(request, template, "invalid")
     consultation = get_object_or_404(ConsultationRequest, reference=reference)
+
+    def cancel_slot():
+        services.cancel_by_visitor(consultation=consultation)
+        messages.success(request, "Your consultation slot is cancelled. We will be in touch.")
+
     current = (
         consultation.status == ConsultationRequest.Status.SCHEDULED
         and consultation.scheduled_start.isoformat() == slot
@@ -167,15 +184,9 @@ def cancel(request, token):
         state = "gone"
     elif consultation.scheduled_start <= timezone.now():
         state = "past"
-    elif request.method == "POST":
-        services.cancel_by_visitor(consultation=consultation)
-        messages.success(request, "Your consultation slot is cancelled. We will be in touch.")
-        return redirect("consultations:cancel", token=token)
     else:
         state = "confirm"
-    return render(
-        request, "consultations/cancel.html", {"state": state, "consultation": consultation}
-    )
+    return signed_link_page(request, template, state, act=cancel_slot, consultation=consultation)
 
 
 @staff_member_required
