@@ -267,6 +267,9 @@ if env("EMAIL_BACKEND_PATH"):
 # Consultations: who triages, and the booking form's abuse limits (see README).
 CONSULTATION_TRIAGE_EMAIL = env("TRIAGE_EMAIL")
 CONSULTATION_ORGANIZER_EMAIL = parseaddr(DEFAULT_FROM_EMAIL)[1] or "hello@compare.example"
+# The promise to every visitor: a person replies within this many hours
+# (respond_by); the pages, emails and the report all say this number.
+CONSULTATION_REPLY_HOURS = env_int("CONSULTATION_REPLY_HOURS", 24)
 # A form sent back faster than this after it was shown is a bot's.
 CONSULTATION_MIN_FILL_SECONDS = env_int("CONSULTATION_MIN_FILL_SECONDS", 3)
 # A booking form shown longer ago than this is refused (with the visitor's input

@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -19,6 +20,7 @@ from django.utils.http import urlencode
 from . import invitations, services
 from .forms import ScheduleForm
 from .models import (
+    WARN_BEFORE_HOURS,
     ConsultationRequest,
     DueWarning,
     OutgoingEmail,
@@ -27,6 +29,9 @@ from .models import (
 )
 
 Status = ConsultationRequest.Status
+# What the visitor gave, shown read-only on the change page.
+VISITOR_FIELDS = ["name", "email", "company", "subject", "message", "timezone", "preferred_windows"]
+OPEN_STATUSES = ConsultationRequest.OPEN_STATUSES
 
 
 class QueueFilter(admin.SimpleListFilter):
@@ -37,9 +42,9 @@ class QueueFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         return [
-            ("open", "Open (new, contacted, scheduled)"),
+            ("open", f"Open ({', '.join(s.label.lower() for s in OPEN_STATUSES)})"),
             ("unassigned", "Unassigned"),
-            ("due_soon", "Due within 4 hours"),
+            ("due_soon", DueWarning.Kind.DUE_SOON.label),
             ("overdue", "Overdue"),
             ("all", "All requests"),
         ]
@@ -67,7 +72,7 @@ class QueueFilter(admin.SimpleListFilter):
         if self.value() == "unassigned":
             return queryset.unassigned()
         if self.value() == "due_soon":
-            return queryset.due_within(services.WARN_BEFORE_HOURS, now)
+            return queryset.due_within(WARN_BEFORE_HOURS, now)
         if self.value() == "overdue":
             return queryset.overdue(now)
         return queryset
@@ -93,12 +98,7 @@ class ConsultationRequestAdminForm(forms.ModelForm):
             raise ValidationError(
                 "Use “Schedule a slot” below to pick the time.", code="use_schedule"
             )
-        if not self.instance.can_transition(new):
-            raise ValidationError(
-                f"A request that is {self.instance.get_status_display().lower()} cannot "
-                f"become {Status(new).label.lower()}.",
-                code="invalid_transition",
-            )
+        self.instance.check_transition(new)
         return new
 
 
@@ -144,13 +144,7 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
         "first_response_at",
         "scheduled_start",
         "schedule_link",
-        "name",
-        "email",
-        "company",
-        "subject",
-        "message",
-        "timezone",
-        "preferred_windows",
+        *VISITOR_FIELDS,
         "duplicate_of",
         "client_ip",
         "audit_trail",
@@ -170,20 +164,7 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        (
-            "From the visitor",
-            {
-                "fields": [
-                    "name",
-                    "email",
-                    "company",
-                    "subject",
-                    "message",
-                    "timezone",
-                    "preferred_windows",
-                ]
-            },
-        ),
+        ("From the visitor", {"fields": VISITOR_FIELDS}),
         ("Audit trail", {"fields": ["audit_trail"]}),
         ("Other", {"fields": ["duplicate_of", "client_ip"], "classes": ["collapse"]}),
     ]
@@ -197,8 +178,9 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
 
     @admin.display(description="due")
     def due(self, obj):
-        label = obj.due_label()
-        if label.startswith("Overdue"):
+        now = timezone.now()
+        label = obj.due_label(now)
+        if obj.is_overdue(now):
             return format_html("<strong>{}</strong>", label)
         return label or "-"
 
@@ -212,7 +194,7 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
 
     @admin.display(description="schedule")
     def schedule_link(self, obj):
-        if not obj.pk or obj.status not in (Status.NEW, Status.CONTACTED, Status.SCHEDULED):
+        if not obj.pk or not obj.is_open:
             return "-"
         url = reverse("admin:consultations_consultationrequest_schedule", args=[obj.pk])
         text = "Change the slot" if obj.status == Status.SCHEDULED else "Schedule a slot"
@@ -220,28 +202,9 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
 
     @admin.display(description="history")
     def audit_trail(self, obj):
-        events = list(obj.events.select_related("actor"))
-        if not events:
-            return "Nothing yet."
-        rows = format_html_join(
-            "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            (
-                (
-                    f"{e.at:%Y-%m-%d %H:%M} UTC",
-                    e.actor_label,
-                    e.get_kind_display(),
-                    e.from_value,
-                    e.to_value,
-                    e.note,
-                )
-                for e in events
-            ),
-        )
-        return format_html(
-            "<table><thead><tr><th>When</th><th>Who</th><th>What</th><th>From</th>"
-            "<th>To</th><th>Note</th></tr></thead><tbody>{}</tbody></table>",
-            rows,
+        return render_to_string(
+            "admin/consultations/consultationrequest/audit_trail.html",
+            {"events": list(obj.events.select_related("actor"))},
         )
 
     def save_model(self, request, obj, form, change):
@@ -251,10 +214,7 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
         if new_assignee != obj.assignee:
             obj.assign(to=new_assignee, by=request.user)
         if new_status != obj.status:
-            if new_status == Status.CONTACTED and obj.status == Status.NEW:
-                obj.mark_contacted(by=request.user)
-            else:
-                obj.transition(new_status, by=request.user)
+            obj.transition(new_status, by=request.user)
         note = form.cleaned_data.get("note", "").strip()
         if note:
             obj.add_note(note, by=request.user)

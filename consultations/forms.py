@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Fieldset, Layout, Submit
 from django import forms
+from django.conf import settings
 from django.forms.utils import flatatt
 from django.urls import reverse
 from django.utils import timezone
@@ -20,22 +21,27 @@ from django.utils.html import format_html, format_html_join
 from compare_site.validators import validate_no_control_characters
 from comparisons.models import Comparison
 
-from .abuse import sign_render_time
+from .abuse import RenderToken, read_render_token, sign_render_time
 from .models import (
     BOOKING_HORIZON,
+    FIRST_START,
     HORIZON_TEXT,
+    LAST_END,
+    LAST_START,
+    MIN_NOTICE,
     ConsultationRequest,
+    in_working_hours,
     normalise_email,
+    on_slot_grid,
     timezone_names,
+    validate_slot,
 )
 
-MIN_NOTICE = timedelta(hours=2)
-FIRST_START = 8  # 08:00, the first slot of a working day
-LAST_END = 18  # 18:00, when the last slot must have ended
 WINDOW_FIELDS = ("window_1", "window_2", "window_3")
+NOTICE_TEXT = f"at least {MIN_NOTICE // timedelta(hours=1)} hours from now"
 WINDOW_HELP = (
     "A 30-minute slot in your timezone, starting on the hour or half hour: Monday to Friday "
-    f"between 08:00 and 18:00, at least 2 hours from now and {HORIZON_TEXT}."
+    f"between {FIRST_START:%H:%M} and {LAST_END:%H:%M}, {NOTICE_TEXT} and {HORIZON_TEXT}."
 )
 
 
@@ -102,13 +108,16 @@ class BookingForm(forms.ModelForm):
     consent = forms.BooleanField(
         error_messages={"required": "Tick this box so that we may contact you about the call."}
     )
-    # Bots fill every field; people never see this one.
+    # Bots fill every field; people never see this one. Not stripped: a space gives
+    # a bot away too.
     website = forms.CharField(
         label="Leave this field empty",
         required=False,
+        strip=False,
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
-    rendered = forms.CharField(required=False, widget=forms.HiddenInput)
+    # The signed render token (abuse.sign_render_time): when the form was shown.
+    rendered = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
 
     class Meta:
         model = ConsultationRequest
@@ -137,6 +146,8 @@ class BookingForm(forms.ModelForm):
     def __init__(self, *args, now=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.now = now or timezone.now()
+        # What the posted render token says; clean_rendered() reads it.
+        self.render_token = RenderToken(RenderToken.FORGED)
         # Invisible control characters break the emails and pages these go into.
         for name in ("name", "email", "company", "topic", "message"):
             self.fields[name].validators.append(validate_no_control_characters)
@@ -177,6 +188,48 @@ class BookingForm(forms.ModelForm):
         )
         self.helper.add_input(Submit("submit", "Request my free consultation", css_class="button"))
 
+    @property
+    def is_automated(self):
+        """Sent by a bot: the honeypot filled, or the render token forged or sent back
+        too fast. People never see either field, so any error on them is a bot's."""
+        return bool({"website", "rendered"} & self.errors.keys())
+
+    @property
+    def needs_resending(self):
+        """The render token expired or booked once already: the visitor sends it again."""
+        return self.render_token.needs_resending
+
+    def clean_website(self):
+        if self.cleaned_data["website"]:
+            raise forms.ValidationError("Leave this field empty.", code="automated")
+        return ""
+
+    def clean_rendered(self):
+        """The render token's nonce (spent by the booking), or None when it may not book."""
+        self.render_token = read_render_token(self.cleaned_data["rendered"])
+        if self.render_token.from_a_bot:
+            raise forms.ValidationError("Send the form from its page.", code="automated")
+        return self.render_token.nonce
+
+    def ask_to_send_again(self, problem):
+        """Refuse this copy of the form (RenderToken.EXPIRED or SPENT) with a message;
+        the visitor's input stays, under a fresh render token, to be sent again."""
+        self.data = self.data.copy()
+        self.data["rendered"] = sign_render_time()
+        if problem == RenderToken.EXPIRED:
+            hours = int(settings.CONSULTATION_FORM_MAX_AGE.total_seconds() // 3600)
+            message = (
+                f"This form was open for more than {hours} hour{'s' if hours != 1 else ''}, "
+                "so we could not accept it. "
+                "Your details are kept below: check them and send the form again."
+            )
+        else:
+            message = (
+                "This form has already been sent once. If you meant to send another request, "
+                "check the details below and send it again."
+            )
+        self.add_error(None, forms.ValidationError(message, code=problem))
+
     def clean_name(self):
         return " ".join(self.cleaned_data["name"].split())
 
@@ -212,6 +265,8 @@ class BookingForm(forms.ModelForm):
             )
         if "timezone" in cleaned:
             self.windows_utc = self._clean_windows(ZoneInfo(cleaned["timezone"]))
+        if self.needs_resending:
+            self.ask_to_send_again(self.render_token.problem)
         return cleaned
 
     def _clean_windows(self, tz):
@@ -233,7 +288,7 @@ class BookingForm(forms.ModelForm):
         return [utc for utc, _ in starts]
 
     def _window_error(self, local, tz):
-        too_soon = forms.ValidationError("Pick a time at least 2 hours from now.", code="too_soon")
+        too_soon = forms.ValidationError(f"Pick a time {NOTICE_TEXT}.", code="too_soon")
         too_far = forms.ValidationError(f"Pick a time {HORIZON_TEXT}.", code="too_far")
         # First a rough bound in wall-clock time, a day either side (more than any
         # UTC offset): year 9999 west of UTC, or year 1 east of it, has no UTC
@@ -250,7 +305,7 @@ class BookingForm(forms.ModelForm):
                 "That time does not exist in your timezone (the clocks change); pick another.",
                 code="nonexistent",
             )
-        if local.minute not in (0, 30) or local.second:
+        if not on_slot_grid(local):
             return forms.ValidationError(
                 "Start on the hour or half hour, for example 10:00 or 10:30.", code="grid"
             )
@@ -260,14 +315,11 @@ class BookingForm(forms.ModelForm):
             return too_far
         if local.weekday() >= 5:
             return forms.ValidationError("Pick a weekday, Monday to Friday.", code="weekend")
-        end = local + timedelta(minutes=30)
-        if (
-            local.hour < FIRST_START
-            or (end.hour, end.minute) > (LAST_END, 0)
-            or end.day != local.day
-        ):
+        if not in_working_hours(local):
             return forms.ValidationError(
-                "Pick a time between 08:00 and 17:30 (the call ends by 18:00).", code="hours"
+                f"Pick a time between {FIRST_START:%H:%M} and {LAST_START:%H:%M} "
+                f"(the call ends by {LAST_END:%H:%M}).",
+                code="hours",
             )
         return None
 
@@ -307,14 +359,10 @@ class ScheduleForm(forms.Form):
                 code="one_slot",
             )
         start = self.windows[window].starts_at if window else other
-        if start.minute not in (0, 30) or start.second:
-            self.add_error("other", "Start on the hour or half hour.")
-        elif start <= timezone.now():
-            raise forms.ValidationError("Pick a slot in the future.", code="past")
-        elif start > timezone.now() + BOOKING_HORIZON:
+        try:
             # Before any arithmetic: 23:30 on 31 December 9999 has no end time.
-            self.add_error(
-                "other", forms.ValidationError(f"Pick a slot {HORIZON_TEXT}.", code="too_far")
-            )
+            validate_slot(start)
+        except forms.ValidationError as error:
+            self.add_error(None if error.code == "slot_past" else "other", error)
         cleaned["start"] = start
         return cleaned

@@ -1,9 +1,9 @@
 """
-Consultation requests and the 24-hour promise.
+Consultation requests and the promise to reply within CONSULTATION_REPLY_HOURS.
 
 A ConsultationRequest is what a visitor books: their details, what they need
 to decide, their timezone and two or three PreferredWindows (stored in UTC).
-``respond_by`` is set once, at creation, to 24 hours after ``received_at``;
+``respond_by`` is set once, at creation, to response_time() after ``received_at``;
 ``first_response_at`` is set by the first human contact (an automatic email
 is not a response). Status changes follow ALLOWED_TRANSITIONS, and every
 change of status or assignee, every contact and every internal note leaves an
@@ -17,7 +17,7 @@ import logging
 import secrets
 import zoneinfo
 from contextlib import nullcontext
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 
 from django.conf import settings
@@ -32,13 +32,24 @@ from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
-RESPONSE_TIME = timedelta(hours=24)
+# The slot grid: a consultation lasts SLOT_LENGTH and starts on a multiple of it
+# within the hour (on the hour or half hour).
 SLOT_LENGTH = timedelta(minutes=30)
 # How far ahead a slot may be offered or booked. Every date the booking form and
 # the admin's Schedule page accept is bounded by it before any arithmetic, so
 # year 9999 is a message next to the field, never an OverflowError.
 BOOKING_HORIZON = timedelta(weeks=4)
 HORIZON_TEXT = f"within the next {BOOKING_HORIZON.days // 7} weeks"
+# Working hours, in the visitor's timezone, Monday to Friday: the first slot
+# starts at FIRST_START, the last one has ended by LAST_END.
+FIRST_START = time(8)
+LAST_END = time(18)
+LAST_START = (datetime.combine(date.min, LAST_END) - SLOT_LENGTH).time()
+# How soon a visitor may ask for a slot.
+MIN_NOTICE = timedelta(hours=2)
+# A due-soon warning goes out (and the admin's "due soon" filter looks) this many
+# hours before respond_by.
+WARN_BEFORE_HOURS = 4
 # Letters and digits that cannot be mistaken for one another when read aloud.
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 REFERENCE_LENGTH = 10
@@ -46,6 +57,11 @@ REFERENCE_LENGTH = 10
 # (.invalid is reserved: no mail can ever be delivered there).
 ANONYMISED_NAME = "Anonymised"
 ANONYMISED_EMAIL = "anonymised@anonymised.invalid"
+
+
+def response_time():
+    """How long after a request arrives a person replies: CONSULTATION_REPLY_HOURS."""
+    return timedelta(hours=settings.CONSULTATION_REPLY_HOURS)
 
 
 def new_reference():
@@ -82,6 +98,32 @@ def format_local(moment, tz_name):
     return f"{local:%A} {local.day} {local:%B %Y, %H:%M} {local.tzname()}"
 
 
+def on_slot_grid(moment):
+    """Whether ``moment`` (wall-clock or aware) starts a slot, to the microsecond."""
+    into_hour = timedelta(
+        minutes=moment.minute, seconds=moment.second, microseconds=moment.microsecond
+    )
+    return into_hour % SLOT_LENGTH == timedelta(0)
+
+
+def in_working_hours(local):
+    """Whether a slot starting at wall-clock ``local`` lies within one working day's hours
+    (the weekday is checked apart, for its own message)."""
+    end = local + SLOT_LENGTH
+    return local.time() >= FIRST_START and end.date() == local.date() and end.time() <= LAST_END
+
+
+def validate_slot(start, now=None):
+    """Staff's rule for a slot start (aware): on the grid, in the future, within the horizon."""
+    now = now or timezone.now()
+    if not on_slot_grid(start):
+        raise ValidationError("Start on the hour or half hour.", code="slot_grid")
+    if start <= now:
+        raise ValidationError("Pick a slot in the future.", code="slot_past")
+    if start > now + BOOKING_HORIZON:
+        raise ValidationError(f"Pick a slot {HORIZON_TEXT}.", code="slot_too_far")
+
+
 class InvalidTransition(ValidationError):
     """A status change outside ALLOWED_TRANSITIONS."""
 
@@ -109,7 +151,7 @@ class ConsultationRequestQuerySet(models.QuerySet):
         }
 
     def awaiting_response(self):
-        """Open requests nobody has contacted yet: the 24-hour clock is running."""
+        """Open requests nobody has contacted yet: the reply clock is running."""
         return self.open().filter(first_response_at__isnull=True)
 
     def overdue(self, now=None):
@@ -141,22 +183,23 @@ class ConsultationRequestQuerySet(models.QuerySet):
             .exclude(email=ANONYMISED_EMAIL)
         )
 
-    def for_queue(self):
-        """What the triage queue shows for each request, in a fixed number of queries."""
-        return self.select_related("assignee", "comparison")
+
+class RequestStatus(models.TextChoices):
+    """Where a request is; also ConsultationRequest.Status (the constraints are built from it)."""
+
+    NEW = "new", "New"
+    CONTACTED = "contacted", "Contacted"
+    SCHEDULED = "scheduled", "Scheduled"
+    COMPLETED = "completed", "Completed"
+    DECLINED = "declined", "Declined"
+    SPAM = "spam", "Spam"
+    DUPLICATE = "duplicate", "Duplicate"
 
 
 class ConsultationRequest(models.Model):
     """A visitor's request for a free 30-minute consultation."""
 
-    class Status(models.TextChoices):
-        NEW = "new", "New"
-        CONTACTED = "contacted", "Contacted"
-        SCHEDULED = "scheduled", "Scheduled"
-        COMPLETED = "completed", "Completed"
-        DECLINED = "declined", "Declined"
-        SPAM = "spam", "Spam"
-        DUPLICATE = "duplicate", "Duplicate"
+    Status = RequestStatus
 
     OPEN_STATUSES = (Status.NEW, Status.CONTACTED, Status.SCHEDULED)
     # Statuses that never count in the response figures.
@@ -225,7 +268,8 @@ class ConsultationRequest(models.Model):
         "respond by",
         editable=False,
         db_index=True,
-        help_text="24 hours after the request arrived; set once and never changed.",
+        help_text="CONSULTATION_REPLY_HOURS (for example 24 hours) after the request "
+        "arrived; set once and never changed.",
     )
     first_response_at = models.DateTimeField(
         "first response",
@@ -272,22 +316,20 @@ class ConsultationRequest(models.Model):
         permissions = [("view_report", "Can view the consultation report")]
         constraints = [
             models.CheckConstraint(
-                condition=Q(
-                    status__in=[
-                        "new",
-                        "contacted",
-                        "scheduled",
-                        "completed",
-                        "declined",
-                        "spam",
-                        "duplicate",
-                    ]
-                ),
+                condition=Q(status__in=RequestStatus.values),
                 name="%(app_label)s_%(class)s_status_valid",
             ),
             models.CheckConstraint(
-                condition=~Q(status="scheduled") | Q(scheduled_start__isnull=False),
+                condition=~Q(status=RequestStatus.SCHEDULED) | Q(scheduled_start__isnull=False),
                 name="%(app_label)s_%(class)s_scheduled_has_slot",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=RequestStatus.CONTACTED) | Q(first_response_at__isnull=False),
+                name="%(app_label)s_%(class)s_contacted_has_first_response",
+            ),
+            models.CheckConstraint(
+                condition=Q(duplicate_of__isnull=True) | Q(status=RequestStatus.DUPLICATE),
+                name="%(app_label)s_%(class)s_duplicate_of_is_duplicate",
             ),
             models.CheckConstraint(
                 condition=Q(respond_by__gt=models.F("received_at")),
@@ -306,7 +348,7 @@ class ConsultationRequest(models.Model):
     def save(self, *args, **kwargs):
         # The deadline is derived from the arrival time once; later saves keep it.
         if self.respond_by is None:
-            self.respond_by = self.received_at + RESPONSE_TIME
+            self.respond_by = self.received_at + response_time()
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
@@ -343,18 +385,26 @@ class ConsultationRequest(models.Model):
     def can_transition(self, to):
         return to in self.ALLOWED_TRANSITIONS[self.Status(self.status)]
 
+    def check_transition(self, to):
+        """Raise InvalidTransition, with the message staff see, outside ALLOWED_TRANSITIONS."""
+        if not self.can_transition(to):
+            raise InvalidTransition(
+                f"A request that is {self.get_status_display().lower()} cannot become "
+                f"{self.Status(to).label.lower()}.",
+                code="invalid_transition",
+            )
+
     # Domain verbs: each records who did what in the audit trail.
 
     @transaction.atomic
     def transition(self, to, *, by, note=""):
-        """Move to status ``to``; raises InvalidTransition outside ALLOWED_TRANSITIONS."""
+        """Move to status ``to``; raises InvalidTransition outside ALLOWED_TRANSITIONS.
+
+        Becoming contacted is a person's response: the first one is recorded
+        (first_response_at and a contact entry) unless one already was.
+        """
         to = self.Status(to)
-        if not self.can_transition(to):
-            raise InvalidTransition(
-                f"A request that is {self.get_status_display().lower()} cannot become "
-                f"{to.label.lower()}.",
-                code="invalid_transition",
-            )
+        self.check_transition(to)
         if to == self.Status.SCHEDULED and self.scheduled_start is None:
             raise InvalidTransition("Pick a 30-minute slot to schedule a request.", code="no_slot")
         previous = self.status
@@ -362,7 +412,14 @@ class ConsultationRequest(models.Model):
         if to == self.Status.CONTACTED:
             # Back from scheduled: the slot no longer holds.
             self.scheduled_start = None
-        self.save(update_fields=["status", "scheduled_start"])
+            if self.first_response_at is None:
+                # Contacted means a person reached the visitor: that is the first response.
+                self.first_response_at = timezone.now()
+                self.events.create(actor=by, kind=AuditEvent.Kind.CONTACT)
+        if previous == self.Status.DUPLICATE:
+            # Reopened: no longer a duplicate of anything.
+            self.duplicate_of = None
+        self.save(update_fields=["status", "scheduled_start", "first_response_at", "duplicate_of"])
         self.events.create(
             actor=by,
             kind=AuditEvent.Kind.STATUS,
@@ -401,12 +458,7 @@ class ConsultationRequest(models.Model):
     @transaction.atomic
     def schedule(self, start, *, by):
         """Book the 30-minute slot starting at ``start`` (scheduling is a human response)."""
-        if start.minute not in (0, 30) or start.second or start.microsecond:
-            raise ValidationError("A slot starts on the hour or half hour.", code="slot_grid")
-        if start <= timezone.now():
-            raise ValidationError("Pick a slot in the future.", code="slot_past")
-        if start > timezone.now() + BOOKING_HORIZON:
-            raise ValidationError(f"Pick a slot {HORIZON_TEXT}.", code="slot_too_far")
+        validate_slot(start)
         previous_slot = self.scheduled_start
         self.scheduled_start = start
         if self.status == self.Status.SCHEDULED:
@@ -520,15 +572,20 @@ class PreferredWindow(models.Model):
         return format_local(self.starts_at, self.request.timezone)
 
 
+class AuditKind(models.TextChoices):
+    """What an audit entry records; also AuditEvent.Kind (the constraint is built from it)."""
+
+    STATUS = "status", "Status"
+    ASSIGNEE = "assignee", "Assignee"
+    NOTE = "note", "Internal note"
+    CONTACT = "contact", "Contact"
+    SCHEDULE = "schedule", "Slot"
+
+
 class AuditEvent(models.Model):
     """One entry in a request's audit trail: who did what, when, from what to what."""
 
-    class Kind(models.TextChoices):
-        STATUS = "status", "Status"
-        ASSIGNEE = "assignee", "Assignee"
-        NOTE = "note", "Internal note"
-        CONTACT = "contact", "Contact"
-        SCHEDULE = "schedule", "Slot"
+    Kind = AuditKind
 
     request = models.ForeignKey(
         ConsultationRequest, on_delete=models.CASCADE, related_name="events"
@@ -554,7 +611,7 @@ class AuditEvent(models.Model):
         verbose_name_plural = "audit trail"
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind__in=["status", "assignee", "note", "contact", "schedule"]),
+                condition=Q(kind__in=AuditKind.values),
                 name="%(app_label)s_%(class)s_kind_valid",
             )
         ]
@@ -802,12 +859,17 @@ class OutgoingEmail(models.Model):
         return self.status == self.Status.SENT
 
 
+class WarningKind(models.TextChoices):
+    """Which warning went out; also DueWarning.Kind (the constraint is built from it)."""
+
+    DUE_SOON = "due_soon", f"Due within {WARN_BEFORE_HOURS} hours"
+    OVERDUE = "overdue", "Overdue"
+
+
 class DueWarning(models.Model):
     """A due-soon or overdue warning that went out; each one only once per request."""
 
-    class Kind(models.TextChoices):
-        DUE_SOON = "due_soon", "Due within 4 hours"
-        OVERDUE = "overdue", "Overdue"
+    Kind = WarningKind
 
     request = models.ForeignKey(
         ConsultationRequest, on_delete=models.CASCADE, related_name="warnings"
@@ -824,7 +886,7 @@ class DueWarning(models.Model):
                 fields=["request", "kind"], name="%(app_label)s_%(class)s_once"
             ),
             models.CheckConstraint(
-                condition=Q(kind__in=["due_soon", "overdue"]),
+                condition=Q(kind__in=WarningKind.values),
                 name="%(app_label)s_%(class)s_kind_valid",
             ),
         ]

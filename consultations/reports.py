@@ -1,5 +1,5 @@
 """
-The staff report: how well the 24-hour promise is kept.
+The staff report: how well the promise to reply within CONSULTATION_REPLY_HOURS is kept.
 
 Figures are computed in Python from one query. Spam and duplicates never
 count. A request is *settled* once it was answered or its deadline passed;
@@ -12,11 +12,21 @@ import math
 import statistics
 from dataclasses import dataclass, field
 
+from django.conf import settings
+
 from .models import ConsultationRequest
 
+# The SVG chart's geometry, in viewBox units; the template draws from CHART.
 CHART_WIDTH = 640
-CHART_HEIGHT = 200
+CHART_HEIGHT = 200  # the bars stand on this line
 CHART_TOP = 20  # room for the value labels above the bars
+CHART_BOTTOM = 30  # room for the week labels below the bars
+CHART = {
+    "width": CHART_WIDTH,
+    "height": CHART_HEIGHT + CHART_BOTTOM,
+    "baseline": CHART_HEIGHT,
+    "week_label_y": CHART_HEIGHT + 22,
+}
 
 
 @dataclass
@@ -28,7 +38,7 @@ class Week:
 
     @property
     def share(self):
-        """Percentage answered within 24 hours of the settled requests, or None."""
+        """Percentage answered by respond_by of the settled requests, or None."""
         return round(100 * self.on_time / self.settled, 1) if self.settled else None
 
 
@@ -41,14 +51,16 @@ class Report:
     breaches: list
     total: int
     bars: list = field(default_factory=list)
+    chart: dict = field(default_factory=lambda: CHART)
 
     def csv_rows(self):
         yield ["Requests by status"]
         yield ["status", "requests"]
         yield from ([label, count] for label, count in self.by_status)
         yield []
-        yield ["Answered within 24 hours per ISO week (spam and duplicates excluded)"]
-        yield ["week", "received", "settled", "answered within 24 h", "share %"]
+        hours = settings.CONSULTATION_REPLY_HOURS
+        yield [f"Answered within {hours} hours per ISO week (spam and duplicates excluded)"]
+        yield ["week", "received", "settled", f"answered within {hours} h", "share %"]
         for week in self.weeks:
             share = "" if week.share is None else week.share
             yield [week.label, week.received, week.settled, week.on_time, share]

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from .models import (
     ADDITION_LINK_MAX_AGE,
+    WARN_BEFORE_HOURS,
     ConsultationRequest,
     DueWarning,
     OutgoingEmail,
@@ -34,7 +35,6 @@ logger = logging.getLogger(__name__)
 TRIAGE_GROUP = "Triage"
 DUPLICATE_WINDOW = timedelta(days=7)
 ADDITION_SALT = "consultations.confirm-addition"
-WARN_BEFORE_HOURS = 4
 
 
 class FormAlreadySent(Exception):

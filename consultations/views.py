@@ -3,7 +3,6 @@
 import csv
 import logging
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
@@ -31,58 +30,44 @@ def book(request):
 
     Never cached: each copy carries its own CSRF token and signed render token.
     """
-    status = 200
-    if request.method == "POST":
-        token = abuse.read_render_token(request.POST.get("rendered", ""))
-        if request.POST.get("website") or token.from_a_bot:
-            # Silent: a bot learns nothing from the answer.
-            logger.info("Booking form rejected as automated.")
-            return redirect("consultations:thanks")
-        # The visitor's input stays; a fresh token lets them send it again.
-        form = BookingForm(
-            with_fresh_token(request.POST) if token.needs_resending else request.POST
-        )
-        ip = client_ip(request)
-        if token.needs_resending:
-            form.is_valid()
-            form.add_error(None, stale_form_message(token))
-            status = 400
-        elif abuse.ip_over_limit(ip):
-            form.is_valid()
-            form.add_error(
-                None, "Too many bookings from your network this hour. Please try again later."
-            )
-            status = 429
-        elif form.is_valid():
-            if abuse.email_over_limit(form.cleaned_data["email"]):
-                form.add_error(
-                    None,
-                    "Too many bookings for this email address this hour. Please try again later.",
-                )
-                status = 429
-            else:
-                try:
-                    booking = services.book_consultation(
-                        fields=form.request_fields(),
-                        windows=form.windows_utc,
-                        client_ip=ip,
-                        form_nonce=token.nonce,
-                        own_references=request.session.get(SESSION_KEY, []),
-                    )
-                except services.FormAlreadySent:
-                    # The same form sent twice at once: the other copy booked.
-                    form = BookingForm(with_fresh_token(request.POST))
-                    form.is_valid()
-                    form.add_error(None, stale_form_message(token))
-                    status = 400
-                else:
-                    return booked(request, booking)
-        else:
-            status = 400
-    else:
+    if request.method != "POST":
         slug = request.GET.get("comparison", "")
         preselected = Comparison.objects.published().filter(slug=slug).exists() if slug else False
         form = BookingForm(initial={"comparison": slug} if preselected else {})
+        return render(request, "consultations/book.html", {"form": form})
+    form = BookingForm(request.POST)
+    if form.is_automated:
+        # Silent: a bot learns nothing from the answer.
+        logger.info("Booking form rejected as automated.")
+        return redirect("consultations:thanks")
+    status = 400
+    ip = client_ip(request)
+    # A form that must be sent again (it says why) does not count against the limit.
+    if not form.needs_resending and abuse.ip_over_limit(ip):
+        form.add_error(
+            None, "Too many bookings from your network this hour. Please try again later."
+        )
+        status = 429
+    elif form.is_valid():
+        if abuse.email_over_limit(form.cleaned_data["email"]):
+            form.add_error(
+                None, "Too many bookings for this email address this hour. Please try again later."
+            )
+            status = 429
+        else:
+            try:
+                booking = services.book_consultation(
+                    fields=form.request_fields(),
+                    windows=form.windows_utc,
+                    client_ip=ip,
+                    form_nonce=form.cleaned_data["rendered"],
+                    own_references=request.session.get(SESSION_KEY, []),
+                )
+            except services.FormAlreadySent:
+                # The same form sent twice at once: the other copy booked.
+                form.ask_to_send_again(abuse.RenderToken.SPENT)
+            else:
+                return booked(request, booking)
     return render(request, "consultations/book.html", {"form": form}, status=status)
 
 
@@ -102,26 +87,6 @@ def booked(request, booking):
     references = request.session.get(SESSION_KEY, [])
     request.session[SESSION_KEY] = [*references[-9:], consultation.reference]
     return redirect(consultation)
-
-
-def with_fresh_token(data):
-    data = data.copy()
-    data["rendered"] = abuse.sign_render_time()
-    return data
-
-
-def stale_form_message(token):
-    if token.problem == abuse.RenderToken.EXPIRED:
-        hours = int(settings.CONSULTATION_FORM_MAX_AGE.total_seconds() // 3600)
-        return (
-            f"This form was open for more than {hours} hour{'s' if hours != 1 else ''}, "
-            "so we could not accept it. "
-            "Your details are kept below: check them and send the form again."
-        )
-    return (
-        "This form has already been sent once. If you meant to send another request, "
-        "check the details below and send it again."
-    )
 
 
 @never_cache
@@ -154,29 +119,40 @@ def check_email(request):
     return render(request, "consultations/check_email.html")
 
 
+def signed_link_page(request, template, state, *, act=None, **context):
+    """The page behind an emailed signed link, in ``state`` ("invalid" is a 404).
+
+    GET shows it; a POST while the state is "confirm" does ``act()`` and comes
+    back to the link, so a reload never does it twice.
+    """
+    if state == "confirm" and request.method == "POST":
+        act()
+        return redirect(request.path)
+    status = 404 if state == "invalid" else 200
+    return render(request, template, {"state": state, **context}, status=status)
+
+
 @never_cache
 def confirm_addition(request, token):
     """The emailed link: GET asks the address's owner to confirm, POST adds the booking once."""
+    template = "consultations/confirm_addition.html"
     try:
         pending_pk = services.read_addition_token(token)
     except signing.BadSignature:
-        return render(
-            request, "consultations/confirm_addition.html", {"state": "invalid"}, status=404
-        )
+        return signed_link_page(request, template, "invalid")
     pending = PendingAddition.objects.select_related("request").filter(pk=pending_pk).first()
+
+    def add():
+        if services.confirm_addition(pending_pk=pending_pk) is not None:
+            messages.success(request, "Thank you: we added it to your request.")
+
     if pending is None:
         state = "done"
     elif not pending.request.is_open:
         state = "closed"
-    elif request.method == "POST":
-        if services.confirm_addition(pending_pk=pending_pk) is not None:
-            messages.success(request, "Thank you: we added it to your request.")
-        return redirect("consultations:confirm_addition", token=token)
     else:
         state = "confirm"
-    return render(
-        request, "consultations/confirm_addition.html", {"state": state, "pending": pending}
-    )
+    return signed_link_page(request, template, state, act=add, pending=pending)
 
 
 def thanks(request):
@@ -190,11 +166,17 @@ def privacy(request):
 @never_cache
 def cancel(request, token):
     """The visitor's signed link: GET asks to confirm, POST cancels the slot."""
+    template = "consultations/cancel.html"
     try:
         reference, slot = invitations.read_cancel_token(token)
     except signing.BadSignature:
-        return render(request, "consultations/cancel.html", {"state": "invalid"}, status=404)
+        return signed_link_page(request, template, "invalid")
     consultation = get_object_or_404(ConsultationRequest, reference=reference)
+
+    def cancel_slot():
+        invitations.cancel_by_visitor(consultation=consultation)
+        messages.success(request, "Your consultation slot is cancelled. We will be in touch.")
+
     current = (
         consultation.status == ConsultationRequest.Status.SCHEDULED
         and consultation.scheduled_start.isoformat() == slot
@@ -203,15 +185,9 @@ def cancel(request, token):
         state = "gone"
     elif consultation.scheduled_start <= timezone.now():
         state = "past"
-    elif request.method == "POST":
-        invitations.cancel_by_visitor(consultation=consultation)
-        messages.success(request, "Your consultation slot is cancelled. We will be in touch.")
-        return redirect("consultations:cancel", token=token)
     else:
         state = "confirm"
-    return render(
-        request, "consultations/cancel.html", {"state": state, "consultation": consultation}
-    )
+    return signed_link_page(request, template, state, act=cancel_slot, consultation=consultation)
 
 
 @staff_member_required

@@ -244,6 +244,14 @@ class TestChangePage:
         assert "Called; wants Tuesday" in text  # the audit trail, read-only
         assert "Mon 07 Jan 2030 09:00 UTC" in text
 
+    def test_the_audit_trail_escapes_what_it_shows(self, client, triager):
+        request = make_consultation()
+        request.add_note("<script>alert(1)</script>", by=triager)
+        body = client.get(change_url(request)).content.decode()
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+        assert "<script>alert(1)" not in body
+        assert f"<td>{triager.username}</td><td>Internal note</td>" in body
+
     def test_an_invalid_status_change_is_refused_with_a_message(self, client, triager):
         request = make_consultation()
         request.transition(Status.DECLINED, by=triager)

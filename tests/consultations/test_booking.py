@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from compare_site.clients import client_ip
 from consultations import services
+from consultations.forms import BookingForm
 from consultations.models import (
     AuditEvent,
     ConsultationRequest,
@@ -262,6 +263,17 @@ class TestSpam:
         response = client.post(BOOK_URL, booking_data(rendered="12345:abc:forged"))
         assert response["Location"] == reverse("consultations:thanks")
         assert not ConsultationRequest.objects.exists()
+
+    def test_the_form_itself_tells_a_bot_from_a_person(self):
+        for bot in (
+            {"website": " "},
+            {"rendered": "12345:abc:forged"},
+            {"rendered": rendered_token(seconds_ago=1)},
+        ):
+            form = BookingForm(booking_data(**bot))
+            assert form.is_automated and not form.is_valid()
+        person = BookingForm(booking_data())
+        assert person.is_valid() and not person.is_automated
 
     @override_settings(CONSULTATION_MIN_FILL_SECONDS=0)
     def test_the_minimum_fill_time_is_a_setting(self, client):

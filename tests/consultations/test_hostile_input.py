@@ -211,12 +211,16 @@ hypothesis_settings = settings(
 )
 
 
-@override_settings(
+# Every generated input is a booking of its own: no fill time, no hourly limits.
+without_limits = override_settings(
     CONSULTATION_MIN_FILL_SECONDS=0,
     CONSULTATION_BOOKINGS_PER_IP_HOUR=10**9,
     CONSULTATION_BOOKINGS_PER_EMAIL_HOUR=10**9,
     CONSULTATION_TRIAGE_EMAIL="triage@compare.example",
 )
+
+
+@without_limits
 @pytest.mark.parametrize("field", ["name", "company", "topic", "message"])
 @hypothesis_settings
 @given(data=st.data())
@@ -239,12 +243,7 @@ def test_free_text_is_kept_exactly_or_refused_next_to_the_field(field, data):
         transaction.set_rollback(True)
 
 
-@override_settings(
-    CONSULTATION_MIN_FILL_SECONDS=0,
-    CONSULTATION_BOOKINGS_PER_IP_HOUR=10**9,
-    CONSULTATION_BOOKINGS_PER_EMAIL_HOUR=10**9,
-    CONSULTATION_TRIAGE_EMAIL="triage@compare.example",
-)
+@without_limits
 @hypothesis_settings
 @given(value=FIELDS["email"])
 @example(value="ada@example.com\r\nBcc: mallory@evil.example")
@@ -264,12 +263,7 @@ def test_the_email_address_is_kept_lower_cased_or_refused_and_never_adds_a_recip
         transaction.set_rollback(True)
 
 
-@override_settings(
-    CONSULTATION_MIN_FILL_SECONDS=0,
-    CONSULTATION_BOOKINGS_PER_IP_HOUR=10**9,
-    CONSULTATION_BOOKINGS_PER_EMAIL_HOUR=10**9,
-    CONSULTATION_TRIAGE_EMAIL="triage@compare.example",
-)
+@without_limits
 @pytest.mark.parametrize("field", ["comparison", "timezone", "window_1", "window_3", "consent"])
 @hypothesis_settings
 @given(data=st.data())

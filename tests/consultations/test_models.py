@@ -132,6 +132,36 @@ class TestTransitions:
         with pytest.raises(IntegrityError), transaction.atomic():
             ConsultationRequest.objects.filter(pk=request.pk).update(status="scheduled")
 
+    def test_the_database_refuses_contacted_without_a_first_response(self):
+        request = make_consultation()
+        with pytest.raises(IntegrityError), transaction.atomic():
+            ConsultationRequest.objects.filter(pk=request.pk).update(status="contacted")
+
+    def test_the_database_refuses_a_duplicate_of_on_another_status(self):
+        original, request = make_consultation(), make_consultation()
+        with pytest.raises(IntegrityError), transaction.atomic():
+            ConsultationRequest.objects.filter(pk=request.pk).update(duplicate_of=original)
+
+    def test_becoming_contacted_records_the_first_response_once(self):
+        request = make_consultation()
+        triager = make_user()
+        request.transition(Status.CONTACTED, by=triager)
+        request.refresh_from_db()
+        first = request.first_response_at
+        assert first is not None
+        kinds = list(request.events.values_list("kind", flat=True))
+        assert kinds == [AuditEvent.Kind.CONTACT, AuditEvent.Kind.STATUS]
+        request.transition(Status.DECLINED, by=triager)
+        assert request.first_response_at == first
+
+    def test_a_reopened_duplicate_no_longer_names_the_original(self):
+        original, request = make_consultation(), make_consultation()
+        request.mark_duplicate(of=original, by=None)
+        assert request.duplicate_of == original
+        request.transition(Status.NEW, by=None)
+        request.refresh_from_db()
+        assert request.duplicate_of is None
+
     def test_mark_contacted_sets_first_response_only_once(self):
         request = make_consultation()
         triager = make_user()

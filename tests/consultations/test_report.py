@@ -114,6 +114,8 @@ class TestPages:
         heights = re.findall(r'height="([\d.]+)" class="chart__bar"', body)
         # The chart's bars are 180 units tall at 100%.
         assert heights == ["120.1", "90.0", "0.0"]
+        # The frame comes from reports.CHART: 640 wide, the bars on y=200, labels below.
+        assert 'viewBox="0 0 640 230"' in body and 'x2="640" y2="200"' in body
         assert "<script" not in body
 
     def test_csv_export_holds_the_same_data(self, staff_client, known_requests):
