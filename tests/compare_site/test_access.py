@@ -18,9 +18,9 @@ from django.utils import timezone
 from comparisons.models import Comparison
 from consultations import services
 from consultations.models import ConsultationRequest, OutgoingEmail
-from tests.comparisons.test_admin import comparison_fields, management
 from tests.consultations.helpers import booking_data
 from tests.factories import make_comparison, make_consultation, make_staff, make_user
+from tests.support.admin_forms import change_url, comparison_fields, management
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +61,7 @@ PAGES = {
         CONSULTATION_PAGE,
     ),
     "request change page": (
-        lambda o: reverse("admin:consultations_consultationrequest_change", args=[o["request"].pk]),
+        lambda o: change_url(o["request"]),
         CONSULTATION_PAGE,
     ),
     "schedule page": (
@@ -77,7 +77,7 @@ PAGES = {
         CONSULTATION_PAGE,
     ),
     "outbox message": (
-        lambda o: reverse("admin:consultations_outgoingemail_change", args=[o["email"].pk]),
+        lambda o: change_url(o["email"]),
         CONSULTATION_PAGE,
     ),
     "due warnings": (
@@ -90,7 +90,7 @@ PAGES = {
     ),
     "comparisons": (lambda o: reverse("admin:comparisons_comparison_changelist"), COMPARISON_PAGE),
     "comparison change page": (
-        lambda o: reverse("admin:comparisons_comparison_change", args=[o["comparison"].pk]),
+        lambda o: change_url(o["comparison"]),
         COMPARISON_PAGE,
     ),
     "new comparison": (lambda o: reverse("admin:comparisons_comparison_add"), COMPARISON_PAGE),
@@ -135,7 +135,7 @@ class TestStateChangesAcrossRoles:
     def test_an_editor_cannot_act_on_requests(self, objects):
         consultation = objects["request"]
         client = client_for("editor")
-        change = reverse("admin:consultations_consultationrequest_change", args=[consultation.pk])
+        change = change_url(consultation)
         assert client.post(change, {"status": "declined", "assignee": ""}).status_code == 403
         schedule = reverse(
             "admin:consultations_consultationrequest_schedule", args=[consultation.pk]
@@ -189,7 +189,7 @@ CSRF_FORMS = {
     "request change page": (
         "triager",
         lambda o: (
-            reverse("admin:consultations_consultationrequest_change", args=[o["request"].pk]),
+            change_url(o["request"]),
             {"status": "declined", "assignee": "", "note": "x"},
         ),
         lambda o: ConsultationRequest.objects.get(pk=o["request"].pk).status == "new",

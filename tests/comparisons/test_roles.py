@@ -9,8 +9,8 @@ from django.db.migrations.loader import MigrationLoader
 from django.urls import reverse
 
 from comparisons.models import Comparison
-from tests.comparisons.admin_forms import change_form_data
 from tests.factories import editors_group, make_comparison, make_staff, make_user
+from tests.support.admin_forms import change_form_data, change_url
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +44,7 @@ def can_open(client, url):
 
 def can_change(client, comparison):
     data = change_form_data(comparison, subtitle="Changed by this role")
-    client.post(reverse("admin:comparisons_comparison_change", args=[comparison.pk]), data)
+    client.post(change_url(comparison), data)
     comparison.refresh_from_db()
     return comparison.subtitle == "Changed by this role"
 

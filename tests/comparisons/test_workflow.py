@@ -3,13 +3,11 @@
 from datetime import timedelta
 
 import pytest
-import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
 from comparisons.models import Comparison
-from tests.comparisons.admin_forms import change_form_data
-from tests.comparisons.test_views import page_text
+from tests.clock import at
 from tests.factories import (
     make_comparison,
     make_factor,
@@ -17,6 +15,8 @@ from tests.factories import (
     make_staff,
     make_user,
 )
+from tests.support.admin_forms import change_form_data, change_url
+from tests.support.pages import page_text
 
 pytestmark = pytest.mark.django_db
 
@@ -25,15 +25,6 @@ pytestmark = pytest.mark.django_db
 def due():
     """A publish time three days after the test's now."""
     return timezone.now().replace(microsecond=0) + timedelta(days=3)
-
-
-def at(moment):
-    """Run the code under test as if it were ``moment``."""
-    return time_machine.travel(moment, tick=False)
-
-
-def change_url(comparison):
-    return reverse("admin:comparisons_comparison_change", args=[comparison.pk])
 
 
 def changelist_url():

@@ -10,19 +10,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consultations.models import AuditEvent, ConsultationRequest, OutgoingEmail
-from tests.comparisons.test_views import page_text
-from tests.consultations.fixed_clock import NOW
+from tests.clock import FIXED_NOW
 from tests.factories import make_comparison, make_consultation, make_staff, make_user
+from tests.support.admin_forms import change_url
+from tests.support.pages import page_text
 
 pytestmark = pytest.mark.django_db
 
 Status = ConsultationRequest.Status
 CHANGELIST = reverse("admin:consultations_consultationrequest_changelist")
 REPORT = reverse("consultations:report")
-
-
-def change_url(request):
-    return reverse("admin:consultations_consultationrequest_change", args=[request.pk])
 
 
 def act(client, action, *requests):
@@ -275,7 +272,7 @@ class TestChangePage:
 
     @pytest.mark.parametrize("tz", ["UTC", "America/Los_Angeles", "Asia/Tokyo"])
     def test_year_9999_is_a_form_error_not_a_500(self, client, triager, time_machine, tz):
-        time_machine.move_to(NOW, tick=False)
+        time_machine.move_to(FIXED_NOW, tick=False)
         request = make_consultation(timezone=tz)
         url = reverse("admin:consultations_consultationrequest_schedule", args=[request.pk])
         for other in ("9999-12-31T23:30", "9999-12-31T00:00"):
@@ -289,7 +286,7 @@ class TestChangePage:
     def test_the_booking_horizon_bounds_the_slot_on_both_sides_of_the_edge(
         self, client, triager, time_machine
     ):
-        time_machine.move_to(NOW, tick=False)  # Tuesday 24 November 2026, 09:00 UTC
+        time_machine.move_to(FIXED_NOW, tick=False)  # Tuesday 24 November 2026, 09:00 UTC
         request = make_consultation()
         url = reverse("admin:consultations_consultationrequest_schedule", args=[request.pk])
         response = client.post(url, {"other": "2026-12-22T09:30"})  # 4 weeks and 30 minutes

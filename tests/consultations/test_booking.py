@@ -24,16 +24,17 @@ from consultations.models import (
     PendingAddition,
     SpentFormToken,
 )
-from tests.comparisons.test_views import page_text
-from tests.consultations.fixed_clock import NOW, fixed_booking
+from tests.clock import FIXED_NOW
 from tests.consultations.helpers import (
     booking_data,
+    fixed_booking,
     local_input,
     rendered_token,
     weekday_slot,
     weekday_slots,
 )
 from tests.factories import make_comparison, make_consultation, make_staff
+from tests.support.pages import page_text
 
 # clock: these tests read the clock; `pytest --every-date` runs them on many dates.
 pytestmark = [pytest.mark.django_db, pytest.mark.clock]
@@ -403,7 +404,7 @@ class TestEmailAddress:
 
     @pytest.fixture(autouse=True)
     def fixed_clock(self, time_machine):
-        time_machine.move_to(NOW, tick=False)
+        time_machine.move_to(FIXED_NOW, tick=False)
 
     @pytest.mark.parametrize(
         ("address", "message"),
@@ -463,7 +464,7 @@ class TestDatesFarAway:
 
     @pytest.fixture(autouse=True)
     def fixed_clock(self, time_machine):
-        time_machine.move_to(NOW, tick=False)
+        time_machine.move_to(FIXED_NOW, tick=False)
 
     @pytest.mark.parametrize("tz", ["America/Los_Angeles", "Pacific/Pago_Pago", "UTC"])
     @pytest.mark.parametrize("window", ["9999-12-31T23:30", "9999-12-31T10:00", "9999-12-30T16:00"])
@@ -481,7 +482,7 @@ class TestDatesFarAway:
         assert "at least 2 hours from now" in errors_by_field(response)["window_1"]
 
     def test_the_horizon_holds_on_both_sides_of_the_edge_in_the_visitors_timezone(self, client):
-        # NOW is 01:00 in Los Angeles; 4 weeks on is Tuesday 22 December, 01:00 there.
+        # FIXED_NOW is 01:00 in Los Angeles; 4 weeks on is Tuesday 22 December, 01:00 there.
         first = client.post(
             BOOK_URL,
             fixed_booking(timezone="America/Los_Angeles", window_1="2026-12-22T08:00"),
@@ -499,7 +500,7 @@ class TestRenderToken:
 
     @pytest.fixture(autouse=True)
     def fixed_clock(self, time_machine):
-        time_machine.move_to(NOW, tick=False)
+        time_machine.move_to(FIXED_NOW, tick=False)
         return time_machine
 
     def test_a_token_books_once_and_a_reuse_keeps_the_input_with_a_fresh_token(
@@ -573,8 +574,10 @@ class TestRenderToken:
         ]
 
     def test_the_retention_run_forgets_tokens_older_than_the_maximum_age(self, fixed_clock):
-        SpentFormToken.objects.create(nonce="old", used_at=NOW - timedelta(hours=4, seconds=1))
-        SpentFormToken.objects.create(nonce="young", used_at=NOW - timedelta(hours=4))
+        SpentFormToken.objects.create(
+            nonce="old", used_at=FIXED_NOW - timedelta(hours=4, seconds=1)
+        )
+        SpentFormToken.objects.create(nonce="young", used_at=FIXED_NOW - timedelta(hours=4))
         out = io.StringIO()
         call_command("anonymise_requests", stdout=out)
         assert "Forgot 1 spent booking-form token(s)." in out.getvalue()
@@ -590,7 +593,7 @@ class TestSomeoneElsesAddress:
 
     @pytest.fixture(autouse=True)
     def fixed_clock(self, time_machine):
-        time_machine.move_to(NOW, tick=False)
+        time_machine.move_to(FIXED_NOW, tick=False)
         return time_machine
 
     @pytest.fixture
@@ -599,7 +602,7 @@ class TestSomeoneElsesAddress:
             email="ada@example.com",
             name="Ada Secret",
             message="Our own secret plans.",
-            received_at=NOW - timedelta(hours=1),
+            received_at=FIXED_NOW - timedelta(hours=1),
         )
 
     def stranger_books(self, **overrides):
@@ -668,10 +671,10 @@ class TestSomeoneElsesAddress:
 
     def test_the_retention_run_deletes_additions_whose_link_lapsed(self, owners_request):
         PendingAddition.objects.create(
-            request=owners_request, note="old", created_at=NOW - timedelta(days=7, seconds=1)
+            request=owners_request, note="old", created_at=FIXED_NOW - timedelta(days=7, seconds=1)
         )
         PendingAddition.objects.create(
-            request=owners_request, note="young", created_at=NOW - timedelta(days=7)
+            request=owners_request, note="young", created_at=FIXED_NOW - timedelta(days=7)
         )
         out = io.StringIO()
         call_command("anonymise_requests", stdout=out)
@@ -687,7 +690,7 @@ class TestSomeoneElsesAddress:
 class TestVisitorSession:
     @pytest.fixture(autouse=True)
     def fixed_clock(self, time_machine):
-        time_machine.move_to(NOW, tick=False)
+        time_machine.move_to(FIXED_NOW, tick=False)
 
     def test_a_session_cookie_planted_before_booking_is_not_the_one_that_shows_it(self):
         planted = SessionStore()
@@ -706,7 +709,7 @@ class TestVisitorSession:
         response = client.post(BOOK_URL, fixed_booking())
         cookie = response.cookies[settings.SESSION_COOKIE_NAME]
         assert cookie["max-age"] == 12 * 60 * 60
-        assert client.session.get_expiry_date() == NOW + timedelta(hours=12)
+        assert client.session.get_expiry_date() == FIXED_NOW + timedelta(hours=12)
 
     def test_staff_sign_in_lasts_the_same_working_day(self, client):
         make_staff("tess", group="Triage", password="a long triage password")
@@ -715,4 +718,4 @@ class TestVisitorSession:
             {"username": "tess", "password": "a long triage password", "next": "/admin/"},
         )
         assert response.status_code == 302
-        assert client.session.get_expiry_date() == NOW + timedelta(hours=12)
+        assert client.session.get_expiry_date() == FIXED_NOW + timedelta(hours=12)

@@ -15,9 +15,9 @@ from django.utils import timezone
 from consultations import services
 from consultations.models import AuditEvent, ConsultationRequest, OutgoingEmail
 from consultations.services import deliver_due
-from tests.comparisons.test_views import page_text
 from tests.consultations.helpers import booking_data
 from tests.factories import make_consultation, make_staff
+from tests.support.pages import page_text
 
 # clock: these tests read the clock; `pytest --every-date` runs them on many dates.
 pytestmark = [pytest.mark.django_db, pytest.mark.clock]

@@ -3,13 +3,13 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import time_machine
 from django.core import mail
 from django.core.mail import mailers
 from django.core.mail.backends.locmem import EmailBackend
 
 from consultations.models import OutgoingEmail
 from consultations.services import deliver_due
+from tests.clock import at
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +45,7 @@ COUNTING = {"default": {"BACKEND": "tests.consultations.test_outbox_leases.Count
 
 @pytest.fixture
 def frozen():
-    with time_machine.travel(NOW, tick=False):
+    with at(NOW):
         yield
 
 
@@ -93,10 +93,10 @@ class TestLeases:
 
         # Another worker finds nothing while the lease holds (its last second included)...
         assert OutgoingEmail.objects.claim_next(token="b" * 32) is None
-        with time_machine.travel(message.leased_until, tick=False):
+        with at(message.leased_until):
             assert OutgoingEmail.objects.claim_next(token="b" * 32) is None
         # ...and takes the message over once it has run out (the first worker died).
-        with time_machine.travel(message.leased_until + timedelta(microseconds=1), tick=False):
+        with at(message.leased_until + timedelta(microseconds=1)):
             second = OutgoingEmail.objects.claim_next(token="b" * 32)
             assert second.pk == message.pk
             connection = mailers.default

@@ -23,10 +23,11 @@ from consultations.models import (
 )
 from consultations.reports import build_report
 from consultations.services import deliver_due
-from tests.comparisons.test_views import page_text
 from tests.consultations.helpers import booking_data
 from tests.consultations.test_email import BROKEN
 from tests.factories import make_consultation, make_staff, make_user
+from tests.support.admin_forms import change_url
+from tests.support.pages import page_text
 
 # clock: these tests read the clock; `pytest --every-date` runs them on many dates.
 pytestmark = [pytest.mark.django_db, pytest.mark.clock]
@@ -213,7 +214,7 @@ class TestEraseOnRequest:
     ):
         closed, open_, bob = person
         # An earlier edit left the visitor's name in the admin's change history.
-        change = reverse("admin:consultations_consultationrequest_change", args=[open_.pk])
+        change = change_url(open_)
         superuser_client.post(change, {"status": "new", "assignee": "", "note": "Checked"})
         assert "Ada L" in dump()
         response = superuser_client.post(
