@@ -23,7 +23,8 @@ def collected_static(django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    """Each test starts with an empty cache: cached pages must not leak between tests."""
+    """Each test starts with an empty cache: cached pages and rate-limit counters
+    must not leak between tests."""
     cache.clear()
     yield
     cache.clear()
