@@ -151,8 +151,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         f"-c statement_timeout={env_int('DB_STATEMENT_TIMEOUT', 5)}s"
     ).strip()
 
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-
 # Cache: Redis when REDIS_URL is set (shared by every app server), otherwise
 # process memory, which is only right for a single process. Redis fails open
 # (compare_site/cache.py): each call gives up after REDIS_TIMEOUT_MS, once,
