@@ -1,5 +1,5 @@
-"""Fixtures every test shares (the collected static files, an empty cache), and
-how the suite spreads over pytest-xdist's workers."""
+"""Fixtures every test shares: the collected static files, an empty cache, the
+personas; and how the suite spreads over pytest-xdist's workers."""
 
 import fcntl
 import os
@@ -11,6 +11,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
 from hypothesis import settings as hypothesis_settings
+
+from tests.factories import make_staff, make_user
 
 # Where the browser tests save their screenshots (tests/browser/conftest.py).
 SCREENSHOT_DIR_KEY = pytest.StashKey[Path]()
@@ -74,6 +76,35 @@ def empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+# The personas: who uses the site, each made the same way in every module. They
+# sign in with tests.factories.PASSWORD; a test signs one in with
+# ``client.force_login(triager)``.
+
+
+@pytest.fixture
+def visitor(db):
+    """Someone signed in without staff rights: the admin and the staff pages stay closed."""
+    return make_user("visitor")
+
+
+@pytest.fixture
+def editor(db):
+    """Eddie, in the Editors group: writes, publishes and restores comparisons."""
+    return make_staff("eddie", group="Editors")
+
+
+@pytest.fixture
+def triager(db):
+    """Tess, in the Triage group: answers consultation requests and reads the report."""
+    return make_staff("tess", group="Triage")
+
+
+@pytest.fixture
+def superuser(db):
+    """Root, who may do anything, erasure included."""
+    return make_user("root", is_staff=True, is_superuser=True)
 
 
 def pytest_sessionfinish(session):

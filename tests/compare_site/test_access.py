@@ -19,7 +19,7 @@ from comparisons.models import Comparison
 from consultations import services
 from consultations.models import ConsultationRequest, OutgoingEmail
 from tests.consultations.helpers import booking_data
-from tests.factories import make_comparison, make_consultation, make_staff, make_user
+from tests.factories import make_comparison, make_consultation, make_staff
 from tests.support.admin_forms import change_url, comparison_fields, management
 
 pytestmark = pytest.mark.django_db
@@ -99,19 +99,23 @@ PAGES = {
 }
 
 
-def client_for(persona, *, enforce_csrf_checks=False):
-    client = Client(enforce_csrf_checks=enforce_csrf_checks)
-    if persona == "editor":
-        client.force_login(make_staff("eddie", group="Editors"))
-    elif persona == "triager":
-        client.force_login(make_staff("tess", group="Triage"))
-    elif persona == "superuser":
-        client.force_login(make_user("root", is_staff=True, is_superuser=True))
-    return client
+@pytest.fixture
+def client_for(request):
+    """``client_for(persona)``: a new client signed in as that persona (tests/conftest.py)."""
+
+    def client_for_(persona, *, enforce_csrf_checks=False):
+        client = Client(enforce_csrf_checks=enforce_csrf_checks)
+        if persona != "anonymous":
+            client.force_login(request.getfixturevalue(persona))
+        return client
+
+    return client_for_
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_every_admin_and_staff_page_answers_each_persona_as_the_table_says(persona, objects):
+def test_every_admin_and_staff_page_answers_each_persona_as_the_table_says(
+    persona, objects, client_for
+):
     client = client_for(persona)
     seen = {}
     for page, (url_for, _) in PAGES.items():
@@ -124,7 +128,7 @@ def test_every_admin_and_staff_page_answers_each_persona_as_the_table_says(perso
 
 
 class TestStateChangesAcrossRoles:
-    def test_a_triager_cannot_change_a_comparison(self, objects):
+    def test_a_triager_cannot_change_a_comparison(self, objects, client_for):
         comparison = objects["comparison"]
         response = client_for("triager").post(
             reverse("admin:comparisons_comparison_delete", args=[comparison.pk]), {"post": "yes"}
@@ -132,7 +136,7 @@ class TestStateChangesAcrossRoles:
         assert response.status_code == 403
         assert Comparison.objects.filter(pk=comparison.pk).exists()
 
-    def test_an_editor_cannot_act_on_requests(self, objects):
+    def test_an_editor_cannot_act_on_requests(self, objects, client_for):
         consultation = objects["request"]
         client = client_for("editor")
         change = change_url(consultation)
@@ -144,7 +148,7 @@ class TestStateChangesAcrossRoles:
         consultation.refresh_from_db()
         assert consultation.status == ConsultationRequest.Status.NEW
 
-    def test_a_triager_cannot_delete_outbox_messages_or_requests(self, objects):
+    def test_a_triager_cannot_delete_outbox_messages_or_requests(self, objects, client_for):
         client = client_for("triager")
         response = client.post(
             reverse("admin:consultations_outgoingemail_changelist"),
@@ -250,7 +254,7 @@ CSRF_FORMS = {
 
 
 @pytest.mark.parametrize("form", CSRF_FORMS)
-def test_a_state_changing_form_without_the_csrf_token_is_refused(form, objects):
+def test_a_state_changing_form_without_the_csrf_token_is_refused(form, objects, client_for):
     persona, setup, unchanged = CSRF_FORMS[form]
     url, data = setup(objects)
     before = ConsultationRequest.objects.count()

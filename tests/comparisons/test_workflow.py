@@ -13,7 +13,6 @@ from tests.factories import (
     make_factor,
     make_framework,
     make_staff,
-    make_user,
 )
 from tests.support.admin_forms import change_form_data, change_url
 from tests.support.pages import page_text
@@ -32,10 +31,10 @@ def changelist_url():
 
 
 @pytest.fixture
-def editor(client):
-    user = make_staff("editor", group="Editors")
-    client.force_login(user)
-    return user
+def editor(client, editor):
+    """In this module the editor is signed in on ``client``."""
+    client.force_login(editor)
+    return editor
 
 
 # clock: `pytest --every-date` runs these on many dates.
@@ -118,12 +117,12 @@ class TestPreview:
         assert 'name="robots"' not in response.content.decode()
 
     @pytest.mark.parametrize("who", ["anonymous", "signed-in visitor", "staff without rights"])
-    def test_draft_is_404_for_everyone_else(self, client, who):
+    def test_draft_is_404_for_everyone_else(self, client, who, visitor, triager):
         comparison = make_comparison(published=False)
         if who == "signed-in visitor":
-            client.force_login(make_user("visitor"))
+            client.force_login(visitor)
         elif who == "staff without rights":
-            client.force_login(make_staff("triager", group="Triage"))
+            client.force_login(triager)
         assert client.get(comparison.get_absolute_url()).status_code == 404
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from consultations.models import AuditEvent, ConsultationRequest, OutgoingEmail
 from tests.clock import FIXED_NOW
-from tests.factories import make_comparison, make_consultation, make_staff, make_user
+from tests.factories import make_comparison, make_consultation, make_staff
 from tests.support.admin_forms import change_url
 from tests.support.pages import page_text
 
@@ -32,10 +32,10 @@ def act(client, action, *requests):
 
 
 @pytest.fixture
-def triager(client):
-    user = make_staff("tess", group="Triage")
-    client.force_login(user)
-    return user
+def triager(client, triager):
+    """In this module the triager is signed in on ``client``."""
+    client.force_login(triager)
+    return triager
 
 
 class TestGroups:
@@ -71,34 +71,36 @@ class TestPermissionMatrix:
             assert response.status_code == 302
             assert response["Location"].startswith(reverse("admin:login"))
 
-    def test_an_editor_reaches_none_of_it(self, client, pages):
-        client.force_login(make_staff("eddie", group="Editors"))
+    def test_an_editor_reaches_none_of_it(self, client, pages, editor):
+        client.force_login(editor)
         for url in pages.values():
             assert client.get(url).status_code == 403, url
         assert "Consultation requests" not in page_text(client.get(reverse("admin:index")))
 
-    def test_a_triager_reaches_all_of_it(self, client, pages):
-        client.force_login(make_staff("tess", group="Triage"))
+    def test_a_triager_reaches_all_of_it(self, client, pages, triager):
+        client.force_login(triager)
         for url in pages.values():
             assert client.get(url).status_code == 200, url
         assert "Comparisons" not in page_text(client.get(reverse("admin:index")))
 
-    def test_the_queue_links_to_the_report(self, client, pages):
-        client.force_login(make_staff("tess", group="Triage"))
+    def test_the_queue_links_to_the_report(self, client, pages, triager):
+        client.force_login(triager)
         assert f'href="{REPORT}"' in client.get(CHANGELIST).content.decode()
 
-    def test_a_superuser_reaches_all_of_it(self, client, pages):
-        client.force_login(make_user("root", is_staff=True, is_superuser=True))
+    def test_a_superuser_reaches_all_of_it(self, client, pages, superuser):
+        client.force_login(superuser)
         for url in pages.values():
             assert client.get(url).status_code == 200, url
 
-    def test_a_logged_in_visitor_without_staff_status_is_sent_to_the_login(self, client, pages):
-        client.force_login(make_user("visitor"))
+    def test_a_logged_in_visitor_without_staff_status_is_sent_to_the_login(
+        self, client, pages, visitor
+    ):
+        client.force_login(visitor)
         for url in pages.values():
             assert client.get(url).status_code == 302
 
-    def test_a_triager_cannot_add_or_delete_requests(self, client, pages):
-        client.force_login(make_staff("tess", group="Triage"))
+    def test_a_triager_cannot_add_or_delete_requests(self, client, pages, triager):
+        client.force_login(triager)
         assert client.get(CHANGELIST + "add/").status_code == 403
         request = ConsultationRequest.objects.get()
         assert client.get(change_url(request) + "delete/").status_code == 403
@@ -296,8 +298,8 @@ class TestChangePage:
         request.refresh_from_db()
         assert request.scheduled_start == datetime(2026, 12, 22, 9, 0, tzinfo=UTC)
 
-    def test_an_editor_cannot_schedule(self, client):
-        client.force_login(make_staff("eddie", group="Editors"))
+    def test_an_editor_cannot_schedule(self, client, editor):
+        client.force_login(editor)
         request = make_consultation()
         url = reverse("admin:consultations_consultationrequest_schedule", args=[request.pk])
         assert client.get(url).status_code == 403

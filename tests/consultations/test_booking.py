@@ -49,9 +49,8 @@ def errors_by_field(response):
 
 
 class TestBookingFromAComparisonPage:
-    def test_end_to_end(self, client):
+    def test_end_to_end(self, client, triager):
         comparison = make_comparison(title="PyTorch vs TensorFlow", slug="pytorch-vs-tensorflow")
-        triager = make_staff("tess", group="Triage")
         detail = client.get(comparison.get_absolute_url())
         link = re.search(r'href="([^"]*book/\?comparison=[^"]*)"', detail.content.decode()).group(1)
 

@@ -112,9 +112,9 @@ class TestOutbox:
         assert not ConsultationRequest.objects.exists()
         assert not OutgoingEmail.objects.exists()
 
+    @pytest.mark.usefixtures("triager")
     @override_settings(CONSULTATION_TRIAGE_EMAIL="triage@compare.example")
     def test_triage_email_setting_takes_the_staff_notification(self, client):
-        make_staff("tess", group="Triage")
         client.post(BOOK_URL, booking_data())
         recipients = set(OutgoingEmail.objects.values_list("to", flat=True))
         assert recipients == {"ada@example.com", "triage@compare.example"}

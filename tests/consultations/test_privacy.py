@@ -25,7 +25,7 @@ from consultations.reports import build_report
 from consultations.services import deliver_due
 from tests.consultations.helpers import booking_data
 from tests.consultations.test_email import BROKEN
-from tests.factories import make_consultation, make_staff, make_user
+from tests.factories import make_consultation
 from tests.support.admin_forms import change_url
 from tests.support.pages import page_text
 
@@ -172,8 +172,8 @@ class TestRetention:
 
 
 @pytest.fixture
-def superuser_client(client):
-    client.force_login(make_user("root", is_staff=True, is_superuser=True))
+def superuser_client(client, superuser):
+    client.force_login(superuser)
     return client
 
 
@@ -267,8 +267,8 @@ class TestEraseOnRequest:
         closed.refresh_from_db()
         assert closed.email == "ada@example.com"
 
-    def test_a_triager_may_not_erase(self, client, person):
-        client.force_login(make_staff("tess", group="Triage"))
+    def test_a_triager_may_not_erase(self, client, person, triager):
+        client.force_login(triager)
         assert client.get(ERASE_URL).status_code == 403
         response = client.post(ERASE_URL, {"email": "ada@example.com", "confirm": "on"})
         assert response.status_code == 403
@@ -276,10 +276,10 @@ class TestEraseOnRequest:
 
 
 class TestNothingPersonalInTheLogs:
+    @pytest.mark.usefixtures("triager")
     def test_booking_delivery_failures_and_warnings_log_no_address_or_message(self, client, caplog):
         address = "ada.private@example.com"
         message = "Our secret merger needs a framework decision"
-        make_staff("tess", group="Triage")
         caplog.set_level(logging.DEBUG)
         response = client.post(BOOK_URL, booking_data(email=address, message=message))
         assert response.status_code == 302

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from consultations.models import ConsultationRequest
 from consultations.reports import build_report, nearest_rank
-from tests.factories import make_consultation, make_staff
+from tests.factories import make_consultation
 from tests.support.pages import page_text
 
 # clock: these tests read the clock; `pytest --every-date` runs them on many dates.
@@ -96,10 +96,10 @@ class TestFigures:
 
 class TestPages:
     @pytest.fixture
-    def staff_client(self, client, monkeypatch):
+    def staff_client(self, client, monkeypatch, triager):
         # The page reports as of "now"; pin it so the data set's figures hold any day.
         monkeypatch.setattr(timezone, "now", lambda: NOW)
-        client.force_login(make_staff("tess", group="Triage"))
+        client.force_login(triager)
         return client
 
     def test_the_page_shows_the_figures_and_an_svg_chart(self, staff_client, known_requests):
