@@ -49,11 +49,36 @@ def errors_by_field(response):
 
 
 class TestBookingFromAComparisonPage:
-    def test_end_to_end(self, client, triager):
-        comparison = make_comparison(title="PyTorch vs TensorFlow", slug="pytorch-vs-tensorflow")
-        detail = client.get(comparison.get_absolute_url())
-        link = re.search(r'href="([^"]*book/\?comparison=[^"]*)"', detail.content.decode()).group(1)
+    """A visitor in Berlin follows a comparison page's link and books three windows."""
 
+    @pytest.fixture
+    def comparison(self):
+        return make_comparison(title="PyTorch vs TensorFlow", slug="pytorch-vs-tensorflow")
+
+    @pytest.fixture
+    def link(self, client, comparison):
+        detail = client.get(comparison.get_absolute_url())
+        return re.search(r'href="([^"]*book/\?comparison=[^"]*)"', detail.content.decode())[1]
+
+    @pytest.fixture
+    def windows(self):
+        """Berlin wall-clock times; the third is on the next weekday ("the day after"
+        may be a Saturday)."""
+        first, next_day = weekday_slots(2, hour=9, tz="Europe/Berlin")
+        return [first, first + timedelta(hours=2), next_day.replace(hour=16, minute=30)]
+
+    @pytest.fixture
+    def booked(self, client, link, windows, triager):
+        """The booking's response; the triager exists first, to be told of it."""
+        data = booking_data(
+            comparison="pytorch-vs-tensorflow",
+            topic="",
+            timezone="Europe/Berlin",
+            **{f"window_{n}": local_input(window) for n, window in enumerate(windows, start=1)},
+        )
+        return client.post(link, data)
+
+    def test_the_link_opens_the_form_with_the_comparison_chosen(self, client, link):
         form_page = client.get(link)
         assert form_page.status_code == 200
         assert re.search(
@@ -61,53 +86,63 @@ class TestBookingFromAComparisonPage:
             form_page.content.decode(),
         )
 
-        # The third window is on the next weekday: "the day after" may be a Saturday.
-        first, next_day = weekday_slots(2, hour=9, tz="Europe/Berlin")
-        third = next_day.replace(hour=16, minute=30)
-        data = booking_data(
-            comparison="pytorch-vs-tensorflow",
-            topic="",
-            timezone="Europe/Berlin",
-            window_1=local_input(first),
-            window_2=local_input(first + timedelta(hours=2)),
-            window_3=local_input(third),
-        )
-        response = client.post(link, data)
+    def test_booking_leads_to_the_requests_own_page(self, booked):
         request = ConsultationRequest.objects.get()
-        assert response.status_code == 302
-        assert response["Location"] == request.get_absolute_url()
+        assert booked.status_code == 302
+        assert booked["Location"] == request.get_absolute_url()
         assert len(request.reference) == 10
 
-        # Stored: the visitor's details, the comparison, windows in UTC, the 24-hour deadline.
-        berlin = ZoneInfo("Europe/Berlin")
+    def test_the_request_keeps_the_comparison_and_the_time_zone(self, booked, comparison):
+        request = ConsultationRequest.objects.get()
         assert request.comparison == comparison
         assert request.timezone == "Europe/Berlin"
-        assert [w.starts_at for w in request.windows.all()] == [
-            first.replace(tzinfo=berlin).astimezone(UTC),
-            (first + timedelta(hours=2)).replace(tzinfo=berlin).astimezone(UTC),
-            third.replace(tzinfo=berlin).astimezone(UTC),
-        ]
-        assert request.respond_by - request.received_at == timedelta(hours=24)
-        assert request.first_response_at is None  # automatic emails are not a response
 
-        confirmation = client.get(response["Location"])
-        text = page_text(confirmation)
+    def test_the_windows_are_stored_in_utc(self, booked, windows):
+        berlin = ZoneInfo("Europe/Berlin")
+        request = ConsultationRequest.objects.get()
+        assert [w.starts_at for w in request.windows.all()] == [
+            window.replace(tzinfo=berlin).astimezone(UTC) for window in windows
+        ]
+
+    def test_the_reply_is_due_24_hours_after_receipt(self, booked):
+        request = ConsultationRequest.objects.get()
+        assert request.respond_by - request.received_at == timedelta(hours=24)
+
+    def test_the_confirmation_page_shows_the_reference_and_the_reply_deadline(self, client, booked):
+        request = ConsultationRequest.objects.get()
+        text = page_text(client.get(booked["Location"]))
         assert request.reference in text
         assert f"We will reply by {request.respond_by_local()}" in text
-        assert request.respond_by_local().endswith(("CET", "CEST"))
-        assert "Ada Lovelace" in text and "PyTorch vs TensorFlow" in text
-        assert first.strftime("%H:%M") in text
 
-        # Nothing is sent inside the web request; the worker sends both emails.
+    def test_the_reply_deadline_is_in_the_visitors_time_zone(self, booked):
+        request = ConsultationRequest.objects.get()
+        assert request.respond_by_local().endswith(("CET", "CEST"))
+
+    def test_the_confirmation_page_repeats_the_booking(self, client, booked, windows):
+        text = page_text(client.get(booked["Location"]))
+        assert "Ada Lovelace" in text and "PyTorch vs TensorFlow" in text
+        assert windows[0].strftime("%H:%M") in text
+
+    def test_nothing_is_sent_inside_the_web_request(self, booked):
         assert mail.outbox == []
         assert OutgoingEmail.objects.filter(status="pending").count() == 2
-        call_command("deliver_email", "--once", stdout=open("/dev/null", "w"))
-        to_visitor, to_staff = sorted(mail.outbox, key=lambda m: m.to != ["ada@example.com"])
-        assert to_visitor.to == ["ada@example.com"]
+
+    def test_the_worker_confirms_the_booking_to_the_visitor(self, booked):
+        call_command("deliver_email", "--once", stdout=io.StringIO())
+        request = ConsultationRequest.objects.get()
+        [to_visitor] = [m for m in mail.outbox if m.to == ["ada@example.com"]]
         assert request.reference in to_visitor.subject
         assert f"reply by\n{request.respond_by_local()}" in to_visitor.body
-        assert to_staff.to == [triager.email]
+
+    def test_the_worker_tells_the_triager(self, booked, triager):
+        call_command("deliver_email", "--once", stdout=io.StringIO())
+        request = ConsultationRequest.objects.get()
+        [to_staff] = [m for m in mail.outbox if m.to == [triager.email]]
         assert request.reference in to_staff.subject
+
+    def test_the_emails_sent_for_it_are_not_a_first_response(self, booked):
+        call_command("deliver_email", "--once", stdout=io.StringIO())
+        assert ConsultationRequest.objects.get().first_response_at is None
 
     def test_the_form_on_its_own_has_no_comparison_chosen_and_defaults_to_utc(self, client):
         make_comparison(slug="some-comparison")
