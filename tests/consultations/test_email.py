@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 import icalendar
 import pytest
 from django.core import mail
-from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
 from django.test import override_settings
 from django.urls import reverse
@@ -17,22 +16,13 @@ from consultations.models import AuditEvent, ConsultationRequest, OutgoingEmail
 from consultations.services import deliver_due
 from tests.consultations.helpers import booking_data
 from tests.factories import make_consultation, make_staff
+from tests.support.flaky_mail import BROKEN
 from tests.support.pages import page_text
 
 # clock: these tests read the clock; `pytest --every-date` runs them on many dates.
 pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 BOOK_URL = reverse("consultations:book")
-
-
-class BrokenMailServer(BaseEmailBackend):
-    """A mail backend whose server is down."""
-
-    def send_messages(self, email_messages):
-        raise ConnectionRefusedError("mail server is down")
-
-
-BROKEN = {"default": {"BACKEND": "tests.consultations.test_email.BrokenMailServer"}}
 
 
 def deliver(**kwargs):

@@ -24,9 +24,9 @@ from consultations.models import (
 from consultations.reports import build_report
 from consultations.services import deliver_due
 from tests.consultations.helpers import booking_data
-from tests.consultations.test_email import BROKEN
 from tests.factories import make_consultation
 from tests.support.admin_forms import change_url
+from tests.support.flaky_mail import BROKEN
 from tests.support.pages import page_text
 
 # clock: these tests read the clock; `pytest --every-date` runs them on many dates.
