@@ -34,8 +34,13 @@ run: $(STAMP)
 	@# worker: its reloading parent would leave the child running after a kill.
 	DJANGO_DEBUG=1 sh -c '$(BIN)/python manage.py db_worker --no-reload & worker=$$!; $(BIN)/python manage.py crontask --no-heartbeat & scheduler=$$!; trap "kill $$worker $$scheduler 2>/dev/null" EXIT INT TERM; $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)'
 
+# Both cores by default (PYTEST_WORKERS=0 for one process); tests that start
+# servers or drive the browser share one worker (xdist_group, see tests/conftest.py).
+PYTEST_WORKERS ?= auto
+XDIST := -n $(PYTEST_WORKERS) --dist loadgroup
+
 test: $(STAMP) $(NODE_MODULES)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 # What CI runs (.ci/run): lint, checks, the migrations check, the suite, then
 # the clock tests on every date of tests/clock.py.
@@ -44,11 +49,14 @@ ci: lint test dates
 # The tests that read the clock, once at each instant in tests/clock.py
 # (a week, both DST changes in Berlin and New York, New Year's Eve).
 dates: $(STAMP)
-	$(BIN)/python -m pytest --every-date -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --every-date -q -p no:cacheprovider $(XDIST) $(PYTEST_ARGS)
 
+# The checks of .pre-commit-config.yaml, from the dev extra (no downloads).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	git ls-files -z '*.py' | xargs -0 $(BIN)/django-upgrade --target-version 6.1 --check
+	git ls-files -z '*.html' | xargs -0 $(BIN)/djade --target-version 6.1 --check
 	DJANGO_DEBUG=1 $(BIN)/python manage.py check
 	DJANGO_DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 

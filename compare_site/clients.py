@@ -19,7 +19,7 @@ def client_ip(request):
     address = request.META.get("REMOTE_ADDR", "")
     proxies = settings.TRUSTED_PROXY_COUNT
     if proxies > 0:
-        entries = [e.strip() for e in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        entries = [e.strip() for e in request.headers.get("x-forwarded-for", "").split(",")]
         entries = [e for e in entries if e]
         if len(entries) >= proxies:
             address = entries[-proxies]

@@ -16,6 +16,9 @@ America/New_York, and New Year's Eve. A test that only works on some days
 (say, "the day after tomorrow is a weekday") fails there, named by its
 instant. ``TEST_NOW=2027-03-28T00:30:00Z`` runs the whole suite at one instant.
 
+Tests that name calendar dates (a window "on Thursday 26 November") stop the
+clock at ``FIXED_NOW`` instead, with ``at()`` or time-machine's fixture.
+
 Loaded as a plugin (``-p tests.clock`` in pyproject.toml) so that the test of
 the check itself can load it into a fresh pytest run.
 """
@@ -28,6 +31,9 @@ import time_machine
 
 # A Wednesday morning in Berlin. Any instant would do: the date check proves it.
 SUITE_NOW = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
+
+# Tuesday 24 November 2026, 09:00 UTC: Thursday 26 November is two days ahead.
+FIXED_NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 CHECK_INSTANTS = {
     "mon": datetime(2026, 11, 30, 9, 30, tzinfo=UTC),
@@ -53,6 +59,11 @@ def suite_now():
         return SUITE_NOW
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def at(moment):
+    """Stop the clock at ``moment`` for a ``with`` block (``as traveller`` moves it on)."""
+    return time_machine.travel(moment, tick=False)
 
 
 def pytest_addoption(parser):

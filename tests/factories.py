@@ -17,6 +17,9 @@ from comparisons.models import (
 
 _sequence = itertools.count(1)
 
+# Every user's password unless a test gives another: long enough for the validators.
+PASSWORD = "correct-horse-battery-staple"
+
 
 def make_framework(name=None, **fields):
     number = next(_sequence)
@@ -75,7 +78,7 @@ def make_statistic(comparison, **fields):
 
 def make_user(username="person", *, password=None, groups=(), **fields):
     user = get_user_model().objects.create_user(
-        username=username, password=password or "correct-horse-battery-staple", **fields
+        username=username, password=password or PASSWORD, **fields
     )
     for group in groups:
         user.groups.add(group)

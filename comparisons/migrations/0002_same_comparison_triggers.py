@@ -6,7 +6,8 @@ A CHECK constraint cannot look at another table, so these rules are triggers,
 written once for PostgreSQL and once for SQLite. Note for later migrations: on
 SQLite, Django rebuilds a table to alter it, which drops its triggers; a
 migration that alters comparisons_factor or comparisons_assessment must run
-this one's SQL again (tests/comparisons/test_constraints.py would fail).
+this one's SQL again (TestWinnerMustBelongToTheComparison in
+tests/comparisons/test_models.py would fail).
 """
 
 from django.db import migrations

@@ -11,12 +11,12 @@ in CI (CI=true), where a missing tool fails the run.
 
 import os
 import shutil
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 
+from tests.conftest import SCREENSHOT_DIR_KEY
 from tests.support.missing import skip_or_fail_in_ci
 
 ROOT = Path(settings.BASE_DIR)
@@ -34,7 +34,6 @@ CHROMIUM_ARGS = [
     "--lang=en-US",
 ]
 WIDTHS = {"desktop": (1280, 800), "mobile": (390, 844)}
-SCREENSHOT_DIR_KEY = pytest.StashKey[Path]()
 
 
 def missing_tools():
@@ -49,22 +48,6 @@ def missing_tools():
     if shutil.which("java") is None:
         missing.append("Java 17 for the Nu HTML Checker: apt-get install -y default-jre-headless")
     return missing
-
-
-def pytest_configure(config):
-    """Name this run's screenshot folder once; SCREENSHOT_DIR overrides it."""
-    folder = os.environ.get("SCREENSHOT_DIR")
-    if not folder:
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        folder = ROOT / "test-artifacts" / "screenshots" / stamp
-    config.stash[SCREENSHOT_DIR_KEY] = Path(folder)
-
-
-def pytest_terminal_summary(terminalreporter, config):
-    folder = config.stash.get(SCREENSHOT_DIR_KEY, None)
-    if folder is not None and folder.exists() and any(folder.iterdir()):
-        terminalreporter.write_sep("-", "browser screenshots")
-        terminalreporter.write_line(f"Screenshots of each page at both widths: {folder}")
 
 
 @pytest.fixture(scope="session")

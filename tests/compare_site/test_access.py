@@ -18,9 +18,9 @@ from django.utils import timezone
 from comparisons.models import Comparison
 from consultations import invitations, outbox
 from consultations.models import ConsultationRequest, OutgoingEmail
-from tests.comparisons.test_admin import comparison_fields, management
 from tests.consultations.helpers import booking_data
-from tests.factories import make_comparison, make_consultation, make_staff, make_user
+from tests.factories import make_comparison, make_consultation, make_staff
+from tests.support.admin_forms import change_url, comparison_fields, management
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +61,7 @@ PAGES = {
         CONSULTATION_PAGE,
     ),
     "request change page": (
-        lambda o: reverse("admin:consultations_consultationrequest_change", args=[o["request"].pk]),
+        lambda o: change_url(o["request"]),
         CONSULTATION_PAGE,
     ),
     "schedule page": (
@@ -77,7 +77,7 @@ PAGES = {
         CONSULTATION_PAGE,
     ),
     "outbox message": (
-        lambda o: reverse("admin:consultations_outgoingemail_change", args=[o["email"].pk]),
+        lambda o: change_url(o["email"]),
         CONSULTATION_PAGE,
     ),
     "due warnings": (
@@ -90,7 +90,7 @@ PAGES = {
     ),
     "comparisons": (lambda o: reverse("admin:comparisons_comparison_changelist"), COMPARISON_PAGE),
     "comparison change page": (
-        lambda o: reverse("admin:comparisons_comparison_change", args=[o["comparison"].pk]),
+        lambda o: change_url(o["comparison"]),
         COMPARISON_PAGE,
     ),
     "new comparison": (lambda o: reverse("admin:comparisons_comparison_add"), COMPARISON_PAGE),
@@ -99,19 +99,23 @@ PAGES = {
 }
 
 
-def client_for(persona, *, enforce_csrf_checks=False):
-    client = Client(enforce_csrf_checks=enforce_csrf_checks)
-    if persona == "editor":
-        client.force_login(make_staff("eddie", group="Editors"))
-    elif persona == "triager":
-        client.force_login(make_staff("tess", group="Triage"))
-    elif persona == "superuser":
-        client.force_login(make_user("root", is_staff=True, is_superuser=True))
-    return client
+@pytest.fixture
+def client_for(request):
+    """``client_for(persona)``: a new client signed in as that persona (tests/conftest.py)."""
+
+    def client_for_(persona, *, enforce_csrf_checks=False):
+        client = Client(enforce_csrf_checks=enforce_csrf_checks)
+        if persona != "anonymous":
+            client.force_login(request.getfixturevalue(persona))
+        return client
+
+    return client_for_
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_every_admin_and_staff_page_answers_each_persona_as_the_table_says(persona, objects):
+def test_every_admin_and_staff_page_answers_each_persona_as_the_table_says(
+    persona, objects, client_for
+):
     client = client_for(persona)
     seen = {}
     for page, (url_for, _) in PAGES.items():
@@ -124,7 +128,7 @@ def test_every_admin_and_staff_page_answers_each_persona_as_the_table_says(perso
 
 
 class TestStateChangesAcrossRoles:
-    def test_a_triager_cannot_change_a_comparison(self, objects):
+    def test_a_triager_cannot_change_a_comparison(self, objects, client_for):
         comparison = objects["comparison"]
         response = client_for("triager").post(
             reverse("admin:comparisons_comparison_delete", args=[comparison.pk]), {"post": "yes"}
@@ -132,10 +136,10 @@ class TestStateChangesAcrossRoles:
         assert response.status_code == 403
         assert Comparison.objects.filter(pk=comparison.pk).exists()
 
-    def test_an_editor_cannot_act_on_requests(self, objects):
+    def test_an_editor_cannot_act_on_requests(self, objects, client_for):
         consultation = objects["request"]
         client = client_for("editor")
-        change = reverse("admin:consultations_consultationrequest_change", args=[consultation.pk])
+        change = change_url(consultation)
         assert client.post(change, {"status": "declined", "assignee": ""}).status_code == 403
         schedule = reverse(
             "admin:consultations_consultationrequest_schedule", args=[consultation.pk]
@@ -144,7 +148,7 @@ class TestStateChangesAcrossRoles:
         consultation.refresh_from_db()
         assert consultation.status == ConsultationRequest.Status.NEW
 
-    def test_a_triager_cannot_delete_outbox_messages_or_requests(self, objects):
+    def test_a_triager_cannot_delete_outbox_messages_or_requests(self, objects, client_for):
         client = client_for("triager")
         response = client.post(
             reverse("admin:consultations_outgoingemail_changelist"),
@@ -189,7 +193,7 @@ CSRF_FORMS = {
     "request change page": (
         "triager",
         lambda o: (
-            reverse("admin:consultations_consultationrequest_change", args=[o["request"].pk]),
+            change_url(o["request"]),
             {"status": "declined", "assignee": "", "note": "x"},
         ),
         lambda o: ConsultationRequest.objects.get(pk=o["request"].pk).status == "new",
@@ -250,7 +254,7 @@ CSRF_FORMS = {
 
 
 @pytest.mark.parametrize("form", CSRF_FORMS)
-def test_a_state_changing_form_without_the_csrf_token_is_refused(form, objects):
+def test_a_state_changing_form_without_the_csrf_token_is_refused(form, objects, client_for):
     persona, setup, unchanged = CSRF_FORMS[form]
     url, data = setup(objects)
     before = ConsultationRequest.objects.count()

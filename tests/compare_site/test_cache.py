@@ -13,7 +13,7 @@ import redis
 
 from compare_site import cache as fail_open
 from compare_site.cache import CacheUnavailable, FailOpenRedisCache
-from tests.factories import make_comparison, make_user
+from tests.factories import PASSWORD, make_comparison
 from tests.support.faults import closed_port, fail_open_cache
 
 
@@ -141,11 +141,10 @@ class TestTheSiteWithTheCacheDown:
             in client.get(comparison.get_absolute_url()).content.decode()
         )
 
-    def test_the_admin_signs_in_and_works(self, cache_down, client):
-        make_user("editor", password="a long enough password", is_staff=True, is_superuser=True)
+    def test_the_admin_signs_in_and_works(self, cache_down, client, superuser):
         response = client.post(
             "/admin/login/?next=/admin/",
-            {"username": "editor", "password": "a long enough password"},
+            {"username": superuser.username, "password": PASSWORD},
         )
         assert response.status_code == 302
         assert client.get("/admin/").status_code == 200

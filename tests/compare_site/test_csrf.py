@@ -8,11 +8,9 @@ from django.test import Client
 from django.urls import reverse
 
 from comparisons.models import Framework
-from tests.factories import make_user
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
-
-PASSWORD = "a-long-editor-passphrase"
 
 
 @pytest.fixture
@@ -24,21 +22,19 @@ def csrf_token(response):
     return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.content.decode())[1]
 
 
-def test_admin_sign_in_without_the_token_is_refused(csrf_client):
-    make_user("editor", password=PASSWORD, is_staff=True)
+def test_admin_sign_in_without_the_token_is_refused(csrf_client, editor):
     response = csrf_client.post(
-        reverse("admin:login"), {"username": "editor", "password": PASSWORD}
+        reverse("admin:login"), {"username": editor.username, "password": PASSWORD}
     )
     assert response.status_code == 403
     assert SESSION_KEY not in csrf_client.session
 
 
-def test_admin_sign_in_with_the_token_works(csrf_client):
-    make_user("editor", password=PASSWORD, is_staff=True)
+def test_admin_sign_in_with_the_token_works(csrf_client, editor):
     token = csrf_token(csrf_client.get(reverse("admin:login")))
     response = csrf_client.post(
         reverse("admin:login"),
-        {"username": "editor", "password": PASSWORD, "csrfmiddlewaretoken": token},
+        {"username": editor.username, "password": PASSWORD, "csrfmiddlewaretoken": token},
     )
     assert response.status_code == 302
     assert SESSION_KEY in csrf_client.session

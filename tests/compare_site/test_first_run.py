@@ -18,6 +18,7 @@ from django.urls import reverse
 from consultations.models import OutgoingEmail
 from tests.consultations.helpers import booking_data
 from tests.factories import make_user
+from tests.support.faults import manage
 
 pytestmark = pytest.mark.django_db
 
@@ -61,19 +62,9 @@ class TestDemoAdmin:
         database_url = f"sqlite:///{tmp_path / 'first-run.sqlite3'}"
         environment = {**os.environ, "DATABASE_URL": database_url, "DJANGO_DEBUG": "1"}
 
-        def manage(*args):
-            return subprocess.run(
-                [sys.executable, "manage.py", *args],
-                cwd=ROOT,
-                env=environment,
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
-
-        manage("migrate", "--noinput")
-        created = manage("create_demo_admin")
-        again = manage("create_demo_admin")
+        manage(environment, "migrate", "--noinput")
+        created = manage(environment, "create_demo_admin")
+        again = manage(environment, "create_demo_admin")
         printed = {
             re.search(r"Change it with: (.+)", created).group(1).strip(),
             re.search(r"To set a new one: (.+)", again).group(1).strip(),

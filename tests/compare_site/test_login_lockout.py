@@ -13,11 +13,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import make_user
+from tests.factories import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "a-long-editor-passphrase"
 ATTACKER_IP = "203.0.113.7"
 OTHER_IP = "198.51.100.23"
 
@@ -40,12 +39,7 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture
-def editor():
-    return make_user("editor", password=PASSWORD, is_staff=True)
-
-
-def guess_until_locked(client, username="editor"):
+def guess_until_locked(client, username):
     """Wrong passwords up to the limit; returns the responses."""
     return [
         sign_in(client, username, f"wrong-guess-{n}") for n in range(settings.AXES_FAILURE_LIMIT)
@@ -59,16 +53,16 @@ def test_limit_and_cool_off_have_safe_defaults():
 
 
 def test_wrong_passwords_below_the_limit_show_the_login_form(client, editor):
-    responses = [sign_in(client, "editor", f"wrong-{n}") for n in range(4)]
+    responses = [sign_in(client, editor.username, f"wrong-{n}") for n in range(4)]
     for response in responses:
         assert response.status_code == 200
         assert "Please enter the correct username and password" in response.content.decode()
 
 
 def test_the_sixth_wrong_attempt_is_locked_out(client, editor):
-    responses = guess_until_locked(client)
+    responses = guess_until_locked(client, editor.username)
     assert [r.status_code for r in responses] == [200, 200, 200, 200, 429]
-    response = sign_in(client, "editor", "wrong-guess-6")
+    response = sign_in(client, editor.username, "wrong-guess-6")
     assert response.status_code == 429
     page = response.content.decode()
     assert "Sign-in paused after too many failed attempts" in page
@@ -78,35 +72,34 @@ def test_the_sixth_wrong_attempt_is_locked_out(client, editor):
 
 
 def test_the_right_password_is_refused_while_locked(client, editor):
-    guess_until_locked(client)
-    response = sign_in(client, "editor", PASSWORD)
+    guess_until_locked(client, editor.username)
+    response = sign_in(client, editor.username, PASSWORD)
     assert response.status_code == 429
     assert not is_signed_in(client)
 
 
-def test_another_user_from_the_same_address_still_gets_in(client, editor):
-    make_user("triager", password="another-long-passphrase", is_staff=True)
-    guess_until_locked(client)
-    response = sign_in(client, "triager", "another-long-passphrase")
+def test_another_user_from_the_same_address_still_gets_in(client, editor, triager):
+    guess_until_locked(client, editor.username)
+    response = sign_in(client, triager.username, PASSWORD)
     assert response.status_code == 302
     assert response["Location"] == reverse("admin:index")
     assert is_signed_in(client)
 
 
 def test_the_same_user_from_another_address_still_gets_in(client, editor):
-    guess_until_locked(client)
-    response = sign_in(client, "editor", PASSWORD, ip=OTHER_IP)
+    guess_until_locked(client, editor.username)
+    response = sign_in(client, editor.username, PASSWORD, ip=OTHER_IP)
     assert response.status_code == 302
     assert is_signed_in(client)
 
 
 def test_the_user_gets_in_again_after_the_cool_off(client, editor):
-    guess_until_locked(client)
+    guess_until_locked(client, editor.username)
     # Let 30 minutes and a second pass.
     AccessAttempt.objects.update(
         attempt_time=timezone.now() - settings.AXES_COOLOFF_TIME - timezone.timedelta(seconds=1)
     )
-    response = sign_in(client, "editor", PASSWORD)
+    response = sign_in(client, editor.username, PASSWORD)
     assert response.status_code == 302
     assert is_signed_in(client)
 
@@ -126,7 +119,7 @@ def test_behind_a_proxy_the_lockout_keys_on_the_visitor_address(client, editor, 
     def via_proxy(password, visitor_ip):
         return client.post(
             reverse("admin:login"),
-            {"username": "editor", "password": password},
+            {"username": editor.username, "password": password},
             REMOTE_ADDR="10.0.0.2",
             # The visitor may send anything on the left; the proxy appends the real address.
             HTTP_X_FORWARDED_FOR=f"1.2.3.4, {visitor_ip}",
@@ -171,6 +164,6 @@ class TestPasswordValidation:
 
 
 def test_an_administrator_can_lift_a_lockout_at_once(client, editor):
-    guess_until_locked(client)
-    call_command("axes_reset_username", "editor", stdout=StringIO())
-    assert sign_in(client, "editor", PASSWORD).status_code == 302
+    guess_until_locked(client, editor.username)
+    call_command("axes_reset_username", editor.username, stdout=StringIO())
+    assert sign_in(client, editor.username, PASSWORD).status_code == 302

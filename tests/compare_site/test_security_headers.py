@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from tests.factories import make_comparison, make_user
+from tests.factories import PASSWORD, make_comparison
 
 PROJECT_ROOT = Path(settings.BASE_DIR)
 
@@ -137,11 +137,10 @@ class TestSecurityHeaders:
         assert cookie["secure"] is True
         assert cookie["samesite"] == "Lax"
 
-    def test_session_cookie_is_secure_and_http_only(self, client, pages):
-        make_user("editor", password="a-long-editor-passphrase", is_staff=True)
+    def test_session_cookie_is_secure_and_http_only(self, client, pages, editor):
         response = client.post(
             pages["admin login"],
-            {"username": "editor", "password": "a-long-editor-passphrase", "next": "/admin/"},
+            {"username": editor.username, "password": PASSWORD, "next": "/admin/"},
             secure=True,
         )
         assert response.status_code == 302

@@ -5,34 +5,9 @@ from django.urls import reverse
 
 from comparisons.models import Comparison
 from tests.factories import make_comparison, make_framework
+from tests.support.admin_forms import change_url, comparison_fields, management
 
 pytestmark = pytest.mark.django_db
-
-
-def management(prefix, total, initial=0):
-    return {
-        f"{prefix}-TOTAL_FORMS": str(total),
-        f"{prefix}-INITIAL_FORMS": str(initial),
-        f"{prefix}-MIN_NUM_FORMS": "0",
-        f"{prefix}-MAX_NUM_FORMS": "1000",
-    }
-
-
-def comparison_fields(**overrides):
-    fields = {
-        "title": "PyTorch vs TensorFlow vs JAX",
-        "slug": "pytorch-vs-tensorflow-vs-jax",
-        "subtitle": "Three deep learning frameworks.",
-        "category": "Technology",
-        "quick_verdict": "PyTorch for research, TensorFlow for mobile, JAX for TPUs.",
-        "recommendation": "Start with PyTorch.",
-        "meta_description": "PyTorch, TensorFlow and JAX compared.",
-        "status": "draft",
-        "published_at_0": "",
-        "published_at_1": "",
-    }
-    fields.update(overrides)
-    return fields
 
 
 def existing_participants(comparison):
@@ -70,8 +45,7 @@ class TestThreeWayComparison:
         assert [p.framework for p in comparison.participants.all()] == [pytorch, tensorflow, jax]
 
         # Step 2: the factor form now has one assessment per framework.
-        change_url = reverse("admin:comparisons_comparison_change", args=[comparison.pk])
-        page = admin_client.get(change_url).content.decode()
+        page = admin_client.get(change_url(comparison)).content.decode()
         for name in ("PyTorch", "TensorFlow", "JAX"):
             assert f"{name} assessment" in page
         participants = list(comparison.participants.all())
@@ -100,7 +74,7 @@ class TestThreeWayComparison:
                 "statistics-0-year": "2026",
             }
         )
-        response = admin_client.post(change_url, data)
+        response = admin_client.post(change_url(comparison), data)
         assert response.status_code == 302, response.context["errors"]
 
         comparison.refresh_from_db()
@@ -130,7 +104,7 @@ class TestThreeWayComparison:
             }
         )
         data.update(management("statistics", 0))
-        url = reverse("admin:comparisons_comparison_change", args=[comparison.pk])
+        url = change_url(comparison)
         response = admin_client.post(url, data)
         assert response.status_code == 200
         assert (
@@ -152,7 +126,7 @@ class TestThreeWayComparison:
                 "statistics-0-source_url": "ftp://example.org/x",
             }
         )
-        url = reverse("admin:comparisons_comparison_change", args=[comparison.pk])
+        url = change_url(comparison)
         response = admin_client.post(url, data)
         assert response.status_code == 200
         assert not comparison.statistics.exists()

@@ -1,7 +1,6 @@
 """Public pages come from the shared cache, yet an edit shows on the very next request."""
 
 import pytest
-import time_machine
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -9,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from comparisons.models import Comparison
+from tests.clock import at
 from tests.factories import make_comparison, make_user
 
 # clock: these tests read the clock; `pytest --every-date` runs them on many dates.
@@ -71,9 +71,9 @@ def test_scheduled_comparison_appears_on_the_home_page_exactly_when_due(client):
     due = timezone.now() + timezone.timedelta(hours=2)
     make_comparison(title="Scheduled one", published_at=due)
     home = reverse("comparisons:home")
-    with time_machine.travel(due - timezone.timedelta(seconds=1), tick=False):
+    with at(due - timezone.timedelta(seconds=1)):
         assert b"Scheduled one" not in client.get(home).content
-    with time_machine.travel(due, tick=False):
+    with at(due):
         assert b"Scheduled one" in client.get(home).content
 
 

@@ -3,27 +3,19 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
 from comparisons.models import REVIEW_INTERVAL, Comparison, Statistic
-from tests.comparisons.admin_forms import change_form_data
-from tests.comparisons.test_views import page_text
+from tests.clock import at
 from tests.factories import make_comparison, make_framework, make_statistic
+from tests.support.admin_forms import change_form_data, change_url
+from tests.support.pages import page_text
 
 # clock: these tests read the clock; `pytest --every-date` runs them on many dates.
 pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
-
-
-def at(moment):
-    return time_machine.travel(moment, tick=False)
-
-
-def change_url(comparison):
-    return reverse("admin:comparisons_comparison_change", args=[comparison.pk])
 
 
 def changelist(client, query=""):

@@ -6,8 +6,6 @@ from reversion.models import Version
 
 from comparisons.demo import load_demo_content
 from comparisons.models import Comparison, Participant
-from tests.comparisons.admin_forms import change_form_data, management
-from tests.comparisons.test_views import page_text
 from tests.factories import (
     make_comparison,
     make_factor,
@@ -15,12 +13,10 @@ from tests.factories import (
     make_staff,
     make_statistic,
 )
+from tests.support.admin_forms import change_form_data, change_url, management
+from tests.support.pages import page_text
 
 pytestmark = pytest.mark.django_db
-
-
-def change_url(comparison):
-    return reverse("admin:comparisons_comparison_change", args=[comparison.pk])
 
 
 def snapshot(comparison):

@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 from compare_site.validators import ALLOWED_CONTROL_CHARACTERS, DISGUISING_CHARACTERS
 from comparisons.forms import assessment_field_name, factor_form_for
 from comparisons.models import Comparison
-from tests.comparisons.test_admin import comparison_fields, management
 from tests.factories import make_comparison
+from tests.support.admin_forms import comparison_fields, management
 
 pytestmark = pytest.mark.django_db
 

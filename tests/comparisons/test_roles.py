@@ -9,31 +9,35 @@ from django.db.migrations.loader import MigrationLoader
 from django.urls import reverse
 
 from comparisons.models import Comparison
-from tests.comparisons.admin_forms import change_form_data
-from tests.factories import editors_group, make_comparison, make_staff, make_user
+from tests.factories import editors_group, make_comparison, make_staff
+from tests.support.admin_forms import change_form_data, change_url
 
 pytestmark = pytest.mark.django_db
 
 COMPARISON_MODELS = ["comparison", "framework", "participant", "factor", "assessment", "statistic"]
 
 
-def signed_in(client, role):
-    """Sign ``client`` in as a person holding ``role``."""
-    if role == "anonymous":
-        return None
-    if role == "superuser":
-        user = make_user("root", is_staff=True, is_superuser=True)
-    elif role == "editor":
-        user = make_staff("editor", group="Editors")
-    elif role == "editor without publish":
-        group, _ = Group.objects.get_or_create(name="Junior editors")
-        group.permissions.set(editors_group().permissions.exclude(codename="publish_comparison"))
-        user = make_staff("junior", groups=[group])
-    elif role == "triage":
-        # The Triage group (consultations' migration) has no say over content.
-        user = make_staff("triager", group="Triage")
-    client.force_login(user)
-    return user
+@pytest.fixture
+def signed_in(client, request):
+    """``signed_in(role)``: sign ``client`` in as a person holding ``role`` (a persona
+    of tests/conftest.py, or an editor whose group lacks the publish permission)."""
+
+    def signed_in_(role):
+        if role == "anonymous":
+            return None
+        if role == "editor without publish":
+            group, _ = Group.objects.get_or_create(name="Junior editors")
+            group.permissions.set(
+                editors_group().permissions.exclude(codename="publish_comparison")
+            )
+            user = make_staff("junior", groups=[group])
+        else:
+            # The Triage group (consultations' migration) has no say over content.
+            user = request.getfixturevalue({"triage": "triager"}.get(role, role))
+        client.force_login(user)
+        return user
+
+    return signed_in_
 
 
 def can_open(client, url):
@@ -44,7 +48,7 @@ def can_open(client, url):
 
 def can_change(client, comparison):
     data = change_form_data(comparison, subtitle="Changed by this role")
-    client.post(reverse("admin:comparisons_comparison_change", args=[comparison.pk]), data)
+    client.post(change_url(comparison), data)
     comparison.refresh_from_db()
     return comparison.subtitle == "Changed by this role"
 
@@ -67,8 +71,8 @@ MATRIX = {
 
 
 @pytest.mark.parametrize("role", MATRIX)
-def test_role_matrix(client, role):
-    signed_in(client, role)
+def test_role_matrix(client, role, signed_in):
+    signed_in(role)
     comparison = make_comparison(published=False, factors=2)
     sees, adds, changes, publishes = MATRIX[role]
     assert can_open(client, reverse("admin:comparisons_comparison_changelist")) is sees
@@ -81,8 +85,10 @@ def test_role_matrix(client, role):
     ("role", "sees_requests"),
     [("editor", False), ("editor without publish", False), ("triage", True), ("superuser", True)],
 )
-def test_only_triage_and_superusers_see_consultation_requests(client, role, sees_requests):
-    user = signed_in(client, role)
+def test_only_triage_and_superusers_see_consultation_requests(
+    client, role, sees_requests, signed_in
+):
+    user = signed_in(role)
     assert user.has_module_perms("consultations") is sees_requests
     url = reverse("admin:consultations_consultationrequest_changelist")
     assert can_open(client, url) is sees_requests

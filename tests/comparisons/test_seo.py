@@ -13,9 +13,9 @@ from django.urls import reverse
 
 from comparisons.caching import current_content_version
 from comparisons.models import OldSlug
-from tests.comparisons.admin_forms import change_form_data
-from tests.comparisons.test_views import page_text
 from tests.factories import make_comparison, make_framework
+from tests.support.admin_forms import change_form_data, change_url
+from tests.support.pages import page_text
 
 pytestmark = pytest.mark.django_db
 
@@ -69,12 +69,7 @@ class TestCanonicalAddress:
     def test_changed_slug_redirects_from_the_old_one(self, admin_client, client):
         comparison = make_comparison(factors=1, slug="pytorch-vs-tf")
         data = change_form_data(comparison, slug="pytorch-vs-tensorflow")
-        assert (
-            admin_client.post(
-                reverse("admin:comparisons_comparison_change", args=[comparison.pk]), data
-            ).status_code
-            == 302
-        )
+        assert admin_client.post(change_url(comparison), data).status_code == 302
         response = client.get(detail_url("pytorch-vs-tf"))
         assert response.status_code == 301
         assert response["Location"] == "/compare/pytorch-vs-tensorflow/"
@@ -86,7 +81,7 @@ class TestCanonicalAddress:
 
     def test_taking_an_old_slug_back_drops_its_redirect(self, admin_client, client):
         comparison = make_comparison(factors=1, slug="first-name")
-        url = reverse("admin:comparisons_comparison_change", args=[comparison.pk])
+        url = change_url(comparison)
         admin_client.post(url, change_form_data(comparison, slug="second-name"))
         comparison.refresh_from_db()
         admin_client.post(url, change_form_data(comparison, slug="first-name"))

@@ -1,6 +1,5 @@
 """What a visitor sees on the home page and on a comparison page."""
 
-import html
 import re
 from pathlib import Path
 
@@ -15,19 +14,12 @@ from comparisons.caching import current_content_version
 from comparisons.demo import load_demo_content
 from comparisons.models import Comparison
 from tests.factories import make_comparison, make_framework, make_statistic
+from tests.support.pages import page_text
 
 pytestmark = pytest.mark.django_db
 
 # The original page, word for word, kept in the repository (a clone has nothing beside it).
 SEED_PATH = Path(settings.BASE_DIR) / "tests" / "data" / "pytorch-vs-tensorflow.txt"
-
-
-def page_text(response):
-    """The page as a person reads it: tags dropped, entities decoded, spaces folded."""
-    body = response.content.decode()
-    body = re.sub(r"<(script|style)\b.*?</\1>", " ", body, flags=re.S)
-    text = html.unescape(re.sub(r"<[^>]+>", " ", body))
-    return re.sub(r"\s+", " ", text)
 
 
 def seed_url():

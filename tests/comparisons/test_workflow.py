@@ -3,20 +3,19 @@
 from datetime import timedelta
 
 import pytest
-import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
 from comparisons.models import Comparison
-from tests.comparisons.admin_forms import change_form_data
-from tests.comparisons.test_views import page_text
+from tests.clock import at
 from tests.factories import (
     make_comparison,
     make_factor,
     make_framework,
     make_staff,
-    make_user,
 )
+from tests.support.admin_forms import change_form_data, change_url
+from tests.support.pages import page_text
 
 pytestmark = pytest.mark.django_db
 
@@ -27,24 +26,15 @@ def due():
     return timezone.now().replace(microsecond=0) + timedelta(days=3)
 
 
-def at(moment):
-    """Run the code under test as if it were ``moment``."""
-    return time_machine.travel(moment, tick=False)
-
-
-def change_url(comparison):
-    return reverse("admin:comparisons_comparison_change", args=[comparison.pk])
-
-
 def changelist_url():
     return reverse("admin:comparisons_comparison_changelist")
 
 
 @pytest.fixture
-def editor(client):
-    user = make_staff("editor", group="Editors")
-    client.force_login(user)
-    return user
+def editor(client, editor):
+    """In this module the editor is signed in on ``client``."""
+    client.force_login(editor)
+    return editor
 
 
 # clock: `pytest --every-date` runs these on many dates.
@@ -127,12 +117,12 @@ class TestPreview:
         assert 'name="robots"' not in response.content.decode()
 
     @pytest.mark.parametrize("who", ["anonymous", "signed-in visitor", "staff without rights"])
-    def test_draft_is_404_for_everyone_else(self, client, who):
+    def test_draft_is_404_for_everyone_else(self, client, who, visitor, triager):
         comparison = make_comparison(published=False)
         if who == "signed-in visitor":
-            client.force_login(make_user("visitor"))
+            client.force_login(visitor)
         elif who == "staff without rights":
-            client.force_login(make_staff("triager", group="Triage"))
+            client.force_login(triager)
         assert client.get(comparison.get_absolute_url()).status_code == 404
 
 

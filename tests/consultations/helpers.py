@@ -9,6 +9,7 @@ from django.core import signing
 from django.utils import timezone
 
 from consultations.abuse import RENDER_SALT
+from tests.clock import FIXED_NOW
 
 
 class _EarlierSigner(signing.TimestampSigner):
@@ -68,3 +69,11 @@ def booking_data(**overrides):
     }
     data.update(overrides)
     return data
+
+
+def fixed_booking(**overrides):
+    """booking_data() with windows on Thursday, two days after FIXED_NOW (10:00 and
+    13:00 UTC); call it with the clock at FIXED_NOW."""
+    first = FIXED_NOW + timedelta(days=2, hours=1)
+    windows = {"window_1": local_input(first), "window_2": local_input(first + timedelta(hours=3))}
+    return booking_data(**{**windows, **overrides})

@@ -16,19 +16,16 @@ from consultations.models import (
     PendingAddition,
     ScheduledRun,
 )
-from tests.comparisons.test_views import page_text
-from tests.consultations.fixed_clock import NOW
-from tests.factories import make_comparison, make_consultation, make_staff, make_user
+from tests.clock import FIXED_NOW
+from tests.factories import make_comparison, make_consultation, make_staff
+from tests.support.admin_forms import change_url
+from tests.support.pages import page_text
 
 pytestmark = pytest.mark.django_db
 
 Status = ConsultationRequest.Status
 CHANGELIST = reverse("admin:consultations_consultationrequest_changelist")
 REPORT = reverse("consultations:report")
-
-
-def change_url(request):
-    return reverse("admin:consultations_consultationrequest_change", args=[request.pk])
 
 
 def act(client, action, *requests):
@@ -41,10 +38,10 @@ def act(client, action, *requests):
 
 
 @pytest.fixture
-def triager(client):
-    user = make_staff("tess", group="Triage")
-    client.force_login(user)
-    return user
+def triager(client, triager):
+    """In this module the triager is signed in on ``client``."""
+    client.force_login(triager)
+    return triager
 
 
 class TestGroups:
@@ -80,34 +77,36 @@ class TestPermissionMatrix:
             assert response.status_code == 302
             assert response["Location"].startswith(reverse("admin:login"))
 
-    def test_an_editor_reaches_none_of_it(self, client, pages):
-        client.force_login(make_staff("eddie", group="Editors"))
+    def test_an_editor_reaches_none_of_it(self, client, pages, editor):
+        client.force_login(editor)
         for url in pages.values():
             assert client.get(url).status_code == 403, url
         assert "Consultation requests" not in page_text(client.get(reverse("admin:index")))
 
-    def test_a_triager_reaches_all_of_it(self, client, pages):
-        client.force_login(make_staff("tess", group="Triage"))
+    def test_a_triager_reaches_all_of_it(self, client, pages, triager):
+        client.force_login(triager)
         for url in pages.values():
             assert client.get(url).status_code == 200, url
         assert "Comparisons" not in page_text(client.get(reverse("admin:index")))
 
-    def test_the_queue_links_to_the_report(self, client, pages):
-        client.force_login(make_staff("tess", group="Triage"))
+    def test_the_queue_links_to_the_report(self, client, pages, triager):
+        client.force_login(triager)
         assert f'href="{REPORT}"' in client.get(CHANGELIST).content.decode()
 
-    def test_a_superuser_reaches_all_of_it(self, client, pages):
-        client.force_login(make_user("root", is_staff=True, is_superuser=True))
+    def test_a_superuser_reaches_all_of_it(self, client, pages, superuser):
+        client.force_login(superuser)
         for url in pages.values():
             assert client.get(url).status_code == 200, url
 
-    def test_a_logged_in_visitor_without_staff_status_is_sent_to_the_login(self, client, pages):
-        client.force_login(make_user("visitor"))
+    def test_a_logged_in_visitor_without_staff_status_is_sent_to_the_login(
+        self, client, pages, visitor
+    ):
+        client.force_login(visitor)
         for url in pages.values():
             assert client.get(url).status_code == 302
 
-    def test_a_triager_cannot_add_or_delete_requests(self, client, pages):
-        client.force_login(make_staff("tess", group="Triage"))
+    def test_a_triager_cannot_add_or_delete_requests(self, client, pages, triager):
+        client.force_login(triager)
         assert client.get(CHANGELIST + "add/").status_code == 403
         request = ConsultationRequest.objects.get()
         assert client.get(change_url(request) + "delete/").status_code == 403
@@ -289,7 +288,7 @@ class TestChangePage:
 
     @pytest.mark.parametrize("tz", ["UTC", "America/Los_Angeles", "Asia/Tokyo"])
     def test_year_9999_is_a_form_error_not_a_500(self, client, triager, time_machine, tz):
-        time_machine.move_to(NOW, tick=False)
+        time_machine.move_to(FIXED_NOW, tick=False)
         request = make_consultation(timezone=tz)
         url = reverse("admin:consultations_consultationrequest_schedule", args=[request.pk])
         for other in ("9999-12-31T23:30", "9999-12-31T00:00"):
@@ -303,7 +302,7 @@ class TestChangePage:
     def test_the_booking_horizon_bounds_the_slot_on_both_sides_of_the_edge(
         self, client, triager, time_machine
     ):
-        time_machine.move_to(NOW, tick=False)  # Tuesday 24 November 2026, 09:00 UTC
+        time_machine.move_to(FIXED_NOW, tick=False)  # Tuesday 24 November 2026, 09:00 UTC
         request = make_consultation()
         url = reverse("admin:consultations_consultationrequest_schedule", args=[request.pk])
         response = client.post(url, {"other": "2026-12-22T09:30"})  # 4 weeks and 30 minutes
@@ -313,8 +312,8 @@ class TestChangePage:
         request.refresh_from_db()
         assert request.scheduled_start == datetime(2026, 12, 22, 9, 0, tzinfo=UTC)
 
-    def test_an_editor_cannot_schedule(self, client):
-        client.force_login(make_staff("eddie", group="Editors"))
+    def test_an_editor_cannot_schedule(self, client, editor):
+        client.force_login(editor)
         request = make_consultation()
         url = reverse("admin:consultations_consultationrequest_schedule", args=[request.pk])
         assert client.get(url).status_code == 403

@@ -25,16 +25,17 @@ from consultations.models import (
     PendingAddition,
     SpentFormToken,
 )
-from tests.comparisons.test_views import page_text
-from tests.consultations.fixed_clock import NOW, fixed_booking
+from tests.clock import FIXED_NOW
 from tests.consultations.helpers import (
     booking_data,
+    fixed_booking,
     local_input,
     rendered_token,
     weekday_slot,
     weekday_slots,
 )
 from tests.factories import make_comparison, make_consultation, make_staff
+from tests.support.pages import page_text
 
 # clock: these tests read the clock; `pytest --every-date` runs them on many dates.
 pytestmark = [pytest.mark.django_db, pytest.mark.clock]
@@ -49,12 +50,36 @@ def errors_by_field(response):
 
 
 class TestBookingFromAComparisonPage:
-    def test_end_to_end(self, client):
-        comparison = make_comparison(title="PyTorch vs TensorFlow", slug="pytorch-vs-tensorflow")
-        triager = make_staff("tess", group="Triage")
-        detail = client.get(comparison.get_absolute_url())
-        link = re.search(r'href="([^"]*book/\?comparison=[^"]*)"', detail.content.decode()).group(1)
+    """A visitor in Berlin follows a comparison page's link and books three windows."""
 
+    @pytest.fixture
+    def comparison(self):
+        return make_comparison(title="PyTorch vs TensorFlow", slug="pytorch-vs-tensorflow")
+
+    @pytest.fixture
+    def link(self, client, comparison):
+        detail = client.get(comparison.get_absolute_url())
+        return re.search(r'href="([^"]*book/\?comparison=[^"]*)"', detail.content.decode())[1]
+
+    @pytest.fixture
+    def windows(self):
+        """Berlin wall-clock times; the third is on the next weekday ("the day after"
+        may be a Saturday)."""
+        first, next_day = weekday_slots(2, hour=9, tz="Europe/Berlin")
+        return [first, first + timedelta(hours=2), next_day.replace(hour=16, minute=30)]
+
+    @pytest.fixture
+    def booked(self, client, link, windows, triager):
+        """The booking's response; the triager exists first, to be told of it."""
+        data = booking_data(
+            comparison="pytorch-vs-tensorflow",
+            topic="",
+            timezone="Europe/Berlin",
+            **{f"window_{n}": local_input(window) for n, window in enumerate(windows, start=1)},
+        )
+        return client.post(link, data)
+
+    def test_the_link_opens_the_form_with_the_comparison_chosen(self, client, link):
         form_page = client.get(link)
         assert form_page.status_code == 200
         assert re.search(
@@ -62,53 +87,63 @@ class TestBookingFromAComparisonPage:
             form_page.content.decode(),
         )
 
-        # The third window is on the next weekday: "the day after" may be a Saturday.
-        first, next_day = weekday_slots(2, hour=9, tz="Europe/Berlin")
-        third = next_day.replace(hour=16, minute=30)
-        data = booking_data(
-            comparison="pytorch-vs-tensorflow",
-            topic="",
-            timezone="Europe/Berlin",
-            window_1=local_input(first),
-            window_2=local_input(first + timedelta(hours=2)),
-            window_3=local_input(third),
-        )
-        response = client.post(link, data)
+    def test_booking_leads_to_the_requests_own_page(self, booked):
         request = ConsultationRequest.objects.get()
-        assert response.status_code == 302
-        assert response["Location"] == request.get_absolute_url()
+        assert booked.status_code == 302
+        assert booked["Location"] == request.get_absolute_url()
         assert len(request.reference) == 10
 
-        # Stored: the visitor's details, the comparison, windows in UTC, the 24-hour deadline.
-        berlin = ZoneInfo("Europe/Berlin")
+    def test_the_request_keeps_the_comparison_and_the_time_zone(self, booked, comparison):
+        request = ConsultationRequest.objects.get()
         assert request.comparison == comparison
         assert request.timezone == "Europe/Berlin"
-        assert [w.starts_at for w in request.windows.all()] == [
-            first.replace(tzinfo=berlin).astimezone(UTC),
-            (first + timedelta(hours=2)).replace(tzinfo=berlin).astimezone(UTC),
-            third.replace(tzinfo=berlin).astimezone(UTC),
-        ]
-        assert request.respond_by - request.received_at == timedelta(hours=24)
-        assert request.first_response_at is None  # automatic emails are not a response
 
-        confirmation = client.get(response["Location"])
-        text = page_text(confirmation)
+    def test_the_windows_are_stored_in_utc(self, booked, windows):
+        berlin = ZoneInfo("Europe/Berlin")
+        request = ConsultationRequest.objects.get()
+        assert [w.starts_at for w in request.windows.all()] == [
+            window.replace(tzinfo=berlin).astimezone(UTC) for window in windows
+        ]
+
+    def test_the_reply_is_due_24_hours_after_receipt(self, booked):
+        request = ConsultationRequest.objects.get()
+        assert request.respond_by - request.received_at == timedelta(hours=24)
+
+    def test_the_confirmation_page_shows_the_reference_and_the_reply_deadline(self, client, booked):
+        request = ConsultationRequest.objects.get()
+        text = page_text(client.get(booked["Location"]))
         assert request.reference in text
         assert f"We will reply by {request.respond_by_local()}" in text
-        assert request.respond_by_local().endswith(("CET", "CEST"))
-        assert "Ada Lovelace" in text and "PyTorch vs TensorFlow" in text
-        assert first.strftime("%H:%M") in text
 
-        # Nothing is sent inside the web request; the worker sends both emails.
+    def test_the_reply_deadline_is_in_the_visitors_time_zone(self, booked):
+        request = ConsultationRequest.objects.get()
+        assert request.respond_by_local().endswith(("CET", "CEST"))
+
+    def test_the_confirmation_page_repeats_the_booking(self, client, booked, windows):
+        text = page_text(client.get(booked["Location"]))
+        assert "Ada Lovelace" in text and "PyTorch vs TensorFlow" in text
+        assert windows[0].strftime("%H:%M") in text
+
+    def test_nothing_is_sent_inside_the_web_request(self, booked):
         assert mail.outbox == []
         assert OutgoingEmail.objects.filter(status="pending").count() == 2
-        call_command("deliver_email", "--once", stdout=open("/dev/null", "w"))
-        to_visitor, to_staff = sorted(mail.outbox, key=lambda m: m.to != ["ada@example.com"])
-        assert to_visitor.to == ["ada@example.com"]
+
+    def test_the_worker_confirms_the_booking_to_the_visitor(self, booked):
+        call_command("deliver_email", "--once", stdout=io.StringIO())
+        request = ConsultationRequest.objects.get()
+        [to_visitor] = [m for m in mail.outbox if m.to == ["ada@example.com"]]
         assert request.reference in to_visitor.subject
         assert f"reply by\n{request.respond_by_local()}" in to_visitor.body
-        assert to_staff.to == [triager.email]
+
+    def test_the_worker_tells_the_triager(self, booked, triager):
+        call_command("deliver_email", "--once", stdout=io.StringIO())
+        request = ConsultationRequest.objects.get()
+        [to_staff] = [m for m in mail.outbox if m.to == [triager.email]]
         assert request.reference in to_staff.subject
+
+    def test_the_emails_sent_for_it_are_not_a_first_response(self, booked):
+        call_command("deliver_email", "--once", stdout=io.StringIO())
+        assert ConsultationRequest.objects.get().first_response_at is None
 
     def test_the_form_on_its_own_has_no_comparison_chosen_and_defaults_to_utc(self, client):
         make_comparison(slug="some-comparison")
@@ -415,7 +450,7 @@ class TestEmailAddress:
 
     @pytest.fixture(autouse=True)
     def fixed_clock(self, time_machine):
-        time_machine.move_to(NOW, tick=False)
+        time_machine.move_to(FIXED_NOW, tick=False)
 
     @pytest.mark.parametrize(
         ("address", "message"),
@@ -488,7 +523,7 @@ class TestDatesFarAway:
 
     @pytest.fixture(autouse=True)
     def fixed_clock(self, time_machine):
-        time_machine.move_to(NOW, tick=False)
+        time_machine.move_to(FIXED_NOW, tick=False)
 
     @pytest.mark.parametrize("tz", ["America/Los_Angeles", "Pacific/Pago_Pago", "UTC"])
     @pytest.mark.parametrize("window", ["9999-12-31T23:30", "9999-12-31T10:00", "9999-12-30T16:00"])
@@ -506,7 +541,7 @@ class TestDatesFarAway:
         assert "at least 2 hours from now" in errors_by_field(response)["window_1"]
 
     def test_the_horizon_holds_on_both_sides_of_the_edge_in_the_visitors_timezone(self, client):
-        # NOW is 01:00 in Los Angeles; 4 weeks on is Tuesday 22 December, 01:00 there.
+        # FIXED_NOW is 01:00 in Los Angeles; 4 weeks on is Tuesday 22 December, 01:00 there.
         first = client.post(
             BOOK_URL,
             fixed_booking(timezone="America/Los_Angeles", window_1="2026-12-22T08:00"),
@@ -524,7 +559,7 @@ class TestRenderToken:
 
     @pytest.fixture(autouse=True)
     def fixed_clock(self, time_machine):
-        time_machine.move_to(NOW, tick=False)
+        time_machine.move_to(FIXED_NOW, tick=False)
         return time_machine
 
     def test_a_token_books_once_and_a_reuse_keeps_the_input_with_a_fresh_token(
@@ -598,8 +633,10 @@ class TestRenderToken:
         ]
 
     def test_the_retention_run_forgets_tokens_older_than_the_maximum_age(self, fixed_clock):
-        SpentFormToken.objects.create(nonce="old", used_at=NOW - timedelta(hours=4, seconds=1))
-        SpentFormToken.objects.create(nonce="young", used_at=NOW - timedelta(hours=4))
+        SpentFormToken.objects.create(
+            nonce="old", used_at=FIXED_NOW - timedelta(hours=4, seconds=1)
+        )
+        SpentFormToken.objects.create(nonce="young", used_at=FIXED_NOW - timedelta(hours=4))
         out = io.StringIO()
         call_command("anonymise_requests", stdout=out)
         assert "Forgot 1 spent booking-form token(s)." in out.getvalue()
@@ -615,7 +652,7 @@ class TestSomeoneElsesAddress:
 
     @pytest.fixture(autouse=True)
     def fixed_clock(self, time_machine):
-        time_machine.move_to(NOW, tick=False)
+        time_machine.move_to(FIXED_NOW, tick=False)
         return time_machine
 
     @pytest.fixture
@@ -624,7 +661,7 @@ class TestSomeoneElsesAddress:
             email="ada@example.com",
             name="Ada Secret",
             message="Our own secret plans.",
-            received_at=NOW - timedelta(hours=1),
+            received_at=FIXED_NOW - timedelta(hours=1),
         )
 
     def stranger_books(self, **overrides):
@@ -693,10 +730,10 @@ class TestSomeoneElsesAddress:
 
     def test_the_retention_run_deletes_additions_whose_link_lapsed(self, owners_request):
         PendingAddition.objects.create(
-            request=owners_request, note="old", created_at=NOW - timedelta(days=7, seconds=1)
+            request=owners_request, note="old", created_at=FIXED_NOW - timedelta(days=7, seconds=1)
         )
         PendingAddition.objects.create(
-            request=owners_request, note="young", created_at=NOW - timedelta(days=7)
+            request=owners_request, note="young", created_at=FIXED_NOW - timedelta(days=7)
         )
         out = io.StringIO()
         call_command("anonymise_requests", stdout=out)
@@ -712,7 +749,7 @@ class TestSomeoneElsesAddress:
 class TestVisitorSession:
     @pytest.fixture(autouse=True)
     def fixed_clock(self, time_machine):
-        time_machine.move_to(NOW, tick=False)
+        time_machine.move_to(FIXED_NOW, tick=False)
 
     def test_a_session_cookie_planted_before_booking_is_not_the_one_that_shows_it(self):
         planted = SessionStore()
@@ -731,7 +768,7 @@ class TestVisitorSession:
         response = client.post(BOOK_URL, fixed_booking())
         cookie = response.cookies[settings.SESSION_COOKIE_NAME]
         assert cookie["max-age"] == 12 * 60 * 60
-        assert client.session.get_expiry_date() == NOW + timedelta(hours=12)
+        assert client.session.get_expiry_date() == FIXED_NOW + timedelta(hours=12)
 
     def test_staff_sign_in_lasts_the_same_working_day(self, client):
         make_staff("tess", group="Triage", password="a long triage password")
@@ -740,4 +777,4 @@ class TestVisitorSession:
             {"username": "tess", "password": "a long triage password", "next": "/admin/"},
         )
         assert response.status_code == 302
-        assert client.session.get_expiry_date() == NOW + timedelta(hours=12)
+        assert client.session.get_expiry_date() == FIXED_NOW + timedelta(hours=12)

@@ -22,8 +22,7 @@ def run():
 
 
 class TestWarnDueRequests:
-    def test_warns_the_assignee_once_when_due_within_4_hours(self):
-        triager = make_staff("tess", group="Triage")
+    def test_warns_the_assignee_once_when_due_within_4_hours(self, triager):
         owner = make_staff("olga")
         request = make_consultation(received_at=timezone.now() - timedelta(hours=21))
         request.assign(to=owner, by=triager)
@@ -36,10 +35,10 @@ class TestWarnDueRequests:
         assert request.reference in warning.subject and "Due in 2 h" in warning.subject
         assert DueWarning.objects.get().kind == DueWarning.Kind.DUE_SOON
 
+    @pytest.mark.usefixtures("editor")
     def test_warns_the_triage_group_when_unassigned_and_again_once_when_overdue(self):
         alice = make_staff("alice", group="Triage")
         bob = make_staff("bob", group="Triage")
-        make_staff("eddie", group="Editors")
         received = timezone.now() - timedelta(hours=21)
         request = make_consultation(received_at=received)
 
@@ -56,11 +55,10 @@ class TestWarnDueRequests:
         assert kinds == ["due_soon", "overdue"]
         assert OutgoingEmail.objects.filter(subject__startswith="Overdue by").count() == 2
 
-    def test_answered_and_closed_requests_get_no_warning(self):
-        staff = make_staff("tess", group="Triage")
+    def test_answered_and_closed_requests_get_no_warning(self, triager):
         answered = make_consultation(received_at=timezone.now() - timedelta(hours=30))
-        answered.mark_contacted(by=staff)
+        answered.mark_contacted(by=triager)
         spam = make_consultation(received_at=timezone.now() - timedelta(hours=30))
-        spam.transition("spam", by=staff)
+        spam.transition("spam", by=triager)
         assert warn_due_requests() == 0
         assert not OutgoingEmail.objects.exists()

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 import icalendar
 import pytest
 from django.core import mail
-from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
 from django.test import override_settings
 from django.urls import reverse
@@ -15,9 +14,10 @@ from django.utils import timezone
 from consultations import invitations, services
 from consultations.models import AuditEvent, ConsultationRequest, OutgoingEmail
 from consultations.outbox import deliver_due
-from tests.comparisons.test_views import page_text
 from tests.consultations.helpers import booking_data
 from tests.factories import make_consultation, make_staff
+from tests.support.flaky_mail import BROKEN
+from tests.support.pages import page_text
 
 # clock: these tests read the clock; `pytest --every-date` runs them on many dates.
 pytestmark = [pytest.mark.django_db, pytest.mark.clock]
@@ -25,39 +25,43 @@ pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 BOOK_URL = reverse("consultations:book")
 
 
-class BrokenMailServer(BaseEmailBackend):
-    """A mail backend whose server is down."""
-
-    def send_messages(self, email_messages):
-        raise ConnectionRefusedError("mail server is down")
-
-
-BROKEN = {"default": {"BACKEND": "tests.consultations.test_email.BrokenMailServer"}}
-
-
 def deliver(**kwargs):
     call_command("deliver_email", "--once", stdout=io.StringIO(), **kwargs)
 
 
-class TestOutbox:
-    def test_a_failing_mail_server_keeps_the_request_and_a_later_run_delivers_once(self, client):
+class TestAFailingMailServer:
+    """The mail server is down when the visitor books and when the worker first runs."""
+
+    @pytest.fixture
+    def booked(self, client):
         with override_settings(MAILERS=BROKEN):
             response = client.post(BOOK_URL, booking_data())
-            assert response.status_code == 302  # the visitor is not held up
             deliver()
-        request = ConsultationRequest.objects.get()
-        message = OutgoingEmail.objects.get(request=request, to="ada@example.com")
+        return response
+
+    @pytest.fixture
+    def message(self, booked):
+        """The visitor's confirmation, which the failed run left in the outbox."""
+        return OutgoingEmail.objects.get(
+            request=ConsultationRequest.objects.get(), to="ada@example.com"
+        )
+
+    def test_the_visitor_is_not_held_up(self, booked):
+        assert booked.status_code == 302
+        assert ConsultationRequest.objects.count() == 1
+
+    def test_the_failure_is_recorded_and_a_retry_planned(self, message):
         assert message.status == OutgoingEmail.Status.PENDING
         assert message.attempts == 1
         assert "mail server is down" in message.last_error
         assert message.next_attempt_at > timezone.now()
         assert mail.outbox == []
 
-        # Not due yet: a run now sends nothing.
+    def test_a_run_before_the_retry_is_due_sends_nothing(self, message):
         deliver()
         assert mail.outbox == []
 
-        # Once due, the next run delivers it, and later runs never again.
+    def test_once_due_the_message_is_delivered_once(self, message):
         later = message.next_attempt_at + timedelta(seconds=1)
         deliver_due(now=later)
         deliver_due(now=later + timedelta(hours=1))
@@ -68,6 +72,8 @@ class TestOutbox:
         assert message.attempts == 2
         assert message.sent_at == later
 
+
+class TestOutbox:
     def test_backoff_doubles_and_gives_up_after_max_attempts(self):
         message = OutgoingEmail.objects.create(to="a@example.com", subject="Hi", body="Body")
         now = timezone.now()
@@ -112,9 +118,9 @@ class TestOutbox:
         assert not ConsultationRequest.objects.exists()
         assert not OutgoingEmail.objects.exists()
 
+    @pytest.mark.usefixtures("triager")
     @override_settings(CONSULTATION_TRIAGE_EMAIL="triage@compare.example")
     def test_triage_email_setting_takes_the_staff_notification(self, client):
-        make_staff("tess", group="Triage")
         client.post(BOOK_URL, booking_data())
         recipients = set(OutgoingEmail.objects.values_list("to", flat=True))
         assert recipients == {"ada@example.com", "triage@compare.example"}

@@ -28,7 +28,7 @@ from consultations.models import (
 from consultations.outbox import deliver_due
 from tests.compare_site.test_error_pages import assert_no_trace, database_down
 from tests.consultations.helpers import booking_data
-from tests.consultations.test_email import BROKEN
+from tests.support.flaky_mail import BROKEN
 
 # clock: these tests read the clock; `pytest --every-date` runs them on many dates.
 pytestmark = [pytest.mark.django_db, pytest.mark.clock]

@@ -49,9 +49,9 @@ class TestTheClock:
         assert request.is_overdue(now)
         assert list(ConsultationRequest.objects.overdue(now)) == [request]
 
-    def test_a_contacted_request_is_never_overdue(self):
+    def test_a_contacted_request_is_never_overdue(self, triager):
         request = make_consultation(received_at=RECEIVED)
-        request.mark_contacted(by=make_user())
+        request.mark_contacted(by=triager)
         assert not ConsultationRequest.objects.overdue(RECEIVED + timedelta(days=3)).exists()
         assert request.due_label(RECEIVED + timedelta(days=3)) == "Answered"
 
@@ -64,8 +64,7 @@ class TestTheClock:
         assert later.due_label(now) == "Due in 13 h"
         assert soon.due_label(RECEIVED + timedelta(hours=27)) == "Overdue by 3 h"
 
-    def test_unassigned_and_open(self):
-        triager = make_user("triager")
+    def test_unassigned_and_open(self, triager):
         mine = make_consultation()
         mine.assign(to=triager, by=triager)
         nobody = make_consultation()
@@ -99,9 +98,8 @@ class TestReference:
 
 
 class TestTransitions:
-    def test_invalid_transitions_are_refused_with_a_message(self):
+    def test_invalid_transitions_are_refused_with_a_message(self, triager):
         request = make_consultation()
-        triager = make_user()
         request.transition(Status.DECLINED, by=triager)
         with pytest.raises(InvalidTransition, match="declined cannot become contacted"):
             request.transition(Status.CONTACTED, by=triager)
@@ -109,18 +107,17 @@ class TestTransitions:
         assert request.status == Status.DECLINED
         assert request.events.filter(kind=AuditEvent.Kind.STATUS).count() == 1
 
-    def test_completed_is_final(self):
+    def test_completed_is_final(self, triager):
         request = make_consultation()
-        triager = make_user()
         request.mark_contacted(by=triager)
         request.transition(Status.COMPLETED, by=triager)
         for status in Status.values:
             assert not request.can_transition(status)
 
-    def test_scheduling_needs_a_slot(self):
+    def test_scheduling_needs_a_slot(self, triager):
         request = make_consultation()
         with pytest.raises(InvalidTransition, match="slot"):
-            request.transition(Status.SCHEDULED, by=make_user())
+            request.transition(Status.SCHEDULED, by=triager)
 
     def test_the_database_refuses_an_unknown_status(self):
         request = make_consultation()
@@ -162,9 +159,8 @@ class TestTransitions:
         request.refresh_from_db()
         assert request.duplicate_of is None
 
-    def test_mark_contacted_sets_first_response_only_once(self):
+    def test_mark_contacted_sets_first_response_only_once(self, triager):
         request = make_consultation()
-        triager = make_user()
         request.mark_contacted(by=triager)
         first = request.first_response_at
         assert request.status == Status.CONTACTED
@@ -173,11 +169,11 @@ class TestTransitions:
         assert request.first_response_at == first
         assert request.events.filter(kind=AuditEvent.Kind.CONTACT).count() == 2
 
-    def test_spam_cannot_be_contacted(self):
+    def test_spam_cannot_be_contacted(self, triager):
         request = make_consultation()
         request.transition(Status.SPAM, by=None)
         with pytest.raises(InvalidTransition):
-            request.mark_contacted(by=make_user())
+            request.mark_contacted(by=triager)
         request.refresh_from_db()
         assert request.first_response_at is None
 

@@ -14,6 +14,7 @@ from django.core.mail.backends.locmem import EmailBackend
 
 from consultations.models import OutgoingEmail
 from consultations.outbox import deliver_due
+from tests.clock import at
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +50,7 @@ COUNTING = {"default": {"BACKEND": "tests.consultations.test_outbox_leases.Count
 
 @pytest.fixture
 def frozen():
-    with time_machine.travel(NOW, tick=False):
+    with at(NOW):
         yield
 
 
@@ -97,10 +98,10 @@ class TestLeases:
 
         # Another worker finds nothing while the lease holds (its last second included)...
         assert OutgoingEmail.objects.claim_next(token="b" * 32) is None
-        with time_machine.travel(message.leased_until, tick=False):
+        with at(message.leased_until):
             assert OutgoingEmail.objects.claim_next(token="b" * 32) is None
         # ...and takes the message over once it has run out (the first worker died).
-        with time_machine.travel(message.leased_until + timedelta(microseconds=1), tick=False):
+        with at(message.leased_until + timedelta(microseconds=1)):
             second = OutgoingEmail.objects.claim_next(token="b" * 32)
             assert second.pk == message.pk
             connection = mailers.default

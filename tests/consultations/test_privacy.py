@@ -23,10 +23,11 @@ from consultations.models import (
 )
 from consultations.outbox import deliver_due
 from consultations.reports import build_report
-from tests.comparisons.test_views import page_text
 from tests.consultations.helpers import booking_data
-from tests.consultations.test_email import BROKEN
-from tests.factories import make_consultation, make_staff, make_user
+from tests.factories import make_consultation
+from tests.support.admin_forms import change_url
+from tests.support.flaky_mail import BROKEN
+from tests.support.pages import page_text
 
 # clock: these tests read the clock; `pytest --every-date` runs them on many dates.
 pytestmark = [pytest.mark.django_db, pytest.mark.clock]
@@ -171,8 +172,8 @@ class TestRetention:
 
 
 @pytest.fixture
-def superuser_client(client):
-    client.force_login(make_user("root", is_staff=True, is_superuser=True))
+def superuser_client(client, superuser):
+    client.force_login(superuser)
     return client
 
 
@@ -213,7 +214,7 @@ class TestEraseOnRequest:
     ):
         closed, open_, bob = person
         # An earlier edit left the visitor's name in the admin's change history.
-        change = reverse("admin:consultations_consultationrequest_change", args=[open_.pk])
+        change = change_url(open_)
         superuser_client.post(change, {"status": "new", "assignee": "", "note": "Checked"})
         assert "Ada L" in dump()
         response = superuser_client.post(
@@ -266,8 +267,8 @@ class TestEraseOnRequest:
         closed.refresh_from_db()
         assert closed.email == "ada@example.com"
 
-    def test_a_triager_may_not_erase(self, client, person):
-        client.force_login(make_staff("tess", group="Triage"))
+    def test_a_triager_may_not_erase(self, client, person, triager):
+        client.force_login(triager)
         assert client.get(ERASE_URL).status_code == 403
         response = client.post(ERASE_URL, {"email": "ada@example.com", "confirm": "on"})
         assert response.status_code == 403
@@ -275,10 +276,10 @@ class TestEraseOnRequest:
 
 
 class TestNothingPersonalInTheLogs:
+    @pytest.mark.usefixtures("triager")
     def test_booking_delivery_failures_and_warnings_log_no_address_or_message(self, client, caplog):
         address = "ada.private@example.com"
         message = "Our secret merger needs a framework decision"
-        make_staff("tess", group="Triage")
         caplog.set_level(logging.DEBUG)
         response = client.post(BOOK_URL, booking_data(email=address, message=message))
         assert response.status_code == 302

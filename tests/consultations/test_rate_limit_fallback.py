@@ -9,12 +9,12 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import time_machine
 from django.test import Client, override_settings
 from django.urls import reverse
 
 from consultations import abuse
 from consultations.models import ConsultationRequest, OutgoingEmail, PendingAddition
+from tests.clock import at
 from tests.consultations.helpers import booking_data
 from tests.factories import make_consultation
 
@@ -75,7 +75,7 @@ def test_per_email_address_whatever_its_case(cache_down, client):
 )
 def test_bookings_count_for_60_minutes(cache_down, client, age, refused):
     make_consultation(client_ip="127.0.0.1", received_at=NOW - age)
-    with time_machine.travel(NOW, tick=False):
+    with at(NOW):
         response = client.post(BOOK_URL, booking_data(email="new@example.com"))
     assert response.status_code == (429 if refused else 302)
     assert ConsultationRequest.objects.filter(email="new@example.com").exists() is not refused

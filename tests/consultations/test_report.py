@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from consultations.models import ConsultationRequest
 from consultations.reports import build_report, nearest_rank
-from tests.comparisons.test_views import page_text
-from tests.factories import make_consultation, make_staff
+from tests.factories import make_consultation
+from tests.support.pages import page_text
 
 # clock: these tests read the clock; `pytest --every-date` runs them on many dates.
 pytestmark = [pytest.mark.django_db, pytest.mark.clock]
@@ -20,12 +20,13 @@ pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)  # Tuesday of ISO week 2026-W48
 
 
-def at(day, hour):
+def november(day, hour):
+    """An instant in November 2026, on the hour (UTC)."""
     return datetime(2026, 11, day, hour, 0, tzinfo=UTC)
 
 
 def answered(day, hour, after_hours, **fields):
-    received = at(day, hour)
+    received = november(day, hour)
     return make_consultation(
         received_at=received, first_response_at=received + timedelta(hours=after_hours), **fields
     )
@@ -39,11 +40,11 @@ def known_requests():
         "a": answered(9, 10, 2, status="contacted"),
         "b": answered(10, 10, 30, status="completed"),
         "c": answered(11, 10, 24, status="declined"),  # exactly at respond_by: on time
-        "spam": make_consultation(received_at=at(11, 12), status="spam"),
-        "d": answered(16, 9, 1, status="scheduled", scheduled_start=at(20, 9)),
-        "e": make_consultation(received_at=at(17, 9)),
+        "spam": make_consultation(received_at=november(11, 12), status="spam"),
+        "d": answered(16, 9, 1, status="scheduled", scheduled_start=november(20, 9)),
+        "e": make_consultation(received_at=november(17, 9)),
         "dup": answered(17, 10, 40, status="duplicate"),
-        "f": make_consultation(received_at=at(24, 8)),
+        "f": make_consultation(received_at=november(24, 8)),
     }
 
 
@@ -95,10 +96,10 @@ class TestFigures:
 
 class TestPages:
     @pytest.fixture
-    def staff_client(self, client, monkeypatch):
+    def staff_client(self, client, monkeypatch, triager):
         # The page reports as of "now"; pin it so the data set's figures hold any day.
         monkeypatch.setattr(timezone, "now", lambda: NOW)
-        client.force_login(make_staff("tess", group="Triage"))
+        client.force_login(triager)
         return client
 
     def test_the_page_shows_the_figures_and_an_svg_chart(self, staff_client, known_requests):

@@ -6,7 +6,6 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import time_machine
 from django.core import mail
 from django.core.management import call_command
 from django.db import connection
@@ -21,6 +20,7 @@ from consultations.models import (
     SpentFormToken,
     interval_start,
 )
+from tests.clock import at
 from tests.factories import make_consultation, make_staff
 from tests.support.missing import require_postgresql
 
@@ -31,7 +31,7 @@ NOW = datetime(2026, 3, 4, 10, 17, 30, tzinfo=UTC)  # a Wednesday
 
 @pytest.fixture
 def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
+    with at(NOW) as traveller:
         yield traveller
 
 

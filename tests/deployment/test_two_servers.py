@@ -24,6 +24,7 @@ import pytest
 from django.conf import settings
 
 from tests.support.databases import throwaway_database_url
+from tests.support.faults import free_port
 from tests.support.missing import skip_or_fail_in_ci
 
 ROOT = Path(settings.BASE_DIR)
@@ -31,12 +32,6 @@ SEED_PATH = "/compare/pytorch-vs-tensorflow/"
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 
 pytestmark = pytest.mark.slow
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def redis_is_up():

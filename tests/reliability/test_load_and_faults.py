@@ -30,7 +30,6 @@ import sys
 import threading
 import time
 import urllib.parse
-import uuid
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -41,6 +40,8 @@ from django.core import signing
 
 from consultations.abuse import RENDER_SALT
 from tests.consultations.helpers import local_input, weekday_slot
+from tests.support.databases import throwaway_postgresql_database
+from tests.support.faults import free_port
 from tests.support.figures import record
 from tests.support.flaky_mail import read_lines
 from tests.support.missing import skip_or_fail_in_ci
@@ -55,12 +56,6 @@ FAILURE_RATE = 0.3
 LOCAL_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
 BOOK_PATH = "/consultations/book/"
 CONFIRMATION = re.compile(r"^/consultations/requests/([A-Z0-9]{10})/$")
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def postgres_server_url():
@@ -82,18 +77,8 @@ def throwaway_database():
         skip_or_fail_in_ci(
             "The load-and-fault test needs PostgreSQL (DATABASE_URL or 127.0.0.1:5432)."
         )
-    import psycopg
-
-    base = server_url.rsplit("/", 1)[0]
-    admin_dsn = base.replace("postgres://", "postgresql://") + "/postgres"
-    name = f"compare_load_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin_dsn, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(admin_dsn, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with throwaway_postgresql_database(server_url, "compare_load") as url:
+        yield url
 
 
 def fetch_all(database_url, sql):

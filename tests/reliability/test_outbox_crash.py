@@ -30,7 +30,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.conf import settings
 
-from tests.reliability.test_load_and_faults import free_port, throwaway_database  # noqa: F401
+from tests.reliability.test_load_and_faults import throwaway_database  # noqa: F401
+from tests.support.faults import free_port, manage
 from tests.support.figures import record
 
 pytestmark = pytest.mark.slow
@@ -79,18 +80,6 @@ def smtp_server():
         yield controller, handler
     finally:
         controller.stop()
-
-
-def manage(environment, *args):
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=environment,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    ).stdout
 
 
 QUEUE = f"""

@@ -1,1 +1,2 @@
-"""Helpers the tests hand to real processes (gunicorn, workers)."""
+"""Test support shared by the modules: pages as read, admin forms, fault makers, and
+helpers handed to real processes (gunicorn, workers)."""

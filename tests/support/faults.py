@@ -151,6 +151,19 @@ def production_environment(**overrides):
     return environment
 
 
+def manage(environment, *args):
+    """Run ``manage.py *args`` in a process of its own with ``environment``; its output."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=environment,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+
+
 @contextmanager
 def gunicorn(environment, log_path):
     """A real gunicorn (gunicorn.conf.py) on a free port; yields its base URL."""

@@ -1,4 +1,5 @@
-"""A mail backend for tests whose server fails at random, and which records deliveries.
+"""Mail backends for tests: one whose server is down (BROKEN), and one whose
+server fails at random and records deliveries (FlakyMailServer).
 
 Selected in a separate process through EMAIL_BACKEND_PATH (test-only, see
 settings). Each message that "goes out" appends its Message-ID to the file
@@ -45,3 +46,14 @@ class FlakyMailServer(BaseEmailBackend):
             append_line(os.environ["FLAKY_MAIL_LOG"], message.message()["Message-ID"])
             sent += 1
         return sent
+
+
+class BrokenMailServer(BaseEmailBackend):
+    """A mail backend whose server is down."""
+
+    def send_messages(self, email_messages):
+        raise ConnectionRefusedError("mail server is down")
+
+
+# MAILERS for a mail server that is down: ``override_settings(MAILERS=BROKEN)``.
+BROKEN = {"default": {"BACKEND": "tests.support.flaky_mail.BrokenMailServer"}}

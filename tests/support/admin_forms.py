@@ -1,15 +1,41 @@
-"""The POST data the comparison admin page sends, built from a comparison as it is."""
+"""What the admin pages are reached by and what they send: change URLs and
+the POST data of the comparison admin page."""
 
+from django.urls import reverse
 from django.utils import timezone
 
 
+def change_url(obj):
+    """The admin change page of any model instance."""
+    return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+
+
 def management(prefix, total, initial=0):
+    """The management form of an inline formset with ``total`` forms, ``initial`` of them saved."""
     return {
         f"{prefix}-TOTAL_FORMS": str(total),
         f"{prefix}-INITIAL_FORMS": str(initial),
         f"{prefix}-MIN_NUM_FORMS": "0",
         f"{prefix}-MAX_NUM_FORMS": "1000",
     }
+
+
+def comparison_fields(**overrides):
+    """The comparison's own fields for a new three-way draft, plus ``overrides``."""
+    fields = {
+        "title": "PyTorch vs TensorFlow vs JAX",
+        "slug": "pytorch-vs-tensorflow-vs-jax",
+        "subtitle": "Three deep learning frameworks.",
+        "category": "Technology",
+        "quick_verdict": "PyTorch for research, TensorFlow for mobile, JAX for TPUs.",
+        "recommendation": "Start with PyTorch.",
+        "meta_description": "PyTorch, TensorFlow and JAX compared.",
+        "status": "draft",
+        "published_at_0": "",
+        "published_at_1": "",
+    }
+    fields.update(overrides)
+    return fields
 
 
 def change_form_data(comparison, **overrides):
