@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from comparisons.management.commands.generate_bench_data import BENCH_PREFIX, BENCH_SEED, progress
 from comparisons.models import Comparison
-from consultations.models import RESPONSE_TIME, ConsultationRequest, PreferredWindow
+from consultations.models import ConsultationRequest, PreferredWindow, response_time
 
 
 class Command(BaseCommand):
@@ -78,7 +78,7 @@ class Command(BaseCommand):
                     message="We are choosing between these frameworks for a new project.",
                     timezone=randomness.choice(["Europe/Berlin", "America/New_York", "UTC"]),
                     received_at=received,
-                    respond_by=received + RESPONSE_TIME,
+                    respond_by=received + response_time(),
                     first_response_at=(
                         min(received + timezone.timedelta(hours=delay), now) if answered else None
                     ),
