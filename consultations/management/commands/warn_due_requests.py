@@ -1,5 +1,6 @@
-"""Warn about requests due soon (models.WARN_BEFORE_HOURS) or overdue: what the worker's warn_due task
-runs every minute (consultations/tasks.py), here for a run by hand."""
+"""Warn about requests due soon (models.WARN_BEFORE_HOURS) or overdue: what the
+worker's warn_due task runs every minute (consultations/tasks.py), here for a
+run by hand."""
 
 from django.core.management.base import BaseCommand
 
