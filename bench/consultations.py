@@ -89,20 +89,26 @@ def booking_form(base):
 RENDER_TOKENS = 50_000
 
 
-def render_tokens(environment, path):
-    """Sign RENDER_TOKENS form tokens with the server's key, one a line in ``path``."""
-    code = (
-        "from consultations.abuse import sign_render_time;"
-        f"print('\\n'.join(sign_render_time() for _ in range({RENDER_TOKENS})))"
-    )
-    output = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code],
+def django_shell(environment, code):
+    """What ``code`` prints, run by manage.py shell with the server's settings
+    (-v 0: without the banner of automatic imports)."""
+    return subprocess.run(
+        [sys.executable, "manage.py", "shell", "-v", "0", "-c", code],
         cwd=ROOT,
         env=environment,
         capture_output=True,
         text=True,
         check=True,
     ).stdout
+
+
+def render_tokens(environment, path):
+    """Sign RENDER_TOKENS form tokens with the server's key, one a line in ``path``."""
+    code = (
+        "from consultations.abuse import sign_render_time;"
+        f"print('\\n'.join(sign_render_time() for _ in range({RENDER_TOKENS})))"
+    )
+    output = django_shell(environment, code)
     path.write_text(output)
     return output.split()
 
@@ -114,15 +120,7 @@ def count_bookings(environment, run_id):
         "print(rows.count(), rows.values('email').distinct().count(),"
         " E.objects.filter(request__in=rows).count())"
     )
-    output = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    return [int(value) for value in output[-3:]]
+    return [int(value) for value in django_shell(environment, code).split()]
 
 
 def triager_session(base, environment):

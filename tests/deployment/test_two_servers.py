@@ -12,10 +12,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
 from html.parser import HTMLParser
 from pathlib import Path
@@ -24,7 +20,8 @@ import pytest
 from django.conf import settings
 
 from tests.support.databases import throwaway_database_url
-from tests.support.faults import free_port
+from tests.support.faults import free_port, wait_until_up
+from tests.support.http_client import Browser
 from tests.support.missing import skip_or_fail_in_ci
 
 ROOT = Path(settings.BASE_DIR)
@@ -81,35 +78,6 @@ class FormReader(HTMLParser):
         elif tag == "select" and self._select is not None:
             self.fields.append(self._select)
             self._select = None
-
-
-class Browser:
-    """Just enough of a browser: cookies (the servers speak plain HTTP), GET and POST."""
-
-    def __init__(self, base):
-        self.base = base
-        self.cookies = {}
-        self.opener = urllib.request.build_opener(NoRedirect)
-
-    def request(self, path, data=None):
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
-        if data is not None:
-            headers["Referer"] = self.base + path
-            data = urllib.parse.urlencode(data).encode()
-        request = urllib.request.Request(self.base + path, data=data, headers=headers)
-        try:
-            response = self.opener.open(request, timeout=10)
-        except urllib.error.HTTPError as error:
-            response = error
-        for header in response.headers.get_all("Set-Cookie") or []:
-            name, value = header.split(";", 1)[0].split("=", 1)
-            self.cookies[name] = value
-        return response.status, response.read().decode()
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
 
 
 @pytest.fixture
@@ -183,17 +151,6 @@ def serve_twice(database_url):
                 server.wait(timeout=20)
 
 
-def wait_until_up(base):
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(base + "/livez", timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"{base} did not start")
-
-
 def test_an_edit_through_one_server_is_served_by_the_other(shared_site):
     (server_a, server_b), password = shared_site
     visitor = Browser(server_b)
@@ -204,13 +161,7 @@ def test_an_edit_through_one_server_is_served_by_the_other(shared_site):
     assert visitor.request(SEED_PATH)[1] == page
 
     editor = Browser(server_a)
-    status, login_page = editor.request("/admin/login/")
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login_page).group(1)
-    status, _ = editor.request(
-        "/admin/login/?next=/admin/",
-        {"csrfmiddlewaretoken": token, "username": "editor", "password": password},
-    )
-    assert status == 302, "the editor could not log in"
+    assert editor.sign_in("editor", password), "the editor could not sign in"
     status, changelist = editor.request("/admin/comparisons/comparison/")
     change_path = re.search(r'href="(/admin/comparisons/comparison/\d+/change/)"', changelist)
     status, form_page = editor.request(change_path.group(1))

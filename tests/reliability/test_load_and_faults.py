@@ -31,7 +31,6 @@ import threading
 import time
 import urllib.parse
 from collections import Counter
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -39,9 +38,9 @@ from django.conf import settings
 from django.core import signing
 
 from consultations.abuse import RENDER_SALT
-from tests.consultations.helpers import local_input, weekday_slot
+from tests.consultations.helpers import booking_data
 from tests.support.databases import throwaway_postgresql_database
-from tests.support.faults import free_port
+from tests.support.faults import free_port, wait_until_up
 from tests.support.figures import record
 from tests.support.flaky_mail import read_lines
 from tests.support.missing import skip_or_fail_in_ci
@@ -137,24 +136,15 @@ class Visitor(threading.Thread):
         except (OSError, http.client.HTTPException, AttributeError) as error:
             self.results.append((None, "error", f"the form did not load: {error!r}"))
             return
-        first = weekday_slot(days_ahead=2, hour=10)
         while (number := self.claim()) is not None:
-            data = {
-                "csrfmiddlewaretoken": token,
-                "name": f"Load Visitor {number}",
-                "email": f"load-{number}@example.com",
-                "company": "Load Ltd",
-                "comparison": "",
-                "topic": "Choosing a framework",
-                "message": f"Request number {number}: which framework?",
-                "timezone": "UTC",
-                "window_1": local_input(first),
-                "window_2": local_input(first + timedelta(hours=3)),
-                "window_3": "",
-                "consent": "on",
-                "website": "",
-                "rendered": self.signer.sign(secrets.token_urlsafe(16)),
-            }
+            data = booking_data(
+                csrfmiddlewaretoken=token,
+                name=f"Load Visitor {number}",
+                email=f"load-{number}@example.com",
+                company="Load Ltd",
+                message=f"Request number {number}: which framework?",
+                rendered=self.signer.sign(secrets.token_urlsafe(16)),
+            )
             try:
                 status, location, _ = self.send(
                     "POST", BOOK_PATH, urllib.parse.urlencode(data).encode()
@@ -220,25 +210,12 @@ def site(throwaway_database, tmp_path):
             start_new_session=True,
         )
     try:
-        wait_until_up(port)
+        wait_until_up(f"http://127.0.0.1:{port}", server, log_path)
         yield {"port": port, "env": environment, "log": log_path, "database": throwaway_database}
     finally:
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
-
-
-def wait_until_up(port):
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            connection.request("GET", "/livez")
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError("gunicorn did not start")
 
 
 def start_workers(environment, log_path, count):

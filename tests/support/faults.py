@@ -164,6 +164,22 @@ def manage(environment, *args):
     ).stdout
 
 
+def wait_until_up(base, server=None, log_path=None):
+    """Wait (30 s at most) until the server at ``base`` answers /livez; the
+    server's log tail goes into the failure when it never does or it exits."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(base + "/livez", timeout=1):
+                return
+        except OSError:
+            exited = server is not None and server.poll() is not None
+            if time.monotonic() > deadline or exited:
+                log = log_path.read_text()[-2000:] if log_path else ""
+                raise AssertionError(f"{base} did not start: {log}") from None
+            time.sleep(0.2)
+
+
 @contextmanager
 def gunicorn(environment, log_path):
     """A real gunicorn (gunicorn.conf.py) on a free port; yields its base URL."""
@@ -179,16 +195,7 @@ def gunicorn(environment, log_path):
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/livez", timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    log = log_path.read_text()[-2000:]
-                    raise AssertionError(f"gunicorn did not start: {log}") from None
-                time.sleep(0.2)
+        wait_until_up(base, server, log_path)
         yield base
     finally:
         if server.poll() is None:

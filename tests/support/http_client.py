@@ -1,0 +1,45 @@
+"""Just enough of a browser to talk to a real server the tests started."""
+
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+
+
+class Browser:
+    """Just enough of a browser: cookies (the servers speak plain HTTP), GET and POST."""
+
+    def __init__(self, base):
+        self.base = base
+        self.cookies = {}
+        self.opener = urllib.request.build_opener(NoRedirect)
+
+    def request(self, path, data=None):
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        if data is not None:
+            headers["Referer"] = self.base + path
+            data = urllib.parse.urlencode(data).encode()
+        request = urllib.request.Request(self.base + path, data=data, headers=headers)
+        try:
+            response = self.opener.open(request, timeout=10)
+        except urllib.error.HTTPError as error:
+            response = error
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, value = header.split(";", 1)[0].split("=", 1)
+            self.cookies[name] = value
+        return response.status, response.read().decode()
+
+    def sign_in(self, username, password):
+        """Sign in to the admin as a person would; True when it let them in."""
+        _, page = self.request("/admin/login/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        status, _ = self.request(
+            "/admin/login/?next=/admin/",
+            {"csrfmiddlewaretoken": token, "username": username, "password": password},
+        )
+        return status == 302
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
