@@ -20,6 +20,18 @@ def management(prefix, total, initial=0):
     }
 
 
+def inline_row(prefix, row, **fields):
+    """One saved inline row as the change form posts it: its id, its comparison,
+    its position, and ``fields``."""
+    values = {
+        "id": str(row.pk),
+        "comparison": str(row.comparison_id),
+        "position": str(row.position),
+    }
+    values.update(fields)
+    return {prefix + name: value for name, value in values.items()}
+
+
 def comparison_fields(**overrides):
     """The comparison's own fields for a new three-way draft, plus ``overrides``."""
     fields = {
@@ -58,13 +70,12 @@ def change_form_data(comparison, **overrides):
     for index, participant in enumerate(participants):
         prefix = f"participants-{index}-"
         data.update(
-            {
-                prefix + "id": str(participant.pk),
-                prefix + "comparison": str(comparison.pk),
-                prefix + "position": str(participant.position),
-                prefix + "framework": str(participant.framework_id),
-                prefix + "choose_when": participant.choose_when,
-            }
+            inline_row(
+                prefix,
+                participant,
+                framework=str(participant.framework_id),
+                choose_when=participant.choose_when,
+            )
         )
         if participant.is_recommended:
             data[prefix + "is_recommended"] = "on"
@@ -73,15 +84,7 @@ def change_form_data(comparison, **overrides):
     for index, factor in enumerate(factors):
         prefix = f"factors-{index}-"
         decision = "tie" if factor.is_tie else str(factor.winner_id or "")
-        data.update(
-            {
-                prefix + "id": str(factor.pk),
-                prefix + "comparison": str(comparison.pk),
-                prefix + "position": str(factor.position),
-                prefix + "name": factor.name,
-                prefix + "decision": decision,
-            }
-        )
+        data.update(inline_row(prefix, factor, name=factor.name, decision=decision))
         texts = {a.participant_id: a.text for a in factor.assessments.all()}
         for participant in participants:
             data[f"{prefix}assessment_{participant.pk}"] = texts.get(participant.pk, "")
@@ -90,16 +93,15 @@ def change_form_data(comparison, **overrides):
     for index, statistic in enumerate(statistics):
         prefix = f"statistics-{index}-"
         data.update(
-            {
-                prefix + "id": str(statistic.pk),
-                prefix + "comparison": str(comparison.pk),
-                prefix + "position": str(statistic.position),
-                prefix + "value": statistic.value,
-                prefix + "description": statistic.description,
-                prefix + "source_name": statistic.source_name,
-                prefix + "source_url": statistic.source_url,
-                prefix + "year": str(statistic.year or ""),
-            }
+            inline_row(
+                prefix,
+                statistic,
+                value=statistic.value,
+                description=statistic.description,
+                source_name=statistic.source_name,
+                source_url=statistic.source_url,
+                year=str(statistic.year or ""),
+            )
         )
     data.update(overrides)
     return data
