@@ -54,6 +54,15 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing():
+    """In-process tests hash passwords with MD5, as Django's testing docs advise:
+    the real hasher costs most of a second per user made or signed in, which
+    the personas do in hundreds of tests. Servers the tests start keep the
+    production hasher (their own settings)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session", autouse=True)
 def collected_static(django_db_blocker):
     """Pages reference hashed static files, so build the manifest once per run.
 
