@@ -1,3 +1,5 @@
+"""The comparisons app: published technology comparisons, their editing and history."""
+
 from django.apps import AppConfig
 
 

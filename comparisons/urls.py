@@ -1,3 +1,5 @@
+"""Public comparison pages: home, each comparison, the methodology and the Atom feed."""
+
 from django.urls import path
 
 from . import views

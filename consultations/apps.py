@@ -1,3 +1,5 @@
+"""The consultations app: booking a free consultation, triage, the outbox and the report."""
+
 from django.apps import AppConfig
 
 

@@ -1,3 +1,5 @@
+"""The visitor's consultation pages (booking, request, links from emails) and the staff report."""
+
 from django.urls import path
 
 from . import views
