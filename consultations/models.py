@@ -98,6 +98,17 @@ def format_local(moment, tz_name):
     return f"{local:%A} {local.day} {local:%B %Y, %H:%M} {local.tzname()}"
 
 
+def sign_in_records(email):
+    """The sign-in records (django-axes) kept under ``email`` as a username, one
+    queryset per kind: what an erasure deletes and the erase page counts."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    return [
+        model.objects.filter(username__iexact=email)
+        for model in (AccessAttempt, AccessFailureLog, AccessLog)
+    ]
+
+
 def on_slot_grid(moment):
     """Whether ``moment`` (wall-clock or aware) starts a slot, to the microsecond."""
     into_hour = timedelta(
@@ -135,8 +146,6 @@ class ConsultationRequestQuerySet(models.QuerySet):
 
     def personal_data_for(self, email):
         """What is kept about the person with this email address (for the erase page)."""
-        from axes.models import AccessAttempt, AccessFailureLog, AccessLog
-
         email = email.strip()
         requests = self.filter(email__iexact=email)
         return {
@@ -144,10 +153,7 @@ class ConsultationRequestQuerySet(models.QuerySet):
             "emails": OutgoingEmail.objects.filter(
                 Q(to__iexact=email) | Q(request__in=requests)
             ).count(),
-            "sign_in_records": sum(
-                model.objects.filter(username__iexact=email).count()
-                for model in (AccessAttempt, AccessFailureLog, AccessLog)
-            ),
+            "sign_in_records": sum(records.count() for records in sign_in_records(email)),
         }
 
     def awaiting_response(self):

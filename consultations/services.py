@@ -28,6 +28,7 @@ from .models import (
     SpentFormToken,
     format_local,
     normalise_email,
+    sign_in_records,
 )
 from .outbox import queue_email, site_url
 
@@ -265,8 +266,6 @@ def erase_personal_data(*, email, by):
     audit trail records that an erasure happened, and by whom, without any
     of the data. Returns the number of requests erased.
     """
-    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
-
     email = email.strip()
     requests = list(ConsultationRequest.objects.filter(email__iexact=email).order_by("pk"))
     for consultation in requests:
@@ -275,6 +274,6 @@ def erase_personal_data(*, email, by):
         consultation.anonymise()
         consultation.add_note(ERASED_NOTE, by=by)
     OutgoingEmail.objects.filter(to__iexact=email).anonymise()
-    for model in (AccessAttempt, AccessFailureLog, AccessLog):
-        model.objects.filter(username__iexact=email).delete()
+    for records in sign_in_records(email):
+        records.delete()
     return len(requests)
