@@ -6,12 +6,23 @@ every save is a revision (django-reversion) that can be compared and reverted
 """
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.humanize.templatetags.humanize import apnumber
 from django.db.models import Count, Q
+from django.shortcuts import redirect
 from django.utils import timezone
 
 from .admin_history import ComparisonHistoryAdmin, refused_message
-from .forms import assessment_field_name, factor_form_for
+from .forms import (
+    ComparisonForm,
+    FactorFormSet,
+    OrderedRowForm,
+    assessment_field_name,
+    factor_form_for,
+    framework_rows,
+    number_rows,
+    saved_participants,
+)
 from .models import (
     REVIEW_INTERVAL,
     STATISTIC_MAX_AGE_YEARS,
@@ -32,34 +43,48 @@ class FrameworkAdmin(admin.ModelAdmin):
 
 
 class ParticipantInline(admin.TabularInline):
+    """The compared frameworks. A plain select, so that rows can be filled without
+    JavaScript; its "+" opens the admin's popup to add a framework in place."""
+
     model = Participant
+    form = OrderedRowForm
     fields = ["position", "framework", "is_recommended", "choose_when"]
-    autocomplete_fields = ["framework"]
-    extra = 0
-    min_num = 2
+    classes = ["ordered-rows"]
     verbose_name = "compared framework"
     verbose_name_plural = "Compared frameworks (at least two, in page order)"
 
+    def get_extra(self, request, obj=None, **kwargs):
+        return empty_framework_rows(obj)
+
+
+def empty_framework_rows(comparison):
+    """Blank framework rows on the page: three on a new comparison, so that a
+    three-way page can be built in one save without JavaScript; one after."""
+    return 3 if comparison is None or comparison.pk is None else 1
+
 
 class FactorInline(admin.StackedInline):
-    model = Factor
-    extra = 0
-    verbose_name_plural = (
-        "Factors (each framework's assessment and the winner; "
-        "save after adding a framework to get its assessment field)"
-    )
+    """Factors with one assessment per framework row and the winner, before any save."""
 
-    def _participants(self, obj):
-        if obj is None or obj.pk is None:
-            return []
-        return list(obj.participants.select_related("framework"))
+    model = Factor
+    formset = FactorFormSet
+    template = "admin/comparisons/comparison/factor_inline.html"
+    classes = ["ordered-rows"]
+    verbose_name_plural = "Factors (each framework's assessment and the winner)"
+
+    def get_extra(self, request, obj=None, **kwargs):
+        return 3 if obj is None or obj.pk is None else 1
+
+    def _rows(self, request, obj):
+        posted = request.POST if request.method == "POST" else None
+        return framework_rows(obj, posted, extra=empty_framework_rows(obj))
 
     def get_formset(self, request, obj=None, **kwargs):
-        kwargs["form"] = factor_form_for(self._participants(obj))
+        kwargs["form"] = factor_form_for(self._rows(request, obj), saved_participants(obj))
         return super().get_formset(request, obj, **kwargs)
 
     def get_fields(self, request, obj=None):
-        assessments = [assessment_field_name(p) for p in self._participants(obj)]
+        assessments = [assessment_field_name(row.index) for row in self._rows(request, obj)]
         return ["position", "name", *assessments, "decision"]
 
     def get_queryset(self, request):
@@ -94,10 +119,14 @@ class SourcedFilter(admin.SimpleListFilter):
         return queryset
 
 
-class StatisticInline(admin.TabularInline):
+class StatisticInline(admin.StackedInline):
+    """Stacked, two fields a line: the seven columns of a table do not fit the page."""
+
     model = Statistic
-    fields = ["position", "value", "description", "source_name", "source_url", "year", needs]
+    form = OrderedRowForm
+    fields = [("value", "year"), "description", ("source_name", "source_url"), ("position", needs)]
     readonly_fields = [needs]
+    classes = ["ordered-rows"]
     extra = 0
 
 
@@ -142,6 +171,9 @@ class NeedsReviewFilter(admin.SimpleListFilter):
         return queryset
 
 
+# Set on the request by save_related when a publication was refused, with the problems.
+PUBLICATION_REFUSED = "comparison_publication_refused"
+
 # What the site records about a comparison; editors read these, never type them.
 RECORDED_FIELDS = ["content_updated_at", "last_reviewed_at", "last_reviewed_by", "old_addresses"]
 
@@ -161,6 +193,7 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
         "review",
         "statistics_needing_sources",
     ]
+    form = ComparisonForm
     list_filter = [StateFilter, NeedsReviewFilter, "category", SourcedFilter]
     search_fields = ["title", "slug", "subtitle", "participants__framework__name"]
     prepopulated_fields = {"slug": ["title"]}
@@ -170,7 +203,17 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
     object_history_template = "admin/comparisons/comparison/object_history.html"
     fieldsets = [
         (None, {"fields": ["title", "slug", "subtitle", "category"]}),
-        ("Verdict", {"fields": ["quick_verdict", "recommendation", "meta_description"]}),
+        (
+            "Verdict",
+            {
+                "fields": [
+                    "quick_verdict",
+                    "recommendation",
+                    "meta_description",
+                    "keep_recommendation",
+                ]
+            },
+        ),
         (
             "Publishing",
             {
@@ -216,20 +259,42 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
         if change and "slug" in form.changed_data:
             OldSlug.objects.remember(obj, form.initial.get("slug"))
 
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if formset.model in (Participant, Factor, Statistic):
+            number_rows(formset.model.objects.filter(comparison=form.instance))
+
     def save_related(self, request, form, formsets, change):
-        """After the inlines are saved: refuse an incomplete publication, then date the change."""
+        """After the inlines are saved: publish if asked and complete, then date the change."""
         super().save_related(request, form, formsets, change)
         comparison = form.instance
-        if comparison.status == Comparison.Status.PUBLISHED:
+        asks_to_publish = getattr(form, "asks_to_publish", False)  # ComparisonForm.clean
+        if asks_to_publish or comparison.status == Comparison.Status.PUBLISHED:
             problems = comparison.publication_problems()
             if problems:
-                comparison.unpublish()
-                self.message_user(
-                    request,
-                    refused_message(comparison, problems, saved=True),
-                    messages.ERROR,
-                )
+                if comparison.status == Comparison.Status.PUBLISHED:
+                    comparison.unpublish()
+                setattr(request, PUBLICATION_REFUSED, problems)
+            elif comparison.status != Comparison.Status.PUBLISHED:
+                comparison.publish()
         comparison.refresh_content_dates()
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return self._refused_response(request, obj) or super().response_add(
+            request, obj, post_url_continue
+        )
+
+    def response_change(self, request, obj):
+        return self._refused_response(request, obj) or super().response_change(request, obj)
+
+    def _refused_response(self, request, obj):
+        """A refused publication: its one message instead of "saved successfully",
+        and back to the page to fix it, whichever save button was pressed."""
+        problems = getattr(request, PUBLICATION_REFUSED, None)
+        if problems is None or IS_POPUP_VAR in request.POST:
+            return None
+        self.message_user(request, refused_message(obj, problems, saved=True), messages.ERROR)
+        return redirect("admin:comparisons_comparison_change", obj.pk)
 
     @admin.action(description="Publish selected comparisons", permissions=["publish"])
     def publish(self, request, queryset):

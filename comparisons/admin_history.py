@@ -113,11 +113,30 @@ class ComparisonHistoryAdmin(VersionAdmin):
 
 
 def refused_message(comparison, problems, saved=False):
-    """Why a comparison was not published, as a list an editor can work through."""
+    """Why a comparison was not published: one message, each problem a link to its place
+    on the change page (the field, the frameworks, or the factor's block)."""
     outcome = "was saved as a draft, not published" if saved else "was not published"
+    count = "one thing" if len(problems) == 1 else f"{len(problems)} things"
     return format_html(
-        '"{}" {}. Still missing:<ul>{}</ul>',
+        '"{}" {}. Fix {} and publish again:<ul>{}</ul>',
         comparison,
         outcome,
-        format_html_join("", "<li>{}</li>", ((problem,) for problem in problems)),
+        count,
+        format_html_join(
+            "",
+            '<li><a href="{}">{}</a></li>',
+            ((problem_link(comparison, problem), problem.text) for problem in problems),
+        ),
     )
+
+
+def problem_link(comparison, problem):
+    """Where on the comparison's change page a publication problem is fixed."""
+    url = reverse("admin:comparisons_comparison_change", args=[comparison.pk])
+    if problem.factor is not None:
+        # Factor blocks are numbered in the inline's order, which is the factors' order.
+        index = list(comparison.factors.values_list("pk", flat=True)).index(problem.factor.pk)
+        return f"{url}#factors-{index}"
+    if problem.field == "participants":
+        return f"{url}#participants-group"
+    return f"{url}#id_{problem.field}"

@@ -277,10 +277,6 @@ class Comparison(models.Model):
     def get_absolute_url(self):
         return reverse("comparisons:detail", kwargs={"slug": self.slug})
 
-    def clean(self):
-        if self.status == self.Status.PUBLISHED and self.published_at is None:
-            self.published_at = timezone.now()
-
     @property
     def is_public(self):
         return (
@@ -332,26 +328,40 @@ class Comparison(models.Model):
         self.save(update_fields=["last_reviewed_at", "last_reviewed_by", "updated_at"])
 
     def publication_problems(self):
-        """Why this comparison cannot be published yet, in plain words; empty when it can."""
+        """What stops this comparison being published, one item per thing to fix.
+
+        Each factor's gaps are one item, so the list is as long as the places an
+        editor must visit; empty when it can be published.
+        """
         problems = []
         participants = list(self.participants.select_related("framework"))
         if len(participants) < 2:
-            problems.append("It compares fewer than two frameworks: add at least two.")
+            problems.append(
+                PublicationProblem(
+                    "It compares fewer than two frameworks: add at least two.",
+                    field="participants",
+                )
+            )
         for factor in self.factors.prefetch_related("assessments"):
             assessed = {assessment.participant_id for assessment in factor.assessments.all()}
             missing = [p.framework.name for p in participants if p.pk not in assessed]
+            gaps = []
             if missing:
-                problems.append(
-                    f'The factor "{factor.name}" has no assessment for {", ".join(missing)}.'
-                )
+                gaps.append(f"no assessment for {', '.join(missing)}")
             if not factor.is_decided:
+                gaps.append("no winner (choose a framework or Tie)")
+            if gaps:
                 problems.append(
-                    f'The factor "{factor.name}" has no winner: choose a framework or Tie.'
+                    PublicationProblem(f'Factor "{factor.name}": {"; ".join(gaps)}.', factor=factor)
                 )
         if not self.quick_verdict.strip():
-            problems.append("It has no quick verdict.")
+            problems.append(PublicationProblem("It has no quick verdict.", field="quick_verdict"))
         if not self.meta_description.strip():
-            problems.append("It has no meta description for search engines.")
+            problems.append(
+                PublicationProblem(
+                    "It has no meta description for search engines.", field="meta_description"
+                )
+            )
         return problems
 
     def publish(self, now=None):
@@ -420,6 +430,19 @@ class Comparison(models.Model):
             ties=ties,
             total=len(factors),
         )
+
+
+@dataclass(frozen=True)
+class PublicationProblem:
+    """One thing to fix before a comparison can be published, and where it is:
+    a field of the comparison ("participants" for the frameworks), or a factor."""
+
+    text: str
+    field: str = ""
+    factor: "Factor | None" = None
+
+    def __str__(self):
+        return self.text
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from django.utils import timezone
 from comparisons.models import REVIEW_INTERVAL, Comparison, Statistic
 from tests.clock import at
 from tests.factories import make_comparison, make_framework, make_statistic
-from tests.support.admin_forms import change_form_data, change_url
+from tests.support.admin_forms import assessment, change_form_data, change_url
 from tests.support.pages import page_text
 
 # clock: these tests read the clock; `pytest --every-date` runs them on many dates.
@@ -46,9 +46,8 @@ class TestContentUpdatedAt:
     def test_a_changed_assessment_is_a_content_change(self, admin_client):
         comparison = make_comparison(factors=1)
         admin_client.post(change_url(comparison), change_form_data(comparison))
-        participant = comparison.participants.first()
         data = change_form_data(comparison)
-        data[f"factors-0-assessment_{participant.pk}"] = "Much faster now"
+        data["factors-0-" + assessment(0)] = "Much faster now"
         admin_client.post(change_url(comparison), data)
         comparison.refresh_from_db()
         assert comparison.content_updated_at is not None

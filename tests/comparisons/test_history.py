@@ -13,7 +13,7 @@ from tests.factories import (
     make_staff,
     make_statistic,
 )
-from tests.support.admin_forms import change_form_data, change_url, management
+from tests.support.admin_forms import assessment, change_form_data, change_url, management
 from tests.support.pages import page_text
 
 pytestmark = pytest.mark.django_db
@@ -49,10 +49,9 @@ def edited(admin_client):
     assert admin_client.post(change_url(comparison), original).status_code == 302
     before = snapshot(comparison)
 
-    participants = list(comparison.participants.all())
     edit = change_form_data(comparison, title="Rewritten title")
     edit["participants-0-choose_when"] = "Only this now"
-    edit[f"factors-0-assessment_{participants[0].pk}"] = "Rewritten assessment"
+    edit["factors-0-" + assessment(0)] = "Rewritten assessment"
     edit["factors-1-DELETE"] = "on"
     edit["statistics-0-DELETE"] = "on"
     edit["statistics-1-value"] = "99%"

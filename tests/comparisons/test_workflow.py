@@ -137,12 +137,19 @@ class TestPublicationProblems:
         )
         factor = make_factor(comparison, name="Speed")
         factor.assessments.all().delete()
-        assert comparison.publication_problems() == [
+        problems = comparison.publication_problems()
+        assert [str(problem) for problem in problems] == [
             "It compares fewer than two frameworks: add at least two.",
-            'The factor "Speed" has no assessment for PyTorch.',
-            'The factor "Speed" has no winner: choose a framework or Tie.',
+            'Factor "Speed": no assessment for PyTorch; no winner (choose a framework or Tie).',
             "It has no quick verdict.",
             "It has no meta description for search engines.",
+        ]
+        # Each says where it is fixed: one place per problem.
+        assert [(p.field, p.factor) for p in problems] == [
+            ("participants", None),
+            ("", factor),
+            ("quick_verdict", None),
+            ("meta_description", None),
         ]
 
     def test_a_tie_is_a_decision(self):
@@ -154,8 +161,8 @@ class TestPublicationProblems:
         comparison = make_comparison([make_framework("Alpha"), make_framework("Beta")])
         factor = make_factor(comparison, name="Docs", winner=comparison.participants.first())
         factor.assessments.filter(participant__framework__name="Beta").delete()
-        assert comparison.publication_problems() == [
-            'The factor "Docs" has no assessment for Beta.'
+        assert [str(problem) for problem in comparison.publication_problems()] == [
+            'Factor "Docs": no assessment for Beta.'
         ]
 
 
@@ -168,9 +175,12 @@ class TestPublishingInTheAdmin:
         data = change_form_data(comparison, status="published", title="Kept title")
         response = admin_client.post(change_url(comparison), data, follow=True)
         text = page_text(response)
-        assert "was saved as a draft, not published" in text
-        assert 'The factor "Speed" has no winner: choose a framework or Tie.' in text
+        assert "was saved as a draft, not published. Fix 2 things and publish again:" in text
+        assert 'Factor "Speed": no winner (choose a framework or Tie).' in text
         assert "It has no quick verdict." in text
+        # One message, not a refusal beside "was changed successfully".
+        assert "successfully" not in text
+        assert response.redirect_chain[-1][0] == change_url(comparison)
         comparison.refresh_from_db()
         assert comparison.status == Comparison.Status.DRAFT
         assert comparison.title == "Kept title"  # the edit itself is kept
@@ -198,7 +208,9 @@ class TestPublishingInTheAdmin:
             follow=True,
         )
         text = page_text(response)
-        assert '"Unready" was not published. Still missing: It has no meta description' in text
+        assert (
+            '"Unready" was not published. Fix one thing and publish again: It has no meta' in text
+        )
         assert "Published 1 comparison(s)." in text
         ready.refresh_from_db()
         unready.refresh_from_db()

@@ -50,6 +50,23 @@ def comparison_fields(**overrides):
     return fields
 
 
+def assessment(row):
+    """A factor form's assessment field for the framework in row ``row`` (from 0)."""
+    return f"assessment_{row}"
+
+
+def winner(row):
+    """The winner choice naming the framework in row ``row`` (from 0)."""
+    return f"row-{row}"
+
+
+def decision(factor, row_of):
+    """A saved factor's winner choice; ``row_of`` maps participant pk to its row."""
+    if factor.is_tie:
+        return "tie"
+    return winner(row_of[factor.winner_id]) if factor.winner_id else ""
+
+
 def change_form_data(comparison, **overrides):
     """What an editor submits when saving ``comparison`` unchanged, plus ``overrides``."""
     published_at = comparison.published_at and timezone.localtime(comparison.published_at)
@@ -81,13 +98,13 @@ def change_form_data(comparison, **overrides):
             data[prefix + "is_recommended"] = "on"
     factors = list(comparison.factors.prefetch_related("assessments"))
     data.update(management("factors", len(factors), len(factors)))
+    row_of = {participant.pk: row for row, participant in enumerate(participants)}
     for index, factor in enumerate(factors):
         prefix = f"factors-{index}-"
-        decision = "tie" if factor.is_tie else str(factor.winner_id or "")
-        data.update(inline_row(prefix, factor, name=factor.name, decision=decision))
+        data.update(inline_row(prefix, factor, name=factor.name, decision=decision(factor, row_of)))
         texts = {a.participant_id: a.text for a in factor.assessments.all()}
         for participant in participants:
-            data[f"{prefix}assessment_{participant.pk}"] = texts.get(participant.pk, "")
+            data[prefix + assessment(row_of[participant.pk])] = texts.get(participant.pk, "")
     statistics = list(comparison.statistics.all())
     data.update(management("statistics", len(statistics), len(statistics)))
     for index, statistic in enumerate(statistics):
