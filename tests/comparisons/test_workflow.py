@@ -14,7 +14,7 @@ from tests.factories import (
     make_framework,
     make_staff,
 )
-from tests.support.admin_forms import change_form_data, change_url
+from tests.support.admin_forms import change_form_data, change_url, winner
 from tests.support.pages import page_text
 
 pytestmark = pytest.mark.django_db
@@ -302,3 +302,85 @@ def test_editor_previews_a_draft_whose_address_is_a_public_pages_reversed_pair(c
     assert response.status_code == 200 and "Draft rewrite" in page_text(response)
     client.logout()
     assert client.get(draft.get_absolute_url())["Location"] == live.get_absolute_url()
+
+
+@pytest.mark.clock
+class TestHonestPublishTime:
+    def test_a_refused_publish_stamps_no_publish_time(self, admin_client):
+        comparison = make_comparison(published=False, quick_verdict="")
+        admin_client.post(change_url(comparison), change_form_data(comparison, status="published"))
+        comparison.refresh_from_db()
+        assert comparison.status == Comparison.Status.DRAFT
+        assert comparison.published_at is None
+
+    def test_the_live_page_shows_the_time_of_the_publish_that_succeeded(self, admin_client, client):
+        comparison = make_comparison(published=False, quick_verdict="")
+        admin_client.post(change_url(comparison), change_form_data(comparison, status="published"))
+        later = timezone.now().replace(microsecond=0) + timedelta(hours=2)
+        with at(later):
+            data = change_form_data(comparison, status="published", quick_verdict="Now complete.")
+            assert admin_client.post(change_url(comparison), data).status_code == 302
+            comparison.refresh_from_db()
+            assert comparison.is_public
+            text = page_text(client.get(comparison.get_absolute_url()))
+        assert comparison.published_at == later
+        assert f"Published on {timezone.localtime(later):%-d %B %Y}" in text
+
+    def test_a_draft_preview_says_draft_not_published_on(self, client, editor):
+        comparison = make_comparison(published=False)
+        # Unpublished after having been public: the old time is kept but not shown.
+        comparison.published_at = timezone.now() - timedelta(days=3)
+        comparison.save()
+        text = page_text(client.get(comparison.get_absolute_url()))
+        assert "This comparison is a draft." in text
+        assert "Published on" not in text
+
+    def test_the_change_page_calls_the_link_to_a_draft_preview(self, client, editor):
+        draft = make_comparison(published=False)
+        public = make_comparison()
+        draft_page = page_text(client.get(change_url(draft)))
+        public_page = page_text(client.get(change_url(public)))
+        assert "Preview" in draft_page and "View on site" not in draft_page
+        assert "View on site" in public_page and "Preview" not in public_page
+
+
+class TestRecommendationCheck:
+    """The Recommended badge on a framework that does not lead asks the editor first."""
+
+    def recommend_the_loser(self, **extra):
+        comparison = make_comparison(published=False, factors=3)  # A wins 2, B wins 1
+        data = change_form_data(comparison)
+        data["participants-1-is_recommended"] = "on"
+        data.update(extra)
+        return comparison, data
+
+    def test_recommending_a_trailing_framework_is_refused_with_the_scores(self, admin_client):
+        comparison, data = self.recommend_the_loser()
+        response = admin_client.post(change_url(comparison), data)
+        assert response.status_code == 200
+        loser, leader = comparison.participants.order_by("-position")
+        assert (
+            f"{loser.framework.name} is marked Recommended but wins 1 of 3 factors, while "
+            f"{leader.framework.name} wins 2." in page_text(response)
+        )
+        assert not comparison.participants.filter(is_recommended=True).exists()
+
+    def test_the_editor_can_confirm_it(self, admin_client):
+        comparison, data = self.recommend_the_loser(keep_recommendation="on")
+        assert admin_client.post(change_url(comparison), data).status_code == 302
+        assert comparison.participants.get(is_recommended=True).position == 2
+
+    def test_a_decision_change_that_drops_the_recommended_framework_is_caught(self, admin_client):
+        comparison = make_comparison(published=False, factors=2)  # a 1-1 draw
+        comparison.participants.filter(position=1).update(is_recommended=True)
+        data = change_form_data(comparison)
+        data["factors-0-decision"] = winner(1)  # B now wins both
+        response = admin_client.post(change_url(comparison), data)
+        assert response.status_code == 200
+        assert "is marked Recommended but wins 0 of 2 factors" in page_text(response)
+
+    def test_a_leading_or_level_recommendation_needs_no_confirmation(self, admin_client):
+        comparison = make_comparison(published=False, factors=2)  # a 1-1 draw
+        data = change_form_data(comparison)
+        data["participants-1-is_recommended"] = "on"
+        assert admin_client.post(change_url(comparison), data).status_code == 302
