@@ -42,13 +42,14 @@ class FrameworkAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
-class ParticipantInline(admin.TabularInline):
+class ParticipantInline(admin.StackedInline):
     """The compared frameworks. A plain select, so that rows can be filled without
-    JavaScript; its "+" opens the admin's popup to add a framework in place."""
+    JavaScript; its "+" opens the admin's popup to add a framework in place.
+    Stacked, not a table: each field keeps its own label, and it fits the page."""
 
     model = Participant
     form = OrderedRowForm
-    fields = ["position", "framework", "is_recommended", "choose_when"]
+    fields = [("framework", "is_recommended"), "choose_when", "position"]
     classes = ["ordered-rows"]
     verbose_name = "compared framework"
     verbose_name_plural = "Compared frameworks (at least two, in page order)"
@@ -182,14 +183,12 @@ RECORDED_FIELDS = ["content_updated_at", "last_reviewed_at", "last_reviewed_by",
 class ComparisonAdmin(ComparisonHistoryAdmin):
     """A whole comparison on one page: its frameworks, factors and statistics as inlines."""
 
+    # Few, short columns: the list must fit beside the filters on a 1280 px screen.
+    # Dates are inside the state and review columns.
     list_display = [
         "title",
         "frameworks_compared",
-        "category",
         "state",
-        "published_at",
-        "content_updated_at",
-        "last_reviewed_at",
         "review",
         "statistics_needing_sources",
     ]
@@ -201,6 +200,11 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
     inlines = [ParticipantInline, FactorInline, StatisticInline]
     actions = ["publish", "unpublish", "mark_reviewed"]
     object_history_template = "admin/comparisons/comparison/object_history.html"
+
+    class Media:
+        css = {"all": ["css/comparison-editor.css"]}
+        js = ["js/comparison-editor.js"]
+
     fieldsets = [
         (None, {"fields": ["title", "slug", "subtitle", "category"]}),
         (
@@ -327,10 +331,12 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
     def frameworks_compared(self, comparison):
         return " vs ".join(comparison.framework_names())
 
-    @admin.display(description="state", ordering="status")
+    @admin.display(description="state", ordering="published_at")
     def state(self, comparison):
         if comparison.is_scheduled:
             return f"Scheduled for {timezone.localtime(comparison.published_at):%Y-%m-%d %H:%M}"
+        if comparison.is_public:
+            return f"Published {timezone.localtime(comparison.published_at):%Y-%m-%d}"
         return comparison.state_label()
 
     @admin.display(description="review")
@@ -340,7 +346,12 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
             reasons.append("Review overdue")
         if comparison.stale_statistics_count:
             reasons.append(f"{comparison.stale_statistics_count} old statistic(s)")
-        return "Needs review: " + ", ".join(reasons) if reasons else "Up to date"
+        if reasons:
+            return "Needs review: " + ", ".join(reasons)
+        if comparison.last_reviewed_at:
+            reviewed = timezone.localtime(comparison.last_reviewed_at)
+            return f"Up to date (reviewed {reviewed:%Y-%m-%d})"
+        return "Up to date"
 
     @admin.display(description="old addresses (redirected here)")
     def old_addresses(self, comparison):
@@ -348,7 +359,7 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
             return "-"
         return ", ".join(comparison.old_slugs.values_list("slug", flat=True)) or "none"
 
-    @admin.display(description="statistics needing a source", ordering="incomplete_statistics")
+    @admin.display(description="unsourced statistics", ordering="incomplete_statistics")
     def statistics_needing_sources(self, comparison):
         return comparison.incomplete_statistics or "none"
 
