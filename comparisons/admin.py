@@ -8,9 +8,11 @@ every save is a revision (django-reversion) that can be compared and reverted
 from django.contrib import admin, messages
 from django.contrib.humanize.templatetags.humanize import apnumber
 from django.db.models import Count, Q
+from django.urls import path, reverse
 from django.utils import timezone
 
 from .admin_history import ComparisonHistoryAdmin, refused_message
+from .admin_preview import markdown_preview
 from .forms import assessment_field_name, factor_form_for
 from .models import (
     REVIEW_INTERVAL,
@@ -144,6 +146,9 @@ class NeedsReviewFilter(admin.SimpleListFilter):
 
 # What the site records about a comparison; editors read these, never type them.
 RECORDED_FIELDS = ["content_updated_at", "last_reviewed_at", "last_reviewed_by", "old_addresses"]
+# The fields templates/comparisons/detail.html shows through rich_text: each gets a live
+# preview where JavaScript runs (admin_preview.py, static/js/markdown-preview.js).
+RICH_TEXT_FIELDS = ["quick_verdict", "recommendation"]
 
 
 @admin.register(Comparison)
@@ -182,6 +187,28 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
         ),
         ("Dates and addresses", {"fields": RECORDED_FIELDS}),
     ]
+
+    class Media:
+        js = ["js/markdown-preview.js"]
+        css = {"all": ["css/admin-markdown-preview.css"]}
+
+    def get_urls(self):
+        # Before the inherited "<path:object_id>/" pattern, which would take this address.
+        preview = path(
+            "markdown-preview/",
+            markdown_preview,
+            name="comparisons_comparison_markdown_preview",
+        )
+        return [preview, *super().get_urls()]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        """Rich-text fields say where their preview comes from; the script looks for that."""
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name in RICH_TEXT_FIELDS:
+            formfield.widget.attrs["data-markdown-preview"] = reverse(
+                "admin:comparisons_comparison_markdown_preview"
+            )
+        return formfield
 
     def get_readonly_fields(self, request, obj=None):
         readonly = [*RECORDED_FIELDS]
