@@ -4,6 +4,7 @@ from html.parser import HTMLParser
 
 import pytest
 from django.template import Context, Template
+from django.urls import reverse
 
 from comparisons.demo import SEED
 from comparisons.templatetags.rich_text import ALLOWED_TAGS, rich_text
@@ -255,3 +256,27 @@ class TestComparisonPage:
         assert 'alert("verdict")' not in page
         assert "onerror" not in page
         assert 'href="javascript:' not in page
+
+
+@pytest.mark.django_db
+class TestPlainTextOutlets:
+    """Markdown is for the page: the outputs that carry no markup never show its syntax.
+
+    Today the feed, the JSON-LD and the meta tags take the meta description or
+    the subtitle, never a rich-text field; an outlet that starts to must strip
+    the Markdown (render, then strip the tags) rather than show ``**``.
+    """
+
+    def test_feed_json_ld_and_meta_tags_show_no_markdown(self, client):
+        comparison = make_comparison(
+            meta_description="",
+            quick_verdict="**JAX** wins on [speed](https://jax.dev).",
+            recommendation="*Start* with `jax.jit`.",
+        )
+        page = client.get(comparison.get_absolute_url()).content.decode()
+        head = page.split("</head>")[0]
+        feed = client.get(reverse("comparisons:feed")).content.decode()
+        for text in (head, feed):
+            assert comparison.subtitle in text
+            for syntax in ("**", "](", "`", "*Start*"):
+                assert syntax not in text
