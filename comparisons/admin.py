@@ -10,9 +10,11 @@ from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.humanize.templatetags.humanize import apnumber
 from django.db.models import Count, Q
 from django.shortcuts import redirect
+from django.urls import path, reverse
 from django.utils import timezone
 
 from .admin_history import ComparisonHistoryAdmin, refused_message
+from .admin_preview import markdown_preview
 from .forms import (
     ComparisonForm,
     FactorFormSet,
@@ -177,6 +179,9 @@ PUBLICATION_REFUSED = "comparison_publication_refused"
 
 # What the site records about a comparison; editors read these, never type them.
 RECORDED_FIELDS = ["content_updated_at", "last_reviewed_at", "last_reviewed_by", "old_addresses"]
+# The fields templates/comparisons/detail.html shows through rich_text: each gets a live
+# preview where JavaScript runs (admin_preview.py, static/js/markdown-preview.js).
+RICH_TEXT_FIELDS = ["quick_verdict", "recommendation"]
 
 
 @admin.register(Comparison)
@@ -202,8 +207,8 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
     object_history_template = "admin/comparisons/comparison/object_history.html"
 
     class Media:
-        css = {"all": ["css/comparison-editor.css"]}
-        js = ["js/comparison-editor.js"]
+        css = {"all": ["css/comparison-editor.css", "css/admin-markdown-preview.css"]}
+        js = ["js/comparison-editor.js", "js/markdown-preview.js"]
 
     fieldsets = [
         (None, {"fields": ["title", "slug", "subtitle", "category"]}),
@@ -229,6 +234,24 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
         ),
         ("Dates and addresses", {"fields": RECORDED_FIELDS}),
     ]
+
+    def get_urls(self):
+        # Before the inherited "<path:object_id>/" pattern, which would take this address.
+        preview = path(
+            "markdown-preview/",
+            markdown_preview,
+            name="comparisons_comparison_markdown_preview",
+        )
+        return [preview, *super().get_urls()]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        """Rich-text fields say where their preview comes from; the script looks for that."""
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name in RICH_TEXT_FIELDS:
+            formfield.widget.attrs["data-markdown-preview"] = reverse(
+                "admin:comparisons_comparison_markdown_preview"
+            )
+        return formfield
 
     def get_readonly_fields(self, request, obj=None):
         readonly = [*RECORDED_FIELDS]

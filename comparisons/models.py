@@ -30,10 +30,11 @@ from django.utils import timezone
 
 from compare_site.validators import validate_no_control_characters
 
-# For the fields shown through the rich_text filter (comparisons/templatetags).
+# For the fields shown through the rich_text filter (comparisons/templatetags), which
+# says what Markdown may do there and why.
 FORMATTING_HELP = (
-    "A blank line starts a new paragraph; [label](https://example.org) makes a link; the "
-    "HTML tags strong, em, code, ul, ol and li may be used. Anything else is removed."
+    "Markdown: **bold**, *italic*, [label](https://example.org), lists starting with - or 1., "
+    "`code`; a blank line starts a paragraph. No headings or images."
 )
 
 # A comparison not reviewed for this long needs a review.
