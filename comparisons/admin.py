@@ -16,6 +16,7 @@ from django.utils import timezone
 from .admin_history import ComparisonHistoryAdmin, refused_message
 from .admin_preview import markdown_preview
 from .forms import (
+    MAX_FRAMEWORK_ROWS,
     ComparisonForm,
     FactorFormSet,
     OrderedRowForm,
@@ -53,6 +54,7 @@ class ParticipantInline(admin.StackedInline):
     form = OrderedRowForm
     fields = [("framework", "is_recommended"), "choose_when", "position"]
     classes = ["ordered-rows"]
+    max_num = MAX_FRAMEWORK_ROWS  # the factor forms have a field for each row
     verbose_name = "compared framework"
     verbose_name_plural = "Compared frameworks (at least two, in page order)"
 

@@ -160,3 +160,35 @@ def test_editor_builds_a_three_way_comparison_in_one_save(live_server, open_page
         "JAX on Compilation."
     )
     assert page.csp_errors == [] and popup.csp_errors == [] and visitor.csp_errors == []
+
+
+def test_without_javascript_a_comparison_is_built_and_published_in_one_save(live_server, open_page):
+    make_editor()
+    make_framework("PyTorch")
+    make_framework("TensorFlow")
+    page = open_page("desktop", java_script_enabled=False)
+    page.goto(live_server.url + "/admin/login/")
+    page.get_by_label("Username").fill("editor")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(live_server.url + "/admin/comparisons/comparison/add/")
+    page.get_by_label("Title:", exact=True).fill("PyTorch vs TensorFlow, no script")
+    page.get_by_label("Slug:", exact=True).fill("pytorch-vs-tensorflow-no-script")
+    page.get_by_label("Quick verdict:", exact=True).fill("PyTorch for research.")
+    page.get_by_label("Meta description:", exact=True).fill("Two frameworks compared.")
+    page.locator("#id_participants-0-framework").select_option(label="PyTorch")
+    page.locator("#id_participants-1-framework").select_option(label="TensorFlow")
+    # Without the script the labels name the rows; the third row stays blank.
+    block = page.locator("#factors-0")
+    block.get_by_label("Factor:", exact=True).fill("Debugging")
+    block.get_by_label("Framework in row 1 assessment:", exact=True).fill("Eager, plain Python.")
+    block.get_by_label("Framework in row 2 assessment:", exact=True).fill("Better since 2.0.")
+    block.get_by_label("Winner:", exact=True).select_option(label="Framework in row 1")
+    page.get_by_label("Status:", exact=True).select_option(label="Published")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".messagelist")).to_contain_text("was added successfully")
+
+    comparison = Comparison.objects.get(slug="pytorch-vs-tensorflow-no-script")
+    assert comparison.is_public
+    assert str(comparison.scoreboard()) == "PyTorch 1/1, TensorFlow 0/1, 0 ties"
+    assert comparison.factors.get().assessments.count() == 2
