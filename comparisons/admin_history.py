@@ -97,12 +97,23 @@ class ComparisonHistoryAdmin(VersionAdmin):
         versions = self._versions(comparison)
         old = get_object_or_404(versions, pk=request.GET.get("from") or 0)
         new = get_object_or_404(versions, pk=request.GET["to"]) if request.GET.get("to") else None
+        # Either version of a pair may be restored; "older" and "newer" tell the two
+        # links apart even when both were saved in the same second by the same editor.
+        if new is None or new.pk == old.pk:
+            restore_choices = [{"version": old, "which": ""}]
+        else:
+            older, newer = sorted([old, new], key=lambda version: version.pk)
+            restore_choices = [
+                {"version": older, "which": "older"},
+                {"version": newer, "which": "newer"},
+            ]
         context = {
             **self._history_context(request, comparison, f"Changes to {comparison}"),
             "old": old,
             "new": new,
             "sections": version_diff(old, new, comparison),
             "can_restore": self.has_change_permission(request, comparison),
+            "restore_choices": restore_choices,
         }
         return TemplateResponse(request, "admin/comparisons/comparison/diff.html", context)
 

@@ -381,14 +381,18 @@ class TestRestoreExactlyTheNamedVersion:
         third = save_in_admin(admin_client, comparison, title="Third title")
         return comparison, first, second, third
 
-    def test_a_from_to_page_offers_each_version_by_name(self, admin_client, three_versions):
+    @pytest.mark.parametrize("newer_first", [False, True])
+    def test_a_from_to_page_offers_each_version_by_name(
+        self, admin_client, three_versions, newer_first
+    ):
         comparison, first, second, _ = three_versions
-        page = admin_client.get(diff_url(comparison, first, second))
+        pair = (second, first) if newer_first else (first, second)
+        page = admin_client.get(diff_url(comparison, *pair))
         body, text = page.content.decode(), page_text(page)
         assert f'href="{restore_url(comparison, first)}"' in body
         assert f'href="{restore_url(comparison, second)}"' in body
-        assert f"Restore the version saved on {version_name(first)}" in text
-        assert f"Restore the version saved on {version_name(second)}" in text
+        assert f"Restore the older version, saved on {version_name(first)}" in text
+        assert f"Restore the newer version, saved on {version_name(second)}" in text
         assert "Restore this version" not in text
 
     def test_the_confirmation_shows_what_restoring_changes_on_the_page_now(
