@@ -4,7 +4,9 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from reversion.models import Revision, Version
 
@@ -279,6 +281,8 @@ class TestHistoryAndDiff:
         own = Version.objects.get_for_object(comparison).first()
         url = reverse("admin:comparisons_comparison_diff", args=[comparison.pk])
         assert admin_client.get(f"{url}?from={foreign.pk}&to={own.pk}").status_code == 404
+        assert admin_client.get(restore_url(comparison, foreign)).status_code == 404
+        assert admin_client.post(restore_url(comparison, foreign)).status_code == 404
 
 
 class TestFieldAwareDiff:
@@ -370,6 +374,32 @@ class TestFieldAwareDiff:
             "\n"
             "Statistics:\n"
         )
+
+    def test_names_typed_as_html_stay_text(self, admin_client, speed):
+        comparison, factor, before = speed
+        Factor.objects.filter(pk=factor.pk).update(name="<b>Speed</b>")
+        after = save_in_admin(admin_client, comparison)
+        body = admin_client.get(diff_url(comparison, before, after)).content.decode()
+        assert "&lt;b&gt;Speed&lt;/b&gt;" in body and "<b>Speed</b>" not in body
+
+
+@pytest.mark.parametrize("name", ["diff", "restore"])
+def test_the_history_pages_query_count_does_not_grow_with_the_page(admin_client, name):
+    counts = []
+    for factors in (2, 8):
+        comparison = make_comparison(factors=factors, statistics=factors)
+        first = save_in_admin(admin_client, comparison)
+        Factor.objects.filter(comparison=comparison).update(winner=None, is_tie=True)
+        second = save_in_admin(admin_client, comparison)
+        url = (
+            diff_url(comparison, first, second)
+            if name == "diff"
+            else restore_url(comparison, first)
+        )
+        with CaptureQueriesContext(connection) as queries:
+            assert admin_client.get(url).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
 
 
 class TestRestoreExactlyTheNamedVersion:
