@@ -200,7 +200,6 @@ class Snapshot:
         for participant in participants:
             parts = {
                 "name": ("framework", names[participant.pk]),
-                "position": ("position", str(participant.position)),
                 "recommended": ("recommended", "yes" if participant.is_recommended else "no"),
             }
             # Reasons have no identity of their own: a line is matched by its text
@@ -216,7 +215,6 @@ class Snapshot:
         for factor in sorted(self.factors, key=lambda f: (f.position, f.pk)):
             parts = {
                 "name": ("name", factor.name),
-                "position": ("position", str(factor.position)),
                 "winner": ("winner", decision_text(factor, names)),
             }
             for participant in participants:
@@ -229,7 +227,6 @@ class Snapshot:
             parts = {
                 name: (label, "" if value is None else str(value))
                 for name, label, value in [
-                    ("position", "position", statistic.position),
                     ("value", "value", statistic.value),
                     ("description", "description", statistic.description),
                     ("source_name", "source", statistic.source_name),
@@ -244,17 +241,23 @@ class Snapshot:
 
 @dataclass(frozen=True)
 class Change:
-    """One difference an editor reads: a part changed, a row renamed, added or removed."""
+    """One difference an editor reads: a part changed, a row renamed, added or removed,
+    or rows put in another order."""
 
-    kind: str  # "changed", "renamed", "added" or "removed"
+    kind: str  # "changed", "renamed", "reordered", "added" or "removed"
     label: str
     old: str = ""
     new: str = ""
     details: tuple = ()  # an added or removed row's parts, as (label, value) pairs
 
+    @property
+    def is_edit(self):
+        """Whether this reads "old → new" (the rest is a row or a line added or removed)."""
+        return self.kind in ("changed", "renamed", "reordered")
+
     def __str__(self):
-        if self.kind == "renamed":
-            return f"{self.label} renamed: {self.old} → {self.new}"
+        if self.kind in ("renamed", "reordered"):
+            return f"{self.label} {self.kind}: {self.old} → {self.new}"
         if self.kind == "changed":
             return f"{self.label}: {self.old} → {self.new}"
         value = self.new if self.kind == "added" else self.old
@@ -293,6 +296,22 @@ def whole_row(kind, row):
     return Change(kind, row.label, details=details)
 
 
+def reordering(section, old_rows, new_rows):
+    """The rows of a section kept in both versions but in another order, as one change.
+
+    Positions are not compared: they are renumbered when a row is added or
+    removed, which moves no other row on the page.
+    """
+    kept = [key for key in old_rows if key[0] == section and key in new_rows]
+    now = [key for key in new_rows if key[0] == section and key in old_rows]
+    if kept == now:
+        return []
+    names = ", ".join
+    old = names(old_rows[key].name for key in kept)
+    new = names(new_rows[key].name for key in now)
+    return [Change("reordered", SECTIONS[section], old, new)]
+
+
 def changes_between(before, after):
     """What changed from snapshot ``before`` to ``after``, in sections in page order.
 
@@ -302,6 +321,8 @@ def changes_between(before, after):
     old_rows = {row.key: row for row in before.rows()}
     new_rows = {row.key: row for row in after.rows()}
     sections = {key: Section(title) for key, title in SECTIONS.items()}
+    for key in SECTIONS:
+        sections[key].changes.extend(reordering(key, old_rows, new_rows))
     for key, row in new_rows.items():
         changes = sections[key[0]].changes
         if key in old_rows:

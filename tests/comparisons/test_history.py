@@ -256,11 +256,13 @@ class TestHistoryAndDiff:
             'Changed Factor "Factor 1": PyTorch assessment: PyTorch is fine. → Rewritten assessment'
             in text
         )
-        assert 'Removed Factor "Factor 2" position: 2 winner: TensorFlow' in text
+        assert 'Removed Factor "Factor 2" winner: TensorFlow' in text
         assert 'Changed Statistic "of teams surveyed use it": value: 42% → 99%' in text
-        assert 'Added Statistic "new figure" position: 3 value: 7' in text
-        # Nothing else: an unchanged factor's name and winner are not listed.
+        assert 'Added Statistic "new figure" value: 7' in text
+        # Nothing else: an unchanged factor's name and winner are not listed, and the
+        # statistic renumbered after the first one went has not moved on the page.
         assert 'Factor "Factor 1": winner' not in text
+        assert "position" not in text and "reordered" not in text.lower()
         assert "Renamed" not in text
 
     def test_diff_says_in_words_what_each_change_is(self, admin_client, edited):
@@ -319,6 +321,23 @@ class TestFieldAwareDiff:
         text = seen_text(admin_client.get(diff_url(comparison, before, after)))
         assert "Renamed Factor: Speed → Training speed" in text
         assert "Removed" not in text and "Added" not in text
+
+    def test_factors_put_in_another_order_read_as_one_reordering(self, admin_client, speed):
+        comparison, factor, before = speed
+        make_factor(comparison, name="Memory", is_tie=True, position=2)
+        middle = save_in_admin(admin_client, comparison)
+        Factor.objects.filter(pk=factor.pk).update(position=3)
+        after = save_in_admin(admin_client, comparison)
+
+        assert changes(Snapshot.of_version(middle), Snapshot.of_version(after)) == [
+            "Factors reordered: Speed, Memory → Memory, Speed"
+        ]
+        text = seen_text(admin_client.get(diff_url(comparison, middle, after)))
+        assert "Reordered Factors: Speed, Memory → Memory, Speed" in text
+        # Adding Memory after Speed moved nothing.
+        assert changes(Snapshot.of_version(before), Snapshot.of_version(middle))[0] == (
+            'Added: Factor "Memory"'
+        )
 
     def test_a_new_recommendation_and_a_replaced_framework(self, admin_client, speed):
         comparison, _, before = speed
