@@ -1,24 +1,31 @@
 """The comparison admin's history pages, and who may publish.
 
 Every save is a django-reversion revision. The history page lists them with
-links to a readable difference between any two (or one and the page now), and
-a whole version is restored from its difference page. ComparisonAdmin builds
-on this class; the publish permission lives here because recovering a deleted
-comparison may bring it back published.
+links to a readable difference between any two (or one and the page now).
+Restoring a version goes through a confirmation page naming exactly that
+version and showing what restoring it would change on the page as it is now.
+ComparisonAdmin builds on this class; the publish permission lives here
+because recovering a deleted comparison may bring it back published.
 """
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
+from django.views.decorators.http import require_http_methods
 from reversion.admin import VersionAdmin
 from reversion.models import Version
 
-from .history import restore_version, version_diff
+from .history import (
+    restore_preview,
+    restore_version,
+    restored_message,
+    version_diff,
+    version_name,
+)
 from .models import Comparison
 
 
@@ -46,6 +53,16 @@ class ComparisonHistoryAdmin(VersionAdmin):
     def _versions(self, comparison):
         return Version.objects.get_for_object(comparison).select_related("revision__user")
 
+    def _history_context(self, request, comparison, title):
+        """What the diff and restore pages share with the admin's own pages."""
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": comparison,
+            "title": title,
+            "history_url": reverse("admin:comparisons_comparison_history", args=[comparison.pk]),
+        }
+
     def history_view(self, request, object_id, extra_context=None):
         comparison = get_object_or_404(Comparison, pk=object_id)
         versions = list(self._versions(comparison).order_by("pk"))
@@ -68,7 +85,7 @@ class ComparisonHistoryAdmin(VersionAdmin):
         return super().recover_view(request, version_id, extra_context)
 
     def revision_view(self, request, object_id, version_id, extra_context=None):
-        """Versions are reviewed as a diff and restored whole, from the diff page."""
+        """Versions are reviewed as a diff, and restored from its confirmation page."""
         diff_url = reverse("admin:comparisons_comparison_diff", args=[object_id])
         return redirect(f"{diff_url}?from={int(version_id)}")
 
@@ -80,30 +97,53 @@ class ComparisonHistoryAdmin(VersionAdmin):
         versions = self._versions(comparison)
         old = get_object_or_404(versions, pk=request.GET.get("from") or 0)
         new = get_object_or_404(versions, pk=request.GET["to"]) if request.GET.get("to") else None
+        # Either version of a pair may be restored; "older" and "newer" tell the two
+        # links apart even when both were saved in the same second by the same editor.
+        if new is None or new.pk == old.pk:
+            restore_choices = [{"version": old, "which": ""}]
+        else:
+            older, newer = sorted([old, new], key=lambda version: version.pk)
+            restore_choices = [
+                {"version": older, "which": "older"},
+                {"version": newer, "which": "newer"},
+            ]
         context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "original": comparison,
-            "title": f"Changes to {comparison}",
+            **self._history_context(request, comparison, f"Changes to {comparison}"),
             "old": old,
             "new": new,
-            "lines": version_diff(old, new, comparison),
+            "sections": version_diff(old, new, comparison),
             "can_restore": self.has_change_permission(request, comparison),
+            "restore_choices": restore_choices,
         }
         return TemplateResponse(request, "admin/comparisons/comparison/diff.html", context)
 
+    @method_decorator(require_http_methods(["GET", "POST"]))
     def restore_view(self, request, object_id, version_id):
-        """Restore a whole version: the comparison with its frameworks, factors and figures."""
+        """Restore one whole version, after a confirmation page showing what it would change.
+
+        GET shows the confirmation; POST (with its CSRF token) restores exactly
+        the version in the address: the comparison with its frameworks,
+        factors, assessments and statistics.
+        """
         comparison = get_object_or_404(Comparison, pk=object_id)
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
         if not self.has_change_permission(request, comparison):
             raise PermissionDenied
         version = get_object_or_404(self._versions(comparison), pk=version_id)
+        if request.method == "GET":
+            context = {
+                **self._history_context(
+                    request, comparison, f"Restore the version saved on {version_name(version)}?"
+                ),
+                "version": version,
+                "sections": restore_preview(comparison, version),
+                "is_published": comparison.status == Comparison.Status.PUBLISHED,
+            }
+            return TemplateResponse(
+                request, "admin/comparisons/comparison/restore_confirmation.html", context
+            )
         was_published = comparison.status == Comparison.Status.PUBLISHED
         restored = restore_version(comparison, version, user=request.user)
-        when = timezone.localtime(version.revision.date_created)
-        self.message_user(request, f"Restored the version saved on {when:%Y-%m-%d %H:%M}.")
+        self.message_user(request, restored_message(version), messages.SUCCESS)
         if was_published and restored.status == Comparison.Status.DRAFT:
             problems = restored.publication_problems()
             self.message_user(
