@@ -8,13 +8,17 @@ every save is a revision (django-reversion) that can be compared and reverted
 from django.contrib import admin, messages
 from django.contrib.humanize.templatetags.humanize import apnumber
 from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from .admin_history import ComparisonHistoryAdmin, refused_message
+from .admin_reports import AccuracyReportAdmin  # noqa: F401 - registers the reports queue
 from .forms import assessment_field_name, factor_form_for
 from .models import (
     REVIEW_INTERVAL,
     STATISTIC_MAX_AGE_YEARS,
+    AccuracyReport,
     Comparison,
     Factor,
     Framework,
@@ -118,6 +122,10 @@ class StateFilter(admin.SimpleListFilter):
         return queryset
 
 
+# Why a comparison needs review when a reader's report was accepted (filter and column).
+READER_REPORT_ACCEPTED = "Reader report accepted"
+
+
 class NeedsReviewFilter(admin.SimpleListFilter):
     title = "needs review"
     parameter_name = "review"
@@ -127,6 +135,7 @@ class NeedsReviewFilter(admin.SimpleListFilter):
             ("any", "Needs review"),
             ("overdue", f"Not reviewed for {REVIEW_INTERVAL.days} days"),
             ("stale", f"Statistics older than {apnumber(STATISTIC_MAX_AGE_YEARS)} years"),
+            ("reported", READER_REPORT_ACCEPTED),
             ("ok", "Up to date"),
         ]
 
@@ -137,6 +146,8 @@ class NeedsReviewFilter(admin.SimpleListFilter):
             return queryset.review_overdue()
         if self.value() == "stale":
             return queryset.with_stale_statistics()
+        if self.value() == "reported":
+            return queryset.review_requested()
         if self.value() == "ok":
             return queryset.exclude(pk__in=Comparison.objects.needs_review().values("pk"))
         return queryset
@@ -160,6 +171,7 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
         "last_reviewed_at",
         "review",
         "statistics_needing_sources",
+        "open_reports",
     ]
     list_filter = [StateFilter, NeedsReviewFilter, "category", SourcedFilter]
     search_fields = ["title", "slug", "subtitle", "participants__framework__name"]
@@ -202,6 +214,11 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
                 ),
                 stale_statistics_count=Count(
                     "statistics", filter=Q(statistics__in=Statistic.objects.stale()), distinct=True
+                ),
+                open_reports_count=Count(
+                    "accuracy_reports",
+                    filter=Q(accuracy_reports__status=AccuracyReport.Status.OPEN),
+                    distinct=True,
                 ),
             )
         )
@@ -275,6 +292,8 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
             reasons.append("Review overdue")
         if comparison.stale_statistics_count:
             reasons.append(f"{comparison.stale_statistics_count} old statistic(s)")
+        if comparison.review_requested:
+            reasons.append(READER_REPORT_ACCEPTED)
         return "Needs review: " + ", ".join(reasons) if reasons else "Up to date"
 
     @admin.display(description="old addresses (redirected here)")
@@ -282,6 +301,18 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
         if comparison.pk is None:
             return "-"
         return ", ".join(comparison.old_slugs.values_list("slug", flat=True)) or "none"
+
+    @admin.display(description="open reader reports", ordering="open_reports_count")
+    def open_reports(self, comparison):
+        if not comparison.open_reports_count:
+            return "none"
+        queue = reverse("admin:comparisons_accuracyreport_changelist")
+        return format_html(
+            '<a href="{}?comparison__id__exact={}&amp;status__exact=open">{}</a>',
+            queue,
+            comparison.pk,
+            comparison.open_reports_count,
+        )
 
     @admin.display(description="statistics needing a source", ordering="incomplete_statistics")
     def statistics_needing_sources(self, comparison):
