@@ -133,13 +133,9 @@ class AccuracyReportAdmin(admin.ModelAdmin):
     def live_page(self, report):
         if not report.comparison.is_public:
             return "Not public now"
-        label = "See it on the page"
-        return format_html(
-            '<a href="{}">{}<span class="visually-hidden"> ({})</span></a>',
-            live_url(report),
-            label,
-            report.target_label,
-        )
+        # No visually hidden text here: the admin's absolutely positioned
+        # .visually-hidden widens a scrolled changelist on a phone.
+        return format_html('<a href="{}">View on site</a>', live_url(report))
 
     @admin.display(description="source link")
     def source_link(self, report):
