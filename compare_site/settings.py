@@ -278,6 +278,9 @@ CONSULTATION_FORM_MAX_AGE = timedelta(hours=env_int("CONSULTATION_FORM_MAX_AGE_H
 # Bookings per hour; the benchmark raises both (bench/run.py).
 CONSULTATION_BOOKINGS_PER_IP_HOUR = env_int("CONSULTATION_BOOKINGS_PER_IP_HOUR", 20)
 CONSULTATION_BOOKINGS_PER_EMAIL_HOUR = env_int("CONSULTATION_BOOKINGS_PER_EMAIL_HOUR", 5)
+# Readers' accuracy reports (comparisons/reports.py) per client address per hour;
+# they share the booking form's fill time and maximum age above.
+ACCURACY_REPORTS_PER_IP_HOUR = env_int("ACCURACY_REPORTS_PER_IP_HOUR", 10)
 # Closed requests older than this are anonymised by `manage.py anonymise_requests`.
 CONSULTATION_RETENTION_DAYS = env_int("CONSULTATION_RETENTION_DAYS", 365)
 # How many proxies in front of the site append to X-Forwarded-For; 0 means

@@ -53,3 +53,10 @@ def validate_no_control_characters(value):
                 code="disguising_character",
                 params={"code": f"U+{ord(char):04X}", "name": unicodedata.name(char)},
             )
+
+
+def validate_http_url(value):
+    """Refuse a link that is not http:// or https:// (ftp:, javascript:, data: and the
+    like): links people give us are shown to editors, and must open in a browser."""
+    if value and not str(value).startswith(("http://", "https://")):
+        raise ValidationError("The link must start with http:// or https://.", code="link_scheme")

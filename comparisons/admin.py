@@ -12,9 +12,11 @@ from django.db.models import Count, Q
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from .admin_history import ComparisonHistoryAdmin, refused_message
 from .admin_preview import markdown_preview
+from .admin_reports import AccuracyReportAdmin  # noqa: F401 - registers the reports queue
 from .forms import (
     MAX_FRAMEWORK_ROWS,
     ComparisonForm,
@@ -29,6 +31,7 @@ from .forms import (
 from .models import (
     REVIEW_INTERVAL,
     STATISTIC_MAX_AGE_YEARS,
+    AccuracyReport,
     Comparison,
     Factor,
     Framework,
@@ -152,6 +155,10 @@ class StateFilter(admin.SimpleListFilter):
         return queryset
 
 
+# Why a comparison needs review when a reader's report was accepted (filter and column).
+READER_REPORT_ACCEPTED = "Reader report accepted"
+
+
 class NeedsReviewFilter(admin.SimpleListFilter):
     title = "needs review"
     parameter_name = "review"
@@ -161,6 +168,7 @@ class NeedsReviewFilter(admin.SimpleListFilter):
             ("any", "Needs review"),
             ("overdue", f"Not reviewed for {REVIEW_INTERVAL.days} days"),
             ("stale", f"Statistics older than {apnumber(STATISTIC_MAX_AGE_YEARS)} years"),
+            ("reported", READER_REPORT_ACCEPTED),
             ("ok", "Up to date"),
         ]
 
@@ -171,6 +179,8 @@ class NeedsReviewFilter(admin.SimpleListFilter):
             return queryset.review_overdue()
         if self.value() == "stale":
             return queryset.with_stale_statistics()
+        if self.value() == "reported":
+            return queryset.review_requested()
         if self.value() == "ok":
             return queryset.exclude(pk__in=Comparison.objects.needs_review().values("pk"))
         return queryset
@@ -198,6 +208,7 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
         "state",
         "review",
         "statistics_needing_sources",
+        "open_reports",
     ]
     form = ComparisonForm
     list_filter = [StateFilter, NeedsReviewFilter, "category", SourcedFilter]
@@ -274,6 +285,11 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
                 ),
                 stale_statistics_count=Count(
                     "statistics", filter=Q(statistics__in=Statistic.objects.stale()), distinct=True
+                ),
+                open_reports_count=Count(
+                    "accuracy_reports",
+                    filter=Q(accuracy_reports__status=AccuracyReport.Status.OPEN),
+                    distinct=True,
                 ),
             )
         )
@@ -371,6 +387,8 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
             reasons.append("Review overdue")
         if comparison.stale_statistics_count:
             reasons.append(f"{comparison.stale_statistics_count} old statistic(s)")
+        if comparison.review_requested:
+            reasons.append(READER_REPORT_ACCEPTED)
         if reasons:
             return "Needs review: " + ", ".join(reasons)
         if comparison.last_reviewed_at:
@@ -383,6 +401,18 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
         if comparison.pk is None:
             return "-"
         return ", ".join(comparison.old_slugs.values_list("slug", flat=True)) or "none"
+
+    @admin.display(description="open reader reports", ordering="open_reports_count")
+    def open_reports(self, comparison):
+        if not comparison.open_reports_count:
+            return "none"
+        queue = reverse("admin:comparisons_accuracyreport_changelist")
+        return format_html(
+            '<a href="{}?comparison__id__exact={}&amp;status__exact=open">{}</a>',
+            queue,
+            comparison.pk,
+            comparison.open_reports_count,
+        )
 
     @admin.display(description="unsourced statistics", ordering="incomplete_statistics")
     def statistics_needing_sources(self, comparison):

@@ -23,12 +23,12 @@ import reversion
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
-from compare_site.validators import validate_no_control_characters
+from compare_site.validators import validate_http_url, validate_no_control_characters
 
 # For the fields shown through the rich_text filter (comparisons/templatetags), which
 # says what Markdown may do there and why.
@@ -128,11 +128,19 @@ class ComparisonQuerySet(models.QuerySet):
         """Comparisons holding a stale statistic (StatisticQuerySet.stale)."""
         return self.filter(pk__in=Statistic.objects.stale(now).values("comparison"))
 
+    def review_requested(self):
+        """An accepted reader report asked for a review the page has not had since:
+        the SQL twin of Comparison.review_requested."""
+        return self.filter(review_requested_at__isnull=False).filter(
+            Q(last_reviewed_at__isnull=True) | Q(review_requested_at__gt=F("last_reviewed_at"))
+        )
+
     def needs_review(self, now=None):
-        """Review overdue, or holding a stale statistic."""
+        """Review overdue, holding a stale statistic, or asked for by a reader report."""
         return self.filter(
             Q(pk__in=self.review_overdue(now).values("pk"))
             | Q(pk__in=self.with_stale_statistics(now).values("pk"))
+            | Q(pk__in=self.review_requested().values("pk"))
         )
 
     def with_listing_data(self):
@@ -249,6 +257,14 @@ class Comparison(models.Model):
         related_name="+",
         verbose_name="last reviewed by",
     )
+    review_requested_at = models.DateTimeField(
+        "review requested",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When an editor last accepted a reader's report on this page; a review "
+        "after it answers the request.",
+    )
     frameworks = models.ManyToManyField(
         Framework, through="Participant", related_name="comparisons", verbose_name="frameworks"
     )
@@ -320,8 +336,15 @@ class Comparison(models.Model):
     def stale_statistics(self, now=None):
         return [statistic for statistic in self.statistics.all() if statistic.is_stale(now)]
 
+    @property
+    def review_requested(self):
+        """An accepted reader report not yet answered by a review (ComparisonQuerySet twin)."""
+        return self.review_requested_at is not None and (
+            self.last_reviewed_at is None or self.review_requested_at > self.last_reviewed_at
+        )
+
     def needs_review(self, now=None):
-        return self.review_overdue(now) or bool(self.stale_statistics(now))
+        return self.review_overdue(now) or bool(self.stale_statistics(now)) or self.review_requested
 
     def mark_reviewed(self, by, now=None):
         self.last_reviewed_at = now or timezone.now()
@@ -738,3 +761,158 @@ class OldSlug(models.Model):
 
     def __str__(self):
         return f"{self.slug} -> {self.comparison.slug}"
+
+
+class AccuracyReportQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status=AccuracyReport.Status.OPEN)
+
+
+class AccuracyReportStatus(models.TextChoices):
+    """AccuracyReport.Status; at module level so that its Meta can build the constraint."""
+
+    OPEN = "open", "Open"
+    ACCEPTED = "accepted", "Accepted: the page needs review"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+class AccuracyReportTarget(models.TextChoices):
+    FACTOR = "factor", "Factor"
+    STATISTIC = "statistic", "Statistic"
+
+
+# A report's free text: a few sentences, never an essay (the form says so too).
+REPORT_TEXT_MAX_LENGTH = 2000
+
+
+class AccuracyReport(models.Model):
+    """A reader's "is this still accurate?" about one factor or one statistic.
+
+    Nothing from a report is ever shown on a public page; editors read it in
+    the admin queue and accept it (the page then needs review) or dismiss it
+    (comparisons/reports.py). The reported factor or statistic may be deleted
+    later: the report stays, with what it was about in ``target_label``.
+
+    Personal data, kept minimal: the reader's email (optional, only for the
+    one reply) and their address (only for the hourly rate limit's database
+    fallback). Both are erased when the report is resolved; an open report
+    keeps them until an editor resolves it.
+    """
+
+    Status = AccuracyReportStatus
+    Target = AccuracyReportTarget
+
+    comparison = models.ForeignKey(
+        Comparison,
+        on_delete=models.CASCADE,
+        related_name="accuracy_reports",
+        verbose_name="comparison",
+    )
+    target = models.CharField("reported", max_length=10, choices=Target)
+    # SET_NULL: deleting the factor or statistic keeps the report (target_label says
+    # what it was about), and the constraint below still holds.
+    factor = models.ForeignKey(
+        Factor,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="accuracy_reports",
+        verbose_name="factor",
+    )
+    statistic = models.ForeignKey(
+        Statistic,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="accuracy_reports",
+        verbose_name="statistic",
+    )
+    target_label = models.CharField(
+        "about",
+        max_length=400,
+        help_text="What the reader saw when reporting, for example: Factor “Developer Experience”.",
+    )
+    text = models.TextField(
+        "what is wrong",
+        max_length=REPORT_TEXT_MAX_LENGTH,
+        validators=[validate_no_control_characters],
+    )
+    source_url = models.URLField(
+        "source link",
+        max_length=500,
+        blank=True,
+        validators=[validate_http_url],
+        help_text="A link the reader gave for the correction; never shown on the site.",
+    )
+    email = models.EmailField(
+        "reply to", blank=True, help_text="Erased once the report is resolved and answered."
+    )
+    client_ip = models.GenericIPAddressField(
+        "sent from", null=True, blank=True, help_text="Erased once the report is resolved."
+    )
+    status = models.CharField(
+        "status", max_length=10, choices=Status, default=Status.OPEN, db_index=True
+    )
+    created_at = models.DateTimeField("received", default=timezone.now, db_index=True)
+    resolved_at = models.DateTimeField("resolved", null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="resolved by",
+    )
+
+    objects = AccuracyReportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "reader report"
+        verbose_name_plural = "reader reports"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=AccuracyReportStatus.values),
+                name="%(app_label)s_%(class)s_status_valid",
+            ),
+            # Exactly one target: a factor report never names a statistic and the
+            # other way round; the row itself may be gone (SET_NULL).
+            models.CheckConstraint(
+                condition=Q(target=AccuracyReportTarget.FACTOR, statistic__isnull=True)
+                | Q(target=AccuracyReportTarget.STATISTIC, factor__isnull=True),
+                name="%(app_label)s_%(class)s_one_target",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=AccuracyReportStatus.OPEN, resolved_at__isnull=True)
+                | (~Q(status=AccuracyReportStatus.OPEN) & Q(resolved_at__isnull=False)),
+                name="%(app_label)s_%(class)s_resolved_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(source_url="")
+                | Q(source_url__startswith="http://")
+                | Q(source_url__startswith="https://"),
+                name="%(app_label)s_%(class)s_link_is_http",
+            ),
+            models.CheckConstraint(
+                condition=~Q(text=""), name="%(app_label)s_%(class)s_text_not_empty"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.target_label} on {self.comparison}"
+
+    @classmethod
+    def label_for(cls, target):
+        """What a factor or statistic is called in the queue, kept if it is deleted."""
+        if isinstance(target, Factor):
+            return f"Factor “{target.name}”"
+        return f"Statistic “{target}”"[:400]
+
+    @property
+    def target_object(self):
+        """The reported factor or statistic, or None once it was deleted."""
+        return self.factor if self.target == self.Target.FACTOR else self.statistic
+
+    @property
+    def is_open(self):
+        return self.status == self.Status.OPEN

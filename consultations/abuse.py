@@ -1,5 +1,6 @@
 """
-Keeping bots and floods off the booking form: hourly limits per client
+Keeping bots and floods off the public forms (the booking form, and the
+readers' accuracy reports in comparisons/reports.py): hourly limits per client
 address (compare_site.clients) and per email (in the shared cache), and the signed
 render timestamp that tells a person's pace from a script's.
 
@@ -17,8 +18,8 @@ store and send nothing. The last 60 minutes always include the current
 clock hour the cache counts in, so the fallback is never looser.
 
 The render token is a random nonce and the time the form was shown, good for
-one booking within a maximum age (the spent nonces are SpentFormToken rows,
-written by the booking).
+one booking or report within a maximum age (the spent nonces are SpentFormToken
+rows, written by the booking or the report).
 """
 
 import hashlib
@@ -52,11 +53,12 @@ FALLBACK_WARNING_SECONDS = 60
 _fallback_warned_at = None
 
 
-def _over_limit(key, limit, stored_since):
+def over_hourly_limit(key, limit, stored_since):
     """Count one more in this hour's bucket; True once the count passes ``limit``.
 
     ``stored_since(moment)`` counts the stored rows the limit is about since
-    ``moment``, the count used instead when the cache is unavailable.
+    ``moment``, the count used instead when the cache is unavailable. Every
+    public form's limit goes through here, each under its own ``key``.
     """
     bucket = f"consultations:rate:{key}:{int(time.time() // HOUR)}"
     cache.add(bucket, 0, timeout=HOUR)
@@ -77,7 +79,7 @@ def _over_limit_in_database(stored_since, limit):
         _fallback_warned_at = now
         logger.warning(
             "Cache unavailable: booking rate limits are counted in the database "
-            "(bookings and emails of the last hour)."
+            "(bookings, reports and emails of the last hour)."
         )
     since = timezone.now() - timedelta(seconds=HOUR)
     # This attempt is not stored yet: ``limit`` stored ones mean it is one too many.
@@ -90,7 +92,7 @@ def ip_over_limit(ip):
         additions = PendingAddition.objects.filter(client_ip=ip, created_at__gt=since)
         return bookings.count() + additions.count()
 
-    return _over_limit(
+    return over_hourly_limit(
         f"ip:{ip or 'unknown'}", settings.CONSULTATION_BOOKINGS_PER_IP_HOUR, sent_from_ip_since
     )
 
@@ -111,7 +113,7 @@ def email_over_limit(email):
         return OutgoingEmail.objects.filter(spellings, created_at__gt=since).count()
 
     digest = hashlib.sha256(inbox.encode()).hexdigest()[:32]
-    return _over_limit(
+    return over_hourly_limit(
         f"email:{digest}", settings.CONSULTATION_BOOKINGS_PER_EMAIL_HOUR, queued_to_inbox_since
     )
 

@@ -86,7 +86,108 @@ class LongSelect(forms.Select):
         )
 
 
-class BookingForm(forms.ModelForm):
+def clean_email_address(value):
+    """A visitor's address, normalised, that we can write into a To header safely.
+
+    Every public form that takes an address for a reply uses it (the booking
+    form, the accuracy report), so the rule has one home.
+    """
+    email = normalise_email(value)
+    # A quoted local part ("ada"@, "\\ada"@) spells an existing mailbox in
+    # endless new ways, each of which would slip past the per-address limit
+    # and the open-request match while landing in the same inbox; it can
+    # also carry control characters. Nobody needs one here.
+    if '"' in email.rpartition("@")[0] or "\\" in email:
+        raise forms.ValidationError(
+            "Please give your address without quotation marks or backslashes, for "
+            "example ada@example.com.",
+            code="quoted_local_part",
+        )
+    # Valid by the letter of the standard, but "=?" starts an encoded word in
+    # a mail header: such an address cannot be written into one safely.
+    if "=?" in email:
+        raise forms.ValidationError(
+            "We cannot send email to an address containing “=?”. Please check it.",
+            code="encoded_word",
+        )
+    return email
+
+
+class HumanCheckForm(forms.Form):
+    """The two fields people never see, shared by every public form: a honeypot and
+    the signed render token (abuse.sign_render_time) that tells a person's pace from
+    a script's. A form using it lays out "website" in a hidden ``.hp-field`` and
+    "rendered", and its view calls ``is_automated`` and ``needs_resending``.
+    """
+
+    # Bots fill every field; people never see this one. Not stripped: a space gives
+    # a bot away too.
+    website = forms.CharField(
+        label="Leave this field empty",
+        required=False,
+        strip=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+    # The signed render token (abuse.sign_render_time): when the form was shown.
+    rendered = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # What the posted render token says; clean_rendered() reads it.
+        self.render_token = RenderToken(RenderToken.FORGED)
+        if not self.is_bound:
+            self.initial["rendered"] = sign_render_time()
+
+    @property
+    def is_automated(self):
+        """Sent by a bot: the honeypot filled, or the render token forged or sent back
+        too fast. People never see either field, so any error on them is a bot's."""
+        return bool({"website", "rendered"} & self.errors.keys())
+
+    @property
+    def needs_resending(self):
+        """The render token expired or was used once already: the visitor sends it again."""
+        return self.render_token.needs_resending
+
+    def clean_website(self):
+        if self.cleaned_data["website"]:
+            raise forms.ValidationError("Leave this field empty.", code="automated")
+        return ""
+
+    def clean_rendered(self):
+        """The render token's nonce (spent by the booking or report), or None when it may not."""
+        self.render_token = read_render_token(self.cleaned_data["rendered"])
+        if self.render_token.from_a_bot:
+            raise forms.ValidationError("Send the form from its page.", code="automated")
+        return self.render_token.nonce
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.needs_resending:
+            self.ask_to_send_again(self.render_token.problem)
+        return cleaned
+
+    def ask_to_send_again(self, problem):
+        """Refuse this copy of the form (RenderToken.EXPIRED or SPENT) with a message;
+        the visitor's input stays, under a fresh render token, to be sent again."""
+        self.data = self.data.copy()
+        self.data["rendered"] = sign_render_time()
+        if problem == RenderToken.EXPIRED:
+            hours = int(settings.CONSULTATION_FORM_MAX_AGE.total_seconds() // 3600)
+            message = (
+                f"This form was open for more than {hours} hour{'s' if hours != 1 else ''}, "
+                "so we could not accept it. "
+                "Your details are kept below: check them and send the form again."
+            )
+        else:
+            message = (
+                "This form has already been sent once. If you meant to send another one, "
+                "check the details below and send it again."
+            )
+        self.add_error(None, forms.ValidationError(message, code=problem))
+
+
+class BookingForm(HumanCheckForm, forms.ModelForm):
     comparison = forms.ModelChoiceField(
         queryset=Comparison.objects.none(),
         to_field_name="slug",
@@ -108,16 +209,6 @@ class BookingForm(forms.ModelForm):
     consent = forms.BooleanField(
         error_messages={"required": "Tick this box so that we may contact you about the call."}
     )
-    # Bots fill every field; people never see this one. Not stripped: a space gives
-    # a bot away too.
-    website = forms.CharField(
-        label="Leave this field empty",
-        required=False,
-        strip=False,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
-    )
-    # The signed render token (abuse.sign_render_time): when the form was shown.
-    rendered = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
 
     class Meta:
         model = ConsultationRequest
@@ -146,8 +237,6 @@ class BookingForm(forms.ModelForm):
     def __init__(self, *args, now=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.now = now or timezone.now()
-        # What the posted render token says; clean_rendered() reads it.
-        self.render_token = RenderToken(RenderToken.FORGED)
         # Invisible control characters break the emails and pages these go into.
         for name in ("name", "email", "company", "topic", "message"):
             self.fields[name].validators.append(validate_no_control_characters)
@@ -161,7 +250,6 @@ class BookingForm(forms.ModelForm):
         )
         if not self.is_bound:
             self.initial.setdefault("timezone", "UTC")
-            self.initial["rendered"] = sign_render_time()
         self.helper = FormHelper()
         self.helper.form_id = "booking-form"
         self.helper.attrs = {"novalidate": ""}
@@ -188,71 +276,11 @@ class BookingForm(forms.ModelForm):
         )
         self.helper.add_input(Submit("submit", "Request my free consultation", css_class="button"))
 
-    @property
-    def is_automated(self):
-        """Sent by a bot: the honeypot filled, or the render token forged or sent back
-        too fast. People never see either field, so any error on them is a bot's."""
-        return bool({"website", "rendered"} & self.errors.keys())
-
-    @property
-    def needs_resending(self):
-        """The render token expired or booked once already: the visitor sends it again."""
-        return self.render_token.needs_resending
-
-    def clean_website(self):
-        if self.cleaned_data["website"]:
-            raise forms.ValidationError("Leave this field empty.", code="automated")
-        return ""
-
-    def clean_rendered(self):
-        """The render token's nonce (spent by the booking), or None when it may not book."""
-        self.render_token = read_render_token(self.cleaned_data["rendered"])
-        if self.render_token.from_a_bot:
-            raise forms.ValidationError("Send the form from its page.", code="automated")
-        return self.render_token.nonce
-
-    def ask_to_send_again(self, problem):
-        """Refuse this copy of the form (RenderToken.EXPIRED or SPENT) with a message;
-        the visitor's input stays, under a fresh render token, to be sent again."""
-        self.data = self.data.copy()
-        self.data["rendered"] = sign_render_time()
-        if problem == RenderToken.EXPIRED:
-            hours = int(settings.CONSULTATION_FORM_MAX_AGE.total_seconds() // 3600)
-            message = (
-                f"This form was open for more than {hours} hour{'s' if hours != 1 else ''}, "
-                "so we could not accept it. "
-                "Your details are kept below: check them and send the form again."
-            )
-        else:
-            message = (
-                "This form has already been sent once. If you meant to send another request, "
-                "check the details below and send it again."
-            )
-        self.add_error(None, forms.ValidationError(message, code=problem))
-
     def clean_name(self):
         return " ".join(self.cleaned_data["name"].split())
 
     def clean_email(self):
-        email = normalise_email(self.cleaned_data["email"])
-        # A quoted local part ("ada"@, "\\ada"@) spells an existing mailbox in
-        # endless new ways, each of which would slip past the per-address limit
-        # and the open-request match while landing in the same inbox; it can
-        # also carry control characters. Nobody needs one for a booking.
-        if '"' in email.rpartition("@")[0] or "\\" in email:
-            raise forms.ValidationError(
-                "Please give your address without quotation marks or backslashes, for "
-                "example ada@example.com.",
-                code="quoted_local_part",
-            )
-        # Valid by the letter of the standard, but "=?" starts an encoded word in
-        # a mail header: such an address cannot be written into one safely.
-        if "=?" in email:
-            raise forms.ValidationError(
-                "We cannot send email to an address containing “=?”. Please check it.",
-                code="encoded_word",
-            )
-        return email
+        return clean_email_address(self.cleaned_data["email"])
 
     def clean(self):
         cleaned = super().clean()
@@ -265,8 +293,6 @@ class BookingForm(forms.ModelForm):
             )
         if "timezone" in cleaned:
             self.windows_utc = self._clean_windows(ZoneInfo(cleaned["timezone"]))
-        if self.needs_resending:
-            self.ask_to_send_again(self.render_token.problem)
         return cleaned
 
     def _clean_windows(self, tz):

@@ -968,10 +968,10 @@ class SpentFormTokenQuerySet(models.QuerySet):
 
 
 class SpentFormToken(models.Model):
-    """The random part of a booking form's render token, once a booking used it.
+    """The random part of a public form's render token, once a booking or a report used it.
 
     Each form shown carries its own signed token (see abuse.py), good for one
-    booking within CONSULTATION_FORM_MAX_AGE. The record is in the database,
+    booking or accuracy report within CONSULTATION_FORM_MAX_AGE. The record is in the database,
     written in the booking's transaction, not in the cache: a cache outage
     must not let one token book again and again.
     """
