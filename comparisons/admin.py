@@ -402,7 +402,7 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
             return "-"
         return ", ".join(comparison.old_slugs.values_list("slug", flat=True)) or "none"
 
-    @admin.display(description="open reader reports", ordering="open_reports_count")
+    @admin.display(description="open reports", ordering="open_reports_count")
     def open_reports(self, comparison):
         if not comparison.open_reports_count:
             return "none"
@@ -414,7 +414,7 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
             comparison.open_reports_count,
         )
 
-    @admin.display(description="unsourced statistics", ordering="incomplete_statistics")
+    @admin.display(description="unsourced figures", ordering="incomplete_statistics")
     def statistics_needing_sources(self, comparison):
         return comparison.incomplete_statistics or "none"
 

@@ -356,7 +356,7 @@ class TestQueue:
         make_report(comparison, factor)
         client.force_login(editor)
         listing = page_text(client.get(COMPARISONS_URL))
-        assert "open reader reports" in listing.lower()
+        assert "open reports" in listing.lower()
         client.post(QUEUE_URL, {"action": "accept", "_selected_action": [report.pk]})
         report.refresh_from_db()
         assert report.status == "accepted"
