@@ -14,12 +14,14 @@ their email and address are erased with it. Accepting asks for a review of the
 page (Comparison.review_requested_at), which "Mark reviewed" answers.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from consultations import abuse
-from consultations.models import SpentFormToken
+from consultations.models import ANONYMISED_EMAIL, OutgoingEmail, SpentFormToken
 from consultations.outbox import queue_email, site_url
 
 from .models import AccuracyReport, Comparison
@@ -115,3 +117,24 @@ def resolve_report(*, report_pk, status, by, now=None):
             )
     report.refresh_from_db()
     return report
+
+
+def forget_readers_past_retention(*, days=None, now=None):
+    """Erase what is kept about readers once CONSULTATION_RETENTION_DAYS have passed:
+    the email and address of reports still open, and the recipient and text of
+    the replies in the outbox (every outgoing email tied to no consultation
+    request, replies to readers among them). The reports themselves stay.
+    Returns both counts. Part of the daily retention run (consultations.tasks)."""
+    days = settings.CONSULTATION_RETENTION_DAYS if days is None else days
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    reports = (
+        AccuracyReport.objects.filter(created_at__lt=cutoff)
+        .exclude(email="", client_ip=None)
+        .update(email="", client_ip=None)
+    )
+    emails = (
+        OutgoingEmail.objects.filter(request=None, created_at__lt=cutoff)
+        .exclude(to=ANONYMISED_EMAIL)
+        .anonymise()
+    )
+    return reports, emails

@@ -17,6 +17,8 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from comparisons.models import AccuracyReport
+
 from .models import (
     ADDITION_LINK_MAX_AGE,
     WARN_BEFORE_HOURS,
@@ -261,10 +263,11 @@ def erase_personal_data(*, email, by):
     """A data subject's request: erase what is kept about ``email`` everywhere.
 
     Their requests are anonymised (an open one is declined first, since it
-    can no longer be answered), as are the outgoing emails to that address
-    and the sign-in records (django-axes) kept under it as a username. The
-    audit trail records that an erasure happened, and by whom, without any
-    of the data. Returns the number of requests erased.
+    can no longer be answered), as are the outgoing emails to that address,
+    the reply address on their reports about comparisons, and the sign-in
+    records (django-axes) kept under it as a username. The audit trail records
+    that an erasure happened, and by whom, without any of the data. Returns
+    the number of requests erased.
     """
     email = email.strip()
     requests = list(ConsultationRequest.objects.filter(email__iexact=email).order_by("pk"))
@@ -274,6 +277,7 @@ def erase_personal_data(*, email, by):
         consultation.anonymise()
         consultation.add_note(ERASED_NOTE, by=by)
     OutgoingEmail.objects.filter(to__iexact=email).anonymise()
+    AccuracyReport.objects.filter(email__iexact=email).update(email="", client_ip=None)
     for records in sign_in_records(email):
         records.delete()
     return len(requests)

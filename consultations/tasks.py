@@ -69,8 +69,11 @@ def warn_due():
 def retention():
     from django_tasks_db.models import DBTaskResult
 
+    from comparisons.reports import forget_readers_past_retention
+
     anonymised = services.anonymise_expired()
     services.forget_lapsed_booking_records()
+    forget_readers_past_retention()
     before = timezone.now() - TASK_HISTORY
     DBTaskResult.objects.finished().filter(finished_at__lt=before).delete()
     ScheduledRun.objects.filter(interval_start__lt=before).delete()

@@ -13,6 +13,7 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from comparisons.models import AccuracyReport
 from consultations import outbox, services
 from consultations.models import (
     ANONYMISED_EMAIL,
@@ -23,8 +24,9 @@ from consultations.models import (
 )
 from consultations.outbox import deliver_due
 from consultations.reports import build_report
+from tests.clock import at
 from tests.consultations.helpers import booking_data
-from tests.factories import make_consultation
+from tests.factories import make_comparison, make_consultation
 from tests.support.admin_forms import change_url
 from tests.support.flaky_mail import BROKEN
 from tests.support.pages import page_text
@@ -166,6 +168,36 @@ class TestRetention:
         consultation.refresh_from_db()
         assert consultation.email == "touched@example.com"
 
+    def test_readers_addresses_go_after_the_period_and_their_reports_stay(self):
+        comparison = make_comparison(factors=1)
+        factor = comparison.factors.get()
+        reports = {}
+        for key, days_ago in (("old", 400), ("recent", 30)):
+            with at(timezone.now() - timedelta(days=days_ago)):
+                reports[key] = AccuracyReport.objects.create(
+                    comparison=comparison,
+                    target=AccuracyReport.Target.FACTOR,
+                    factor=factor,
+                    target_label="Factor 1",
+                    text=f"{key} report",
+                    email=f"{key}-reader@example.com",
+                    client_ip="203.0.113.9",
+                )
+                outbox.queue_email(
+                    to=[f"{key}-reader@example.com"],
+                    template="report_resolved",
+                    context={"comparison": comparison, "accepted": True, "page_url": ""},
+                )
+        out = io.StringIO()
+        call_command("anonymise_requests", stdout=out)
+        assert "Erased the reader's address on 1 report(s) and 1 email(s)." in out.getvalue()
+        text = dump()  # the outbox
+        assert "old-reader@example.com" not in text
+        assert "recent-reader@example.com" in text
+        old, recent = (AccuracyReport.objects.get(pk=reports[key].pk) for key in ("old", "recent"))
+        assert (old.email, old.client_ip, old.text) == ("", None, "old report")
+        assert (recent.email, recent.client_ip) == ("recent-reader@example.com", "203.0.113.9")
+
     def test_a_period_below_one_day_is_refused(self):
         with pytest.raises(Exception, match="at least 1"):
             call_command("anonymise_requests", "--days", "0", stdout=io.StringIO())
@@ -206,6 +238,16 @@ class TestEraseOnRequest:
         AccessLog.objects.create(
             username="ada@example.com", ip_address="203.0.113.9", user_agent="x"
         )
+        comparison = make_comparison(factors=1)
+        AccuracyReport.objects.create(
+            comparison=comparison,
+            target=AccuracyReport.Target.FACTOR,
+            factor=comparison.factors.get(),
+            target_label="Factor 1",
+            text="Out of date since the last release.",
+            email="ADA@example.com",
+            client_ip="203.0.113.9",
+        )
         bob = request_with_history(email="bob@example.com", days_ago=30, status=Status.DECLINED)
         return closed, open_, bob
 
@@ -244,6 +286,10 @@ class TestEraseOnRequest:
             assert trace.lower() not in text.lower()
         assert not AccessAttempt.objects.exists()
         assert list(AccessLog.objects.values_list("username", flat=True)) == ["root"]
+        # Her report on a comparison stays, without her reply address.
+        report = AccuracyReport.objects.get()
+        assert (report.email, report.client_ip) == ("", None)
+        assert report.text == "Out of date since the last release."
         # The open request can no longer be answered: declined, the erasure audited.
         open_.refresh_from_db()
         assert open_.status == Status.DECLINED

@@ -4,6 +4,7 @@ worker's daily_retention task runs each day (consultations/tasks.py), here for a
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from comparisons.reports import forget_readers_past_retention
 from consultations.services import anonymise_expired, forget_lapsed_booking_records
 
 
@@ -13,7 +14,8 @@ class Command(BaseCommand):
         "email contents) of completed, declined, spam and duplicate requests received and "
         "last touched more than CONSULTATION_RETENTION_DAYS days ago. The report's figures "
         "do not change. Also forgets spent booking-form tokens older than a form may be, "
-        "and additions nobody confirmed before their link lapsed."
+        "and additions nobody confirmed before their link lapsed. Readers' reply addresses "
+        "on reports about comparisons, and emails tied to no request, go after the same period."
     )
 
     def add_arguments(self, parser):
@@ -35,3 +37,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Forgot {forgotten} spent booking-form token(s).")
         if lapsed:
             self.stdout.write(f"Deleted {lapsed} addition(s) nobody confirmed in time.")
+        reports, emails = forget_readers_past_retention(days=days)
+        if reports or emails:
+            self.stdout.write(
+                f"Erased the reader's address on {reports} report(s) and {emails} email(s)."
+            )
