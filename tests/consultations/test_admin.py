@@ -56,7 +56,10 @@ class TestGroups:
             Group.objects.get(name="Editors").permissions.values_list("codename", flat=True)
         )
         assert {"add_comparison", "change_statistic", "delete_factor", "view_framework"} <= editors
-        assert len(editors) == 25  # 24 for the six content models, and publish_comparison
+        # 24 for the six content models, publish_comparison, and viewing and resolving
+        # (change) reader reports.
+        assert len(editors) == 27
+        assert {"view_accuracyreport", "change_accuracyreport"} <= editors
         assert not any("consultation" in codename for codename in editors)
 
 

@@ -1,0 +1,314 @@
+"""
+A reader's own weights: the weighted score, and what it would take to change the leader.
+
+Each factor carries a weight the reader chooses (WEIGHTS): ignore, normal (the
+default), important or critical, worth 0, 1, 2 and 3. A framework's weighted
+score is the sum of the weights of the factors it wins; a tie or an undecided
+factor counts for nobody.
+
+The flip: the fewest weight changes that would give the page a different sole
+leader, computed exactly. A change sets one factor's weight. Raising a factor
+the challenger wins helps it against every rival, lowering a factor a rival
+wins helps only against that rival, and any other change cannot help; so the
+best changes are always "mark as critical" or "mark as ignore", and for a
+challenger the fewest of them is found by trying each number of raises (the
+largest gains first) and, for each rival, lowering its heaviest factors until
+it falls behind. The raised factors are then given the lowest weight that
+still does it. tests/comparisons/test_weighing.py checks this against a search
+of every weighting of small comparisons.
+
+The weights travel in the URL as ``?w=edge-mobile:critical,research-adoption:ignore``:
+factor keys (slugs of the factor names) in page order, only the weights that
+are not normal. :func:`read_weights` turns any query into that one spelling,
+so that every view of the same weights has one address (and one cache entry).
+"""
+
+from dataclasses import dataclass, field
+
+from django.utils.text import slugify
+
+WEIGHTS = {"ignore": 0, "normal": 1, "important": 2, "critical": 3}
+WEIGHT_NAMES = {value: name for name, value in WEIGHTS.items()}
+DEFAULT_WEIGHT = WEIGHTS["normal"]
+TOP_WEIGHT = max(WEIGHTS.values())
+QUERY_PARAMETER = "w"
+PAIR_SEPARATOR = ","
+KEY_SEPARATOR = ":"
+
+
+def factor_keys(factors):
+    """A short, readable key per factor (pk -> key): the slug of its name, made
+    unique within the page by a number where two names slug alike."""
+    keys = {}
+    taken = set()
+    for factor in factors:
+        base = slugify(factor.name) or "factor"
+        key, number = base, 2
+        while key in taken:
+            key, number = f"{base}-{number}", number + 1
+        taken.add(key)
+        keys[factor.pk] = key
+    return keys
+
+
+@dataclass(frozen=True)
+class ReadWeights:
+    """Weights read from a query: per factor pk, the canonical query value, and
+    a notice for each part that was ignored."""
+
+    weights: dict
+    query: str
+    notices: list = field(default_factory=list)
+
+    @property
+    def is_default(self):
+        return not self.query
+
+
+def read_weights(values, factors):
+    """Weights from the query's ``w`` values (a list: a form sends one per factor).
+
+    Unknown factors and unknown weights are ignored, each with a notice, and
+    never an error.
+    """
+    factors = list(factors)
+    keys = factor_keys(factors)
+    pk_of = {key: pk for pk, key in keys.items()}
+    weights = {factor.pk: DEFAULT_WEIGHT for factor in factors}
+    notices = []
+    for value in values:
+        for pair in value.split(PAIR_SEPARATOR):
+            pair = pair.strip()
+            if not pair:
+                continue
+            key, separator, name = pair.partition(KEY_SEPARATOR)
+            if not separator or key not in pk_of:
+                notices.append(f"“{pair[:60]}” names no factor of this page; it was ignored.")
+            elif name not in WEIGHTS:
+                notices.append(
+                    f"“{name[:30]}” is not a weight (use ignore, normal, important or "
+                    f"critical); {key} stays normal."
+                )
+            else:
+                weights[pk_of[key]] = WEIGHTS[name]
+    return ReadWeights(weights, weights_query(weights, factors, keys), notices)
+
+
+def weights_query(weights, factors, keys=None):
+    """The one spelling of ``weights`` in a URL: non-normal weights in page order."""
+    keys = keys or factor_keys(factors)
+    return PAIR_SEPARATOR.join(
+        f"{keys[factor.pk]}{KEY_SEPARATOR}{WEIGHT_NAMES[weights[factor.pk]]}"
+        for factor in factors
+        if weights.get(factor.pk, DEFAULT_WEIGHT) != DEFAULT_WEIGHT
+    )
+
+
+@dataclass(frozen=True)
+class Standing:
+    participant: object
+    score: int
+    wins: int
+
+    @property
+    def name(self):
+        return self.participant.framework.name
+
+
+@dataclass(frozen=True)
+class Flip:
+    """The fewest weight changes that give ``challenger`` the sole lead."""
+
+    challenger: object
+    raised: list  # factors to mark as ``level``
+    level: int
+    lowered: list  # factors to mark as ignore
+
+    @property
+    def changes(self):
+        return len(self.raised) + len(self.lowered)
+
+    def sentence(self):
+        name = self.challenger.framework.name
+        raised = names(self.raised)
+        lowered = names(self.lowered)
+        level = WEIGHT_NAMES[self.level]
+        if self.raised and not self.lowered:
+            mark = "mark it" if len(self.raised) == 1 else f"mark {both(self.raised)}"
+            together = " together" if len(self.raised) > 1 else ""
+            return f"{name} would lead if {raised}{together} counted for more: {mark} as {level}."
+        if self.lowered and not self.raised:
+            mark = "mark it" if len(self.lowered) == 1 else f"mark {both(self.lowered)}"
+            return f"{name} would lead if {lowered} counted for less: {mark} as ignore."
+        return f"{name} would lead if you marked {raised} as {level} and {lowered} as ignore."
+
+
+@dataclass(frozen=True)
+class WeightedResult:
+    standings: list
+    weights: dict
+    ties: list
+    flip: Flip | None
+    is_default: bool
+
+    @property
+    def leaders(self):
+        top = max(standing.score for standing in self.standings)
+        return [standing for standing in self.standings if standing.score == top]
+
+    @property
+    def close_call(self):
+        """The leader could change with one weight, or there is no sole leader."""
+        return len(self.leaders) > 1 or (self.flip is not None and self.flip.changes <= 1)
+
+    def summary(self):
+        """The result in words: "With your weights, TensorFlow leads 5 to 4"."""
+        start = "" if self.is_default else "With your weights, "
+        leaders = self.leaders
+        if len(leaders) > 1:
+            return f"{start}{names(leaders)} are level at {leaders[0].score}."
+        ranked = sorted(self.standings, key=lambda standing: -standing.score)
+        return f"{start}{ranked[0].name} leads {ranked[0].score} to {ranked[1].score}."
+
+    def flip_note(self):
+        if self.flip is not None:
+            return self.flip.sentence()
+        leader = self.leaders[0].name if len(self.leaders) == 1 else names(self.leaders)
+        verb = "leads" if len(self.leaders) == 1 else "stay level"
+        return f"{leader} {verb} however you weigh these factors."
+
+
+def names(items):
+    """'A', 'A and B', 'A, B and C'."""
+    words = [getattr(item, "name", str(item)) for item in items]
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def both(items):
+    return "both" if len(items) == 2 else f"all {len(items)}"
+
+
+def weigh(participants, factors, weights=None):
+    """Each participant's weighted score, the ties and the flip, at ``weights``
+    (factor pk -> weight; normal where missing)."""
+    participants = list(participants)
+    factors = list(factors)
+    is_default = weights is None or all(w == DEFAULT_WEIGHT for w in weights.values())
+    weights = {factor.pk: (weights or {}).get(factor.pk, DEFAULT_WEIGHT) for factor in factors}
+    scores = {participant.pk: 0 for participant in participants}
+    wins = {participant.pk: 0 for participant in participants}
+    for factor in factors:
+        if factor.winner_id in scores and not factor.is_tie:
+            scores[factor.winner_id] += weights[factor.pk]
+            wins[factor.winner_id] += 1
+    standings = [Standing(p, scores[p.pk], wins[p.pk]) for p in participants]
+    return WeightedResult(
+        standings=standings,
+        weights=weights,
+        ties=[factor for factor in factors if factor.is_tie],
+        flip=find_flip(participants, factors, weights),
+        is_default=is_default,
+    )
+
+
+def scores_at(participants, factors, weights):
+    scores = {participant.pk: 0 for participant in participants}
+    for factor in factors:
+        if factor.winner_id in scores and not factor.is_tie:
+            scores[factor.winner_id] += weights[factor.pk]
+    return scores
+
+
+def sole_leader(scores):
+    top = max(scores.values())
+    leaders = [pk for pk, score in scores.items() if score == top]
+    return leaders[0] if len(leaders) == 1 else None
+
+
+def find_flip(participants, factors, weights):
+    """The Flip needing the fewest changes (then the smallest change in weight,
+    then the challenger scoring most now, then page order); None if no weighting
+    gives the page another sole leader."""
+    if len(participants) < 2:
+        return None
+    scores = scores_at(participants, factors, weights)
+    leader = sole_leader(scores)
+    best = None
+    for order, challenger in enumerate(participants):
+        if challenger.pk == leader:
+            continue
+        plan = fewest_changes(challenger, participants, factors, weights, scores)
+        if plan is None:
+            continue
+        raised, lowered = plan
+        delta = change_in_weight(weights, raised, lowered)
+        rank = (len(raised) + len(lowered), delta, -scores[challenger.pk], order)
+        if best is None or rank < best[0]:
+            best = (rank, challenger, raised, lowered)
+    if best is None:
+        return None
+    _, challenger, raised, lowered = best
+    level = lowest_level(challenger, participants, factors, weights, raised, lowered)
+    return Flip(challenger=challenger, raised=raised, level=level, lowered=lowered)
+
+
+def fewest_changes(challenger, participants, factors, weights, scores):
+    """The fewest (raised, lowered) factors giving ``challenger`` the sole lead, or None."""
+    page_order = {factor.pk: index for index, factor in enumerate(factors)}
+    raisable = sorted(
+        (f for f in factors if f.winner_id == challenger.pk and not f.is_tie),
+        key=lambda f: (-(TOP_WEIGHT - weights[f.pk]), page_order[f.pk]),
+    )
+    raisable = [f for f in raisable if weights[f.pk] < TOP_WEIGHT]
+    rivals = [p for p in participants if p.pk != challenger.pk]
+    best = None
+    for count in range(len(raisable) + 1):
+        raised = raisable[:count]
+        own = scores[challenger.pk] + sum(TOP_WEIGHT - weights[f.pk] for f in raised)
+        lowered = []
+        for rival in rivals:
+            deficit = scores[rival.pk] - own  # the rival must lose more than this
+            if deficit < 0:
+                continue
+            heaviest = sorted(
+                (f for f in factors if f.winner_id == rival.pk and not f.is_tie),
+                key=lambda f: (-weights[f.pk], page_order[f.pk]),
+            )
+            lost = 0
+            for factor in heaviest:
+                if lost > deficit or weights[factor.pk] == 0:
+                    break
+                lowered.append(factor)
+                lost += weights[factor.pk]
+            if lost <= deficit:
+                lowered = None
+                break
+        if lowered is None:
+            continue
+        # Fewest changes, then the smallest change in weight.
+        rank = (count + len(lowered), change_in_weight(weights, raised, lowered))
+        if best is None or rank < best[0]:
+            best = (rank, raised, sorted(lowered, key=lambda f: page_order[f.pk]))
+    if best is None:
+        return None
+    _, raised, lowered = best
+    return sorted(raised, key=lambda f: page_order[f.pk]), lowered
+
+
+def change_in_weight(weights, raised, lowered):
+    return sum(TOP_WEIGHT - weights[f.pk] for f in raised) + sum(weights[f.pk] for f in lowered)
+
+
+def lowest_level(challenger, participants, factors, weights, raised, lowered):
+    """The lowest weight the raised factors need (the lowered ones at ignore)."""
+    for level in range(DEFAULT_WEIGHT, TOP_WEIGHT + 1):
+        trial = dict(weights)
+        for factor in raised:
+            trial[factor.pk] = max(trial[factor.pk], level)
+        for factor in lowered:
+            trial[factor.pk] = 0
+        if sole_leader(scores_at(participants, factors, trial)) == challenger.pk:
+            return level
+    return TOP_WEIGHT
