@@ -77,8 +77,9 @@ def _page_digest(request, query_params):
     # Only the view's own parameters, and an empty one counts as absent (as the
     # views read it). The view answers 404 to any value its links never write,
     # and only 200s are stored, so what the cache holds is bounded by the content.
+    # Every value of a repeated parameter: ?w=a&w=b must not share ?w=b's entry.
     params = "&".join(
-        f"{name}={request.GET[name]}" for name in query_params if request.GET.get(name)
+        f"{name}={value}" for name in query_params for value in request.GET.getlist(name) if value
     )
     identity = f"{current_content_version()}|{request.path}|{params}"
     return hashlib.sha256(identity.encode()).hexdigest()[:32]

@@ -10,6 +10,7 @@ app_name = "comparisons"
 urlpatterns = [
     path("", views.home, name="home"),
     path("compare/<slug:slug>/", views.comparison_detail, name="detail"),
+    path("compare/<slug:slug>/result/", views.comparison_result, name="result"),
     path(
         "compare/<slug:slug>/factors/<int:pk>/report/",
         report_views.report_factor,

@@ -12,17 +12,19 @@ preview is only ever rendered for a signed-in editor and says no-store.
 
 import re
 from itertools import permutations
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import apnumber
 from django.core.paginator import InvalidPage, Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 
 from .caching import cache_public_page
 from .models import REVIEW_INTERVAL, STATISTIC_MAX_AGE_YEARS, Comparison, OldSlug
+from .weighing import QUERY_PARAMETER, WEIGHT_NAMES, factor_keys, read_weights, weigh
 
 PREVIEW_PERMISSION = "comparisons.change_comparison"
 
@@ -80,23 +82,82 @@ def home(request):
     )
 
 
-@cache_public_page()
+@cache_public_page(query_params=[QUERY_PARAMETER])
 def comparison_detail(request, slug):
-    """A comparison page: verdict, factors, score, statistics and the call to action."""
+    """A comparison page: verdict, factors, score, statistics and the call to action,
+    weighted by the reader's ``?w=`` weights when given."""
     comparison = Comparison.objects.published().with_page_data().filter(slug=slug).first()
     if comparison is not None:
         return render_comparison(request, comparison)
-    if request.user.has_perm(PREVIEW_PERMISSION):
-        comparison = Comparison.objects.with_page_data().filter(slug=slug).first()
-        if comparison is not None:
-            response = render_comparison(request, comparison, preview=True)
-            # An unpublished page must stay out of every shared and browser cache.
-            add_never_cache_headers(response)
-            return response
+    comparison = preview_of(request, slug)
+    if comparison is not None:
+        response = render_comparison(request, comparison, preview=True)
+        # An unpublished page must stay out of every shared and browser cache.
+        add_never_cache_headers(response)
+        return response
     target = redirect_target(slug)
     if target is not None:
         return redirect(target, permanent=True)
     raise Http404("No published comparison has this address.")
+
+
+@cache_public_page(query_params=[QUERY_PARAMETER])
+def comparison_result(request, slug):
+    """The weighted result alone, for the page's script to show without a reload."""
+    comparison = Comparison.objects.published().with_page_data().filter(slug=slug).first()
+    preview = comparison is None
+    comparison = comparison or preview_of(request, slug)
+    if comparison is None:
+        raise Http404("No published comparison has this address.")
+    weights = reader_weights(request, comparison)
+    if isinstance(weights, HttpResponseRedirect):
+        return weights
+    response = render(
+        request, "comparisons/includes/weighted_result.html", weights_context(comparison, weights)
+    )
+    response["X-Robots-Tag"] = "noindex"
+    if preview or weights.notices:
+        add_never_cache_headers(response)
+    return response
+
+
+def preview_of(request, slug):
+    """The unpublished comparison at ``slug``, for an editor allowed to preview it."""
+    if not request.user.has_perm(PREVIEW_PERMISSION):
+        return None
+    return Comparison.objects.with_page_data().filter(slug=slug).first()
+
+
+def reader_weights(request, comparison):
+    """The reader's weights (ReadWeights), or a redirect to their one spelling.
+
+    Any other spelling of the same weights (a form's one value per factor, or
+    another order) redirects, so a view has one address and one cache entry.
+    Weights that name nothing on the page are ignored with a notice, not redirected
+    away, so that the reader sees what was ignored.
+    """
+    values = request.GET.getlist(QUERY_PARAMETER)
+    weights = read_weights(values, comparison.factors.all())
+    if values and not weights.notices and values != [weights.query]:
+        target = request.path
+        if weights.query:
+            target += "?" + urlencode({QUERY_PARAMETER: weights.query}, safe=":,")
+        return HttpResponseRedirect(target)
+    return weights
+
+
+def weights_context(comparison, weights):
+    """What the weights form and the weighted result show."""
+    factors = list(comparison.factors.all())
+    keys = factor_keys(factors)
+    return {
+        "comparison": comparison,
+        "result": weigh(comparison.participants.all(), factors, weights.weights),
+        "weights_query": weights.query,
+        "weight_notices": weights.notices,
+        "weight_rows": [(factor, keys[factor.pk], weights.weights[factor.pk]) for factor in factors],
+        "weight_choices": sorted(WEIGHT_NAMES.items()),
+    }
 
 
 def slug_orders(slug):
@@ -131,6 +192,9 @@ def redirect_target(slug):
 
 
 def render_comparison(request, comparison, preview=False):
+    weights = reader_weights(request, comparison)
+    if isinstance(weights, HttpResponseRedirect):
+        return weights
     participants = list(comparison.participants.all())
     factors = list(comparison.factors.all())
     participants_by_pk = {participant.pk: participant for participant in participants}
@@ -139,19 +203,25 @@ def render_comparison(request, comparison, preview=False):
         for factor in factors
     ]
     page_url = settings.SITE_URL + comparison.get_absolute_url()
-    return render(
+    response = render(
         request,
         "comparisons/detail.html",
         {
-            "comparison": comparison,
+            **weights_context(comparison, weights),
             "participants": participants,
             "rows": rows,
             "scoreboard": comparison.scoreboard(),
             "statistics": list(comparison.statistics.all()),
+            # A weighted view points search engines at the plain page and is not indexed.
             "page_url": page_url,
+            "weighted": not weights.is_default,
             "preview": preview,
         },
     )
+    if weights.notices:
+        # Whatever junk a link carried is answered, but never stored in the page cache.
+        add_never_cache_headers(response)
+    return response
 
 
 def methodology(request):

@@ -159,8 +159,11 @@ class TestStructuredData:
         assert data["name"] == HOSTILE_TITLE
         assert data["description"] == '"</script>'
         body = response.content.decode()
-        # Exactly one script element and nothing an editor typed closes it.
-        assert body.count("<script") == 1
+        # Exactly one inline script element (the JSON-LD; the other is the weights'
+        # served file) and nothing an editor typed closes it.
+        assert body.count("<script") == 2
+        assert body.count('<script type="application/ld+json">') == 1
+        assert body.count('<script src="/static/js/weights.js" defer></script>') == 1
         assert "\\u003C/script\\u003E" in body
 
     def test_never_reviewed_page_has_no_invented_review_date(self, client):
