@@ -155,7 +155,9 @@ def weights_context(comparison, weights):
         "result": weigh(comparison.participants.all(), factors, weights.weights),
         "weights_query": weights.query,
         "weight_notices": weights.notices,
-        "weight_rows": [(factor, keys[factor.pk], weights.weights[factor.pk]) for factor in factors],
+        "weight_rows": [
+            (factor, keys[factor.pk], weights.weights[factor.pk]) for factor in factors
+        ],
         "weight_choices": sorted(WEIGHT_NAMES.items()),
     }
 
