@@ -30,6 +30,11 @@ from bench import consultations, loadgen  # noqa: E402
 PYTHON = sys.executable
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/compare_bench"
 CEILING_PATH = "bench/seed-page.html"
+# Weighted views, each in its one spelling (a weighted view is cached like the plain one).
+SEED_WEIGHTED = (
+    "/compare/pytorch-vs-tensorflow/?w=production-deployment:critical,edge-mobile:critical"
+)
+BENCH_WEIGHTED = "/compare/bench-00001/?w=factor-2:critical,factor-7:ignore,factor-31:important"
 
 
 def production_environment(args):
@@ -264,7 +269,9 @@ def main():
         # Warm the caches and check each page answers before measuring.
         for path in [
             "/compare/pytorch-vs-tensorflow/",
+            SEED_WEIGHTED,
             "/compare/bench-00001/",
+            BENCH_WEIGHTED,
             "/",
             f"/static/{CEILING_PATH}",
         ]:
@@ -277,7 +284,9 @@ def main():
             ("1. static file, seed page bytes (ceiling)", f"/static/{CEILING_PATH}"),
             ("2. trivial Django view (/livez)", "/livez"),
             ("3a. seed comparison page", "/compare/pytorch-vs-tensorflow/"),
+            ("3a'. seed page, reader's weights", SEED_WEIGHTED),
             ("3b. 4-way comparison, 50 factors", "/compare/bench-00001/"),
+            ("3b'. 4-way, 50 factors, reader's weights", BENCH_WEIGHTED),
             ("4. home page", "/"),
         ]
         for name, path in targets:
