@@ -7,9 +7,10 @@ app's generate_bench_requests command, which runs after this one.
 import random
 import sys
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from comparisons.caching import forget_content_version
 from comparisons.demo import load_demo_content
@@ -20,6 +21,12 @@ BENCH_PREFIX = "bench-"
 BENCH_SEED = 2026
 # The benchmark's named large page: 4 frameworks, 50 factors.
 LARGE_PAGE_SLUG = "bench-00001"
+FRAMEWORK_NAMES = [
+    "PyTorch", "TensorFlow", "JAX", "Keras", "MXNet", "PaddlePaddle", "Flax",
+    "Django", "Flask", "FastAPI", "Rails", "Laravel", "Spring", "Express",
+    "PostgreSQL", "MySQL", "SQLite", "MongoDB", "Redis", "Cassandra",
+    "React", "Vue", "Svelte", "Angular", "Solid", "Go", "Rust", "Zig",
+]  # fmt: skip
 
 
 def progress(label, done, total, stream=sys.stderr):
@@ -37,17 +44,27 @@ def progress(label, done, total, stream=sys.stderr):
 class Command(BaseCommand):
     help = (
         "Create the benchmark's comparisons: published comparisons of 2 to 4 frameworks with "
-        "5 to 50 factors and 3 statistics each. Existing rows are kept and reused."
+        "5 to 50 factors and 3 statistics each, over --frameworks frameworks (10,000 over "
+        "2,000 is the large catalogue). Existing rows are kept and reused."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--comparisons", type=int, default=1000)
+        parser.add_argument(
+            "--frameworks",
+            type=int,
+            default=len(FRAMEWORK_NAMES),
+            help=f"How many frameworks the comparisons draw from (at least 4; the first "
+            f"{len(FRAMEWORK_NAMES)} have real names).",
+        )
         parser.add_argument("--seed", type=int, default=BENCH_SEED)
 
-    def handle(self, *args, comparisons, seed, **options):
+    def handle(self, *args, comparisons, frameworks, seed, **options):
+        if frameworks < 4:
+            raise CommandError("--frameworks must be at least 4: a comparison has up to four.")
         load_demo_content()
         randomness = random.Random(seed)  # noqa: S311 (repeatable test data, not secrets)
-        frameworks = self.frameworks()
+        frameworks = self.frameworks(frameworks)
         existing = Comparison.objects.filter(slug__startswith=BENCH_PREFIX).count()
         for number in range(existing + 1, comparisons + 1):
             self.create_comparison(number, frameworks, randomness)
@@ -56,20 +73,19 @@ class Command(BaseCommand):
             progress("comparisons (reused)", comparisons, comparisons)
         forget_content_version()
 
-    def frameworks(self):
-        names = [
-            "PyTorch", "TensorFlow", "JAX", "Keras", "MXNet", "PaddlePaddle", "Flax",
-            "Django", "Flask", "FastAPI", "Rails", "Laravel", "Spring", "Express",
-            "PostgreSQL", "MySQL", "SQLite", "MongoDB", "Redis", "Cassandra",
-            "React", "Vue", "Svelte", "Angular", "Solid", "Go", "Rust", "Zig",
-        ]  # fmt: skip
-        frameworks = []
-        for name in names:
-            framework, _ = Framework.objects.get_or_create(
-                slug=name.lower(), defaults={"name": name, "website": "https://example.org"}
-            )
-            frameworks.append(framework)
-        return frameworks
+    def frameworks(self, count):
+        """``count`` frameworks: the real names first, then numbered ones, made once."""
+        names = FRAMEWORK_NAMES[:count] + [
+            f"Framework {number:04d}" for number in range(len(FRAMEWORK_NAMES) + 1, count + 1)
+        ]
+        slugs = {slugify(name): name for name in names}
+        existing = Framework.objects.filter(slug__in=slugs).in_bulk(field_name="slug")
+        Framework.objects.bulk_create(
+            Framework(slug=slug, name=name, website="https://example.org")
+            for slug, name in slugs.items()
+            if slug not in existing
+        )
+        return list(Framework.objects.filter(slug__in=slugs).order_by("pk"))
 
     @transaction.atomic
     def create_comparison(self, number, frameworks, randomness):
