@@ -243,6 +243,13 @@ def main():
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--comparisons", type=int, default=1000)
+    parser.add_argument(
+        "--frameworks",
+        type=int,
+        default=28,
+        help="frameworks the comparisons draw from (the large catalogue: 10000 over 2000; "
+        "give it its own --database-url to keep both data sets)",
+    )
     parser.add_argument("--requests", type=int, default=100_000)
     parser.add_argument(
         "--generator", choices=["wrk", "python"], default="wrk" if shutil.which("wrk") else "python"
@@ -258,7 +265,12 @@ def main():
     ensure_database(args.database_url)
     manage(environment, "migrate", "--noinput", "-v0")
     manage(environment, "collectstatic", "--noinput", "-v0")
-    manage(environment, "generate_bench_data", f"--comparisons={args.comparisons}")
+    manage(
+        environment,
+        "generate_bench_data",
+        f"--comparisons={args.comparisons}",
+        f"--frameworks={args.frameworks}",
+    )
     manage(environment, "generate_bench_requests", f"--requests={args.requests}")
     seed_bytes = write_ceiling_file(environment, args)
 
