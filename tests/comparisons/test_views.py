@@ -60,7 +60,8 @@ class TestSeedPage:
         text = page_text(client.get(seed_url()))
         assert "Total score: PyTorch 3/5, TensorFlow 2/5, 0 ties" in text
         assert "PyTorch Recommended" in text
-        assert "won 3 of 5 factors" in text
+        assert "PyTorch 3 of 5 factors won" in text
+        assert "TensorFlow 2 of 5 factors won" in text
 
     def test_no_raw_keys_and_no_unsourced_figures(self, client):
         load_demo_content()
