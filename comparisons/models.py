@@ -64,6 +64,16 @@ def stale_statistic_year(now=None):
     return now.year - STATISTIC_MAX_AGE_YEARS
 
 
+def next_stale_statistic_change(now=None):
+    """When stale_statistic_year() next moves: the start of the next year.
+
+    Staleness changes then with no save at all, so whatever keeps a page (the
+    page cache) must not keep it past this instant.
+    """
+    now = now or timezone.now()
+    return now.replace(year=now.year + 1, month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
 class Framework(models.Model):
     """A technology that comparisons set side by side, such as PyTorch."""
 
