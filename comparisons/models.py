@@ -531,15 +531,14 @@ class Participant(models.Model):
         "version",
         max_length=40,
         blank=True,
-        help_text="The version compared, if it matters, for example: 2.10",
+        help_text="If it matters, for example: 2.10",
         validators=[validate_no_control_characters],
     )
     version_as_of = models.DateField(
         "as of",
         null=True,
         blank=True,
-        help_text="When the assessments were last checked against it; the page shows the "
-        "month and year, for example: March 2026.",
+        help_text="When last checked against it; shown as month and year.",
     )
 
     class Meta:

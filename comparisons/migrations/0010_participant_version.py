@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
             name="version",
             field=models.CharField(
                 blank=True,
-                help_text="The version compared, if it matters, for example: 2.10",
+                help_text="If it matters, for example: 2.10",
                 max_length=40,
                 validators=[compare_site.validators.validate_no_control_characters],
                 verbose_name="version",
@@ -48,8 +48,7 @@ class Migration(migrations.Migration):
             name="version_as_of",
             field=models.DateField(
                 blank=True,
-                help_text="When the assessments were last checked against it; the page shows "
-                "the month and year, for example: March 2026.",
+                help_text="When last checked against it; shown as month and year.",
                 null=True,
                 verbose_name="as of",
             ),
