@@ -55,7 +55,12 @@ class ParticipantInline(admin.StackedInline):
 
     model = Participant
     form = OrderedRowForm
-    fields = [("framework", "is_recommended"), "choose_when", "position"]
+    fields = [
+        ("framework", "is_recommended"),
+        ("version", "version_as_of"),
+        "choose_when",
+        "position",
+    ]
     classes = ["ordered-rows"]
     max_num = MAX_FRAMEWORK_ROWS  # the factor forms have a field for each row
     verbose_name = "compared framework"

@@ -6,7 +6,9 @@ from the cache, keyed by a *content version*. Any save or delete of comparison
 content (see signals.py) forgets the version, so the next request on any server
 that shares the cache renders afresh: editors never wait for a timeout. The
 version also expires by itself when a scheduled comparison's publish time comes,
-because publishing by time involves no save.
+because publishing by time involves no save, and when the year turns, because
+that makes statistics stale (models.next_stale_statistic_change) with no save
+either: a page is never served without its "may be out of date" marks.
 
 Each cached page carries an ETag derived from the version, so a repeat visitor
 gets a 304 without the page being rendered or even read from the cache.
@@ -23,8 +25,8 @@ from django.http import HttpResponse, HttpResponseNotModified
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
-# Holds (version, next scheduled publish time as a timestamp or None): one key,
-# so a cache hit costs a single round trip to the shared cache.
+# Holds (version, timestamp of the next change no save announces): one key, so
+# a cache hit costs a single round trip to the shared cache.
 VERSION_KEY = "comparisons:content-version"
 PAGE_TIMEOUT = 60 * 60
 
@@ -45,15 +47,18 @@ def current_content_version():
 
 
 def _new_content_version():
-    from .models import Comparison
+    from .models import Comparison, next_stale_statistic_change
 
-    next_due = Comparison.objects.filter(
-        status=Comparison.Status.PUBLISHED, published_at__gt=timezone.now()
+    now = timezone.now()
+    next_publication = Comparison.objects.filter(
+        status=Comparison.Status.PUBLISHED, published_at__gt=now
     ).aggregate(next_due=Min("published_at"))["next_due"]
+    # The next scheduled publication, or the New Year if it comes first.
+    next_due = min(filter(None, [next_publication, next_stale_statistic_change(now)]))
     version = uuid.uuid4().hex
     # Finite, like the pages: a forgetting lost in a cache outage (see
     # compare_site/cache.py) can keep pages stale for at most PAGE_TIMEOUT.
-    cache.set(VERSION_KEY, (version, next_due.timestamp() if next_due else None), PAGE_TIMEOUT)
+    cache.set(VERSION_KEY, (version, next_due.timestamp()), PAGE_TIMEOUT)
     return version
 
 

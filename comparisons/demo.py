@@ -2,7 +2,9 @@
 
 The seed gives its three figures without descriptions or sources. They are
 loaded as they are, incomplete, so that they stay off the public page and the
-admin lists them as needing a source. Nothing is invented to fill the gaps.
+admin lists them as needing a source. Nothing is invented to fill the gaps:
+the seed names no version of either framework ("2.x" in an assessment is
+TensorFlow's history, not the version compared), so none is set.
 """
 
 import reversion

@@ -70,6 +70,9 @@ def render_content_text(
     for participant in participants:
         recommended = " (recommended)" if participant.is_recommended else ""
         lines.append(f"- {names[participant.pk]}{recommended}")
+        # Only when set, so that a framework without a version reads as it did
+        # before versions existed and its page's fingerprint stays valid.
+        lines.extend(f"  {label}: {value}" for label, value in version_parts(participant))
         lines.extend(f"  Choose it when: {item}" for item in participant.choose_when_items())
     lines += ["", "Factors:"]
     texts = {(a.factor_id, a.participant_id): a.text for a in assessments}
@@ -86,6 +89,21 @@ def render_content_text(
             f"(source: {statistic.source_name}, {statistic.source_url}, {statistic.year})"
         )
     return "\n".join(lines) + "\n"
+
+
+def version_parts(participant):
+    """A framework's version and "as of" date that are set, as (label, value) pairs.
+
+    The date is written as ISO 8601 (2026-03-15), not as the page writes it
+    (Participant.version_label): the text is hashed, and must not change with
+    the language or the display format.
+    """
+    parts = []
+    if participant.version:
+        parts.append(("Version", participant.version))
+    if participant.version_as_of:
+        parts.append(("As of", participant.version_as_of.isoformat()))
+    return parts
 
 
 def decision_text(factor, names):
@@ -202,6 +220,9 @@ class Snapshot:
                 "name": ("framework", names[participant.pk]),
                 "recommended": ("recommended", "yes" if participant.is_recommended else "no"),
             }
+            # Parts only when set: a version added reads "added", one cleared "removed".
+            for label, value in version_parts(participant):
+                parts[label.lower()] = (label.lower(), value)
             # Reasons have no identity of their own: a line is matched by its text
             # (and its rank among equal lines), so an edited line is one removed, one added.
             seen = {}

@@ -26,7 +26,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from compare_site.validators import validate_http_url, validate_no_control_characters
 
@@ -42,6 +42,8 @@ REVIEW_INTERVAL = timedelta(days=180)
 # A statistic whose year is more than this many years before the current one is stale:
 # in 2026, figures from 2024 are current and figures from 2023 are stale.
 STATISTIC_MAX_AGE_YEARS = 2
+# How a compared framework's "as of" date reads beside its name ("as of March 2026").
+VERSION_AS_OF_FORMAT = "F Y"
 # What a statistic needs besides its value before visitors see it (field: the
 # name editors read). complete(), incomplete() and missing_parts() all use it.
 SOURCE_PARTS = {
@@ -60,6 +62,16 @@ def stale_statistic_year(now=None):
     """
     now = now or timezone.now()
     return now.year - STATISTIC_MAX_AGE_YEARS
+
+
+def next_stale_statistic_change(now=None):
+    """When stale_statistic_year() next moves: the start of the next year.
+
+    Staleness changes then with no save at all, so whatever keeps a page (the
+    page cache) must not keep it past this instant.
+    """
+    now = now or timezone.now()
+    return now.replace(year=now.year + 1, month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
 class Framework(models.Model):
@@ -515,6 +527,19 @@ class Participant(models.Model):
         help_text="One situation per line, for example: Rapid prototyping",
         validators=[validate_no_control_characters],
     )
+    version = models.CharField(
+        "version",
+        max_length=40,
+        blank=True,
+        help_text="If it matters, for example: 2.10",
+        validators=[validate_no_control_characters],
+    )
+    version_as_of = models.DateField(
+        "as of",
+        null=True,
+        blank=True,
+        help_text="When last checked against it; shown as month and year.",
+    )
 
     class Meta:
         ordering = ["position", "pk"]
@@ -539,6 +564,29 @@ class Participant(models.Model):
 
     def choose_when_items(self):
         return [line.strip() for line in self.choose_when.splitlines() if line.strip()]
+
+    def version_label(self):
+        """What was compared, as readers see it after the name: "2.10, as of March 2026".
+
+        Only the parts that are set; empty when neither is. The one home of this
+        text: the page, the structured data and the exports all use it (through
+        name_with_version()).
+        """
+        parts = []
+        if self.version:
+            parts.append(self.version)
+        if self.version_as_of:
+            parts.append(f"as of {dateformat.format(self.version_as_of, VERSION_AS_OF_FORMAT)}")
+        return ", ".join(parts)
+
+    def name_with_version(self):
+        """The framework's name with version_label(): "PyTorch 2.10, as of March 2026",
+        "PyTorch 2.10", "PyTorch, as of March 2026", or just "PyTorch"."""
+        label = self.version_label()
+        if not label:
+            return self.framework.name
+        separator = " " if self.version else ", "
+        return f"{self.framework.name}{separator}{label}"
 
 
 @reversion.register(follow=["assessments"])

@@ -44,15 +44,7 @@ def comparison_data(comparison, page_url, home_url):
         "url": page_url,
         "name": comparison.title,
         "description": comparison.meta_description or comparison.subtitle,
-        "about": [
-            {
-                "@type": "SoftwareApplication",
-                "name": participant.framework.name,
-                "applicationCategory": "DeveloperApplication",
-                **({"url": participant.framework.website} if participant.framework.website else {}),
-            }
-            for participant in comparison.participants.all()
-        ],
+        "about": [software_data(participant) for participant in comparison.participants.all()],
         "breadcrumb": {
             "@type": "BreadcrumbList",
             "itemListElement": [
@@ -73,4 +65,28 @@ def comparison_data(comparison, page_url, home_url):
         "lastReviewed": comparison.last_reviewed_at,
     }
     data.update({key: date.isoformat() for key, date in dates.items() if date})
+    return data
+
+
+def software_data(participant):
+    """One compared framework, with the version compared when the editor set one.
+
+    softwareVersion is the version itself. The "as of" date is when the page
+    looked at the framework, not when the software changed, so it is not the
+    item's dateModified (the page's own dateModified already says when the page
+    changed): it goes, with the version, in the words readers see
+    (Participant.name_with_version) as the item's disambiguatingDescription.
+    """
+    framework = participant.framework
+    data = {
+        "@type": "SoftwareApplication",
+        "name": framework.name,
+        "applicationCategory": "DeveloperApplication",
+    }
+    if framework.website:
+        data["url"] = framework.website
+    if participant.version:
+        data["softwareVersion"] = participant.version
+    if participant.version_label():
+        data["disambiguatingDescription"] = participant.name_with_version()
     return data

@@ -51,6 +51,13 @@ def test_change_comparison_page(live_server, audit, editor):
         lambda page: signed_in(page, live_server, change_url(comparison)),
     )
     expect(page.get_by_role("link", name="View on site")).to_be_visible()
+    # A framework's version and "as of" date share one line at 1280 px.
+    page.set_viewport_size({"width": 1280, "height": 800})
+    row = page.locator("#participants-0")
+    version = row.get_by_label("Version:").bounding_box()
+    as_of = row.get_by_label("As of:").bounding_box()
+    assert as_of["x"] > version["x"] + version["width"]
+    assert abs(as_of["y"] - version["y"]) < version["height"]
 
 
 def test_refused_publication_message(live_server, audit, editor):

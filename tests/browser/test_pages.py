@@ -1,11 +1,14 @@
 """Each public page, checked at 1280 and 390 px by axe-core and the Nu HTML Checker."""
 
 import re
+from datetime import date
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from comparisons.demo import load_demo_content
+from comparisons.models import Participant, stale_statistic_year
 from consultations.models import PendingAddition
 from consultations.services import addition_token
 from tests.factories import (
@@ -38,6 +41,7 @@ def test_seed_comparison_page(live_server, audit):
 
 
 def test_three_way_comparison_page(live_server, audit):
+    """With what the seed page lacks: versions, shown and stale statistics."""
     frameworks = [make_framework(name) for name in ("PyTorch", "TensorFlow", "JAX")]
     comparison = make_comparison(
         frameworks,
@@ -46,12 +50,46 @@ def test_three_way_comparison_page(live_server, audit):
         subtitle="Three deep learning frameworks side by side.",
         factors=4,
     )
+    pytorch, tensorflow, _ = comparison.participants.all()
+    Participant.objects.filter(pk=pytorch.pk).update(
+        version="2.10", version_as_of=date(2026, 3, 15)
+    )
+    Participant.objects.filter(pk=tensorflow.pk).update(version="2.16")
     make_statistic(comparison, value="78%", description="of new papers use PyTorch")
+    old = stale_statistic_year() - 1
+    make_statistic(comparison, value="40%", description="of mobile apps use TFLite", year=old)
     page = audit(
         "comparison-three-way",
         lambda page: page.goto(live_server.url + comparison.get_absolute_url()),
     )
     assert page.get_by_text("78%").is_visible()
+    assert page.get_by_text("PyTorch 2.10, as of March 2026").is_visible()
+    assert page.get_by_text(f"From {old}: may be out of date.").is_visible()
+
+
+@pytest.mark.parametrize("width", ["desktop", "mobile"])
+def test_score_cards_are_labelled_and_the_total_is_printed_once_on_a_phone(
+    live_server, open_page, screenshot_dir, width
+):
+    load_demo_content()
+    page = open_page(width)
+    page.goto(live_server.url + "/compare/pytorch-vs-tensorflow/")
+    contenders = page.get_by_role("list", name="Frameworks compared, with factors won")
+    expect(contenders.get_by_role("listitem")).to_have_text(
+        ["PyTorch 3 of 5 factors won Recommended", "TensorFlow 2 of 5 factors won"]
+    )
+    expect(contenders.get_by_text("3 of 5 factors won")).to_be_visible()
+    expect(page.locator(".score-summary")).to_be_visible()
+    total_row = page.get_by_role("row", name=re.compile("^Total Score"))
+    if width == "mobile":
+        # The table's total row and the summary line said the same, one under the other.
+        expect(total_row).to_be_hidden()
+        expect(
+            page.get_by_text(re.compile("^Total score", re.I)).filter(visible=True)
+        ).to_have_count(1)
+    else:
+        expect(total_row).to_be_visible()
+    page.screenshot(path=screenshot_dir / f"score-cards-{width}.png", full_page=True)
 
 
 def test_booking_page(live_server, audit):

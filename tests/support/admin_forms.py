@@ -92,6 +92,10 @@ def change_form_data(comparison, **overrides):
                 participant,
                 framework=str(participant.framework_id),
                 choose_when=participant.choose_when,
+                version=participant.version,
+                version_as_of=participant.version_as_of.isoformat()
+                if participant.version_as_of
+                else "",
             )
         )
         if participant.is_recommended:
