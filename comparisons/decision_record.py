@@ -459,7 +459,9 @@ def escape_text_inline(text):
     words around emphasis), never escapes a block start (it is not one)."""
     text = re.sub(r"\s+", " ", text)
     text = "".join(HTML_ENTITIES.get(character, character) for character in text)
-    return INLINE_SPECIALS.sub(r"\\\1", text)
+    text = INLINE_SPECIALS.sub(r"\\\1", text)
+    # A "!" just before a link the writer adds would make it an image.
+    return text[:-1] + "\\!" if text.endswith("!") else text
 
 
 def longest_run(text, character):

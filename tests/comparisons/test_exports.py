@@ -1,5 +1,6 @@
 """Take it away: the decision record as Markdown and JSON, with the page's permission rules."""
 
+import html
 import json
 import re
 from pathlib import Path
@@ -8,11 +9,15 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 from django.utils import dateformat, timezone
+from hypothesis import given
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from markdown_it import MarkdownIt
 
+from comparisons.decision_record import MarkdownWriter, escape_text
 from comparisons.demo import load_demo_content
 from comparisons.models import Comparison, OldSlug
+from comparisons.templatetags.rich_text import render as render_rich_text
 from tests.factories import make_comparison, make_factor, make_framework, make_statistic
 from tests.support.pages import page_text
 
@@ -416,6 +421,69 @@ class TestHostileEditorText:
         )
 
 
+# Any text an editor or a query could hold: printable characters (the validators
+# refuse control characters) and, more often, the ones that mean something in Markdown.
+CHARACTERS = st.characters(blacklist_categories=("Cc", "Cs"))
+MARKDOWN_CHARACTERS = st.sampled_from(list("\n\t |\\`*_[]()<>&#!-+=~:.1)\"'"))
+TEXT = st.text(CHARACTERS | MARKDOWN_CHARACTERS, max_size=40)
+FRAGMENTS = st.sampled_from(
+    [
+        "<script>alert(1)</script>",
+        "[x](javascript:alert(1))",
+        "[ok](https://example.org/a_(b))",
+        "<a href='javascript:x'>a</a>",
+        "**",
+        "`",
+        "```",
+        "\n\n",
+        "\n- ",
+        "\n1. ",
+        "\n> ",
+        "# ",
+        "<b>",
+        "&lt;",
+        "|",
+        "![i](https://example.org/i.png)",
+        "<https://example.org>",
+        "mailto:a@example.org",
+    ]
+)
+EDITOR_TEXT = st.lists(FRAGMENTS | TEXT, max_size=12).map("".join)
+ALLOWED_TAGS = {"p", "br", "strong", "em", "a", "ul", "ol", "li", "code", "pre", "blockquote"}
+
+
+def folded(text):
+    return re.sub(r"\s+", " ", text).strip()
+
+
+class TestEscapingProperties:
+    @given(TEXT)
+    def test_plain_text_shows_as_typed_on_one_line(self, text):
+        rendered = VIEWER.render(escape_text(text))
+        if not folded(text):
+            return
+        assert rendered.startswith("<p>") and rendered.endswith("</p>\n")
+        assert rendered.count("<") == 2  # no element but the paragraph
+        assert html.unescape(rendered[3:-5]) == folded(text)
+
+    @given(TEXT, TEXT)
+    def test_a_table_cell_holds_any_text(self, first, second):
+        row = f"| {escape_text(first)} | {escape_text(second)} |"
+        rows = table_rows(f"| x | y |\n| --- | --- |\n{row}\n")
+        assert len(rows) == 2
+        assert [html.unescape(cell) for cell in rows[1]] == [folded(first), folded(second)]
+
+    @given(EDITOR_TEXT)
+    def test_editor_markdown_makes_no_more_than_the_page_allows(self, text):
+        markdown = MarkdownWriter.convert(render_rich_text(text), base_url="https://site.example/")
+        rendered = VIEWER.render(markdown)
+        tags = set(re.findall(r"</?([a-zA-Z][a-zA-Z0-9]*)", rendered))
+        assert tags <= ALLOWED_TAGS, (text, markdown)
+        for href in re.findall(r"<a\s+href=\"([^\"]*)\"", rendered):
+            assert href.startswith(("http://", "https://", "mailto:")), (text, markdown)
+        assert rendered.count("<a ") == len(re.findall(r"<a\s+href=", rendered))
+
+
 class TestPermissions:
     @pytest.mark.parametrize("url", [markdown_url, json_url])
     @pytest.mark.parametrize("state", ["draft", "scheduled"])
@@ -525,6 +593,30 @@ class TestPageLinks:
         assert body.index('id="take-away-heading"') < body.index('id="recommendation-heading"')
         text = page_text(response)
         assert "Take it away" in text and "Decision record (Markdown)" in text
+
+    def test_the_links_carry_the_readers_weights(self, client, monkeypatch):
+        """With weights_query in the context (render_comparison gives the canonical
+        weights query), both links and the print line keep the reader's view."""
+        from comparisons import views
+
+        real_render = views.render
+
+        def render(request, template_name, context=None, **options):
+            context = {**(context or {}), "weights_query": "edge-mobile:critical"}
+            return real_render(request, template_name, context, **options)
+
+        monkeypatch.setattr(views, "render", render)
+        load_demo_content()
+        response = client.get(reverse("comparisons:detail", kwargs={"slug": SEED}))
+        body = response.content.decode()
+        assert f'href="{markdown_url(weights="edge-mobile:critical")}"' in body
+        assert f'href="{json_url(weights="edge-mobile:critical")}"' in body
+        assert "Keep this comparison, with your weights, as a decision record" in page_text(
+            response
+        )
+        assert "/compare/pytorch-vs-tensorflow/?w=edge-mobile:critical: the page as of" in (
+            page_text(response)
+        )
 
     def test_print_line_names_the_page_and_its_date(self, client):
         load_demo_content()
