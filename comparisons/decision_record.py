@@ -71,7 +71,7 @@ def iso_date(moment):
     return timezone.localdate(moment).isoformat() if moment else None
 
 
-def build_record(comparison, weight_values, *, preview=False, today=None):
+def build_record(comparison, weight_values, *, preview=False):
     """The decision record of ``comparison`` at the weights in ``weight_values``
     (the query's ``w`` values), as JSON-ready data.
 
@@ -87,13 +87,12 @@ def build_record(comparison, weight_values, *, preview=False, today=None):
     slug_of = {participant.pk: participant.framework.slug for participant in participants}
     page_url = settings.SITE_URL + comparison.get_absolute_url()
     view_url = page_url + (f"?{QUERY_PARAMETER}={read.query}" if read.query else "")
-    today = today or timezone.localdate()
     return {
         "schema": schema_url(),
         "schema_version": SCHEMA_VERSION,
         "title": comparison.title,
         "subtitle": comparison.subtitle,
-        "generated_on": today.isoformat(),
+        "generated_on": timezone.localdate().isoformat(),
         "page": {
             "url": page_url,
             "view_url": view_url,
@@ -108,6 +107,7 @@ def build_record(comparison, weight_values, *, preview=False, today=None):
                 "slug": participant.framework.slug,
                 "name": participant.framework.name,
                 "label": compared_name(participant),
+                # Participant.version and version_as_of come with framework versions.
                 "version": getattr(participant, "version", "") or None,
                 "version_as_of": iso_date_or_none(getattr(participant, "version_as_of", None)),
                 "recommended": participant.is_recommended,
