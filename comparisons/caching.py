@@ -112,8 +112,14 @@ def _remember_locally(digest, page):
     _local_pages[digest] = page
 
 
+# Headers a view sets about its own content, kept with the cached body (the
+# security headers come from middleware on every response, cached or not).
+KEPT_HEADERS = ("Content-Disposition", "Link", "X-Robots-Tag")
+
+
 def _store_page(digest, response):
-    page = (response["Content-Type"], response.content)
+    headers = {name: response[name] for name in KEPT_HEADERS if response.has_header(name)}
+    page = (response["Content-Type"], response.content, headers)
     cache.set(f"comparisons:page:{digest}", page, PAGE_TIMEOUT)
     _remember_locally(digest, page)
 
@@ -137,8 +143,10 @@ def _from_cache(request, digest):
     page = _cached_page(digest)
     if page is None:
         return None
-    content_type, content = page
-    return _finish(HttpResponse(content, content_type=content_type), digest)
+    # Entries stored before the headers were kept have two parts.
+    content_type, content, *rest = page
+    headers = rest[0] if rest else {}
+    return _finish(HttpResponse(content, content_type=content_type, headers=headers), digest)
 
 
 def cache_public_page(*, query_params=()):

@@ -1,8 +1,9 @@
-"""Public comparison pages: home, each comparison, the methodology and the Atom feed."""
+"""Public comparison pages: home, each comparison and its exports, the methodology and the
+Atom feed."""
 
 from django.urls import path
 
-from . import report_views, views
+from . import export_views, report_views, views
 from .feeds import ComparisonFeed
 
 app_name = "comparisons"
@@ -20,6 +21,17 @@ urlpatterns = [
         "compare/<slug:slug>/statistics/<int:pk>/report/",
         report_views.report_statistic,
         name="report_statistic",
+    ),
+    path(
+        "compare/<slug:slug>/decision.md",
+        export_views.decision_markdown,
+        name="decision_markdown",
+    ),
+    path("compare/<slug:slug>/decision.json", export_views.decision_json, name="decision_json"),
+    path(
+        "schemas/decision-record-1.json",
+        export_views.decision_schema,
+        name="decision_schema",
     ),
     path("compare/<slug:slug>/report/thanks/", report_views.report_thanks, name="report_thanks"),
     path("methodology/", views.methodology, name="methodology"),

@@ -18,9 +18,11 @@ Whatever the parser makes, nh3 then cleans with an allowlist, so anything else
 typed it. render() is the one function that does it: the public page and the
 admin's live preview (admin_preview.py) both call it.
 
-Where the same fields leave the site as plain text: nowhere today. The feed,
-the JSON-LD and the meta description use the meta description or subtitle,
-which are plain text; the history pages show the source an editor typed.
+Where the same fields leave the site: the decision records
+(comparisons/decision_record.py) take render()'s output, never the text as
+typed, and write it back as Markdown, so they can say no more than the page.
+The feed, the JSON-LD and the meta description use the meta description or
+subtitle, which are plain text; the history pages show the source an editor typed.
 """
 
 import re

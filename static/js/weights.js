@@ -43,6 +43,9 @@
     for (const link of document.querySelectorAll("a[data-keeps-weights]")) {
       link.href = withWeights(link.href, query).href;
     }
+    for (const address of document.querySelectorAll("[data-weights-address]")) {
+      address.textContent = withWeights(address.textContent.trim(), query).href;
+    }
   }
 
   form.addEventListener("change", update);
