@@ -38,6 +38,15 @@ def test_weights_change_the_leader_without_a_reload(live_server, open_page):
     assert (control.bounding_box()["y"], result.bounding_box()["y"]) == before
     assert page.csp_errors == []
 
+    # The decision record to take away holds the same view.
+    link = page.get_by_role("link", name="Decision record (Markdown)")
+    record = page.request.get(link.get_attribute("href"))
+    assert record.ok
+    text = record.text()
+    assert TENSORFLOW_LEADS in text
+    assert "| Edge Mobile | critical |" in text
+    assert "| Developer Experience | normal |" in text
+
     # The shared address shows the same view to someone else.
     friend = open_page("mobile")
     friend.goto(page.url)

@@ -594,27 +594,18 @@ class TestPageLinks:
         text = page_text(response)
         assert "Take it away" in text and "Decision record (Markdown)" in text
 
-    def test_the_links_carry_the_readers_weights(self, client, monkeypatch):
-        """With weights_query in the context (render_comparison gives the canonical
-        weights query), both links and the print line keep the reader's view."""
-        from comparisons import views
-
-        real_render = views.render
-
-        def render(request, template_name, context=None, **options):
-            context = {**(context or {}), "weights_query": "edge-mobile:critical"}
-            return real_render(request, template_name, context, **options)
-
-        monkeypatch.setattr(views, "render", render)
+    def test_the_links_carry_the_readers_weights(self, client):
+        """A weighted view's links and print line keep the reader's view."""
         load_demo_content()
-        response = client.get(reverse("comparisons:detail", kwargs={"slug": SEED}))
+        url = reverse("comparisons:detail", kwargs={"slug": SEED})
+        response = client.get(url, {"w": "edge-mobile:critical"})
         body = response.content.decode()
         assert f'href="{markdown_url(weights="edge-mobile:critical")}"' in body
         assert f'href="{json_url(weights="edge-mobile:critical")}"' in body
         assert "Keep this comparison, with your weights, as a decision record" in page_text(
             response
         )
-        assert "/compare/pytorch-vs-tensorflow/?w=edge-mobile:critical: the page as of" in (
+        assert "/compare/pytorch-vs-tensorflow/?w=edge-mobile:critical (the page as of" in (
             page_text(response)
         )
 
@@ -624,6 +615,6 @@ class TestPageLinks:
         response = client.get(comparison.get_absolute_url())
         date = dateformat.format(timezone.localtime(comparison.modified_at), "j F Y")
         assert (
-            f"Printed from {settings.SITE_URL}{comparison.get_absolute_url()}: "
-            f"the page as of {date}." in page_text(response)
+            f"Printed from {settings.SITE_URL}{comparison.get_absolute_url()} "
+            f"(the page as of {date})" in page_text(response)
         )
