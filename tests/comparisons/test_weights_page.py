@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from comparisons.demo import load_demo_content
 from comparisons.models import Comparison
-from tests.factories import make_comparison
+from tests.factories import make_comparison, make_framework
 from tests.support.pages import page_text
 
 pytestmark = pytest.mark.django_db
@@ -118,3 +118,13 @@ class TestWeightedPage:
         response = client.get(url, {"w": "factor-1:critical"})
         assert response.status_code == 200
         assert "no-cache" in response["Cache-Control"]
+
+
+def test_a_50_factor_4_way_page_weighs_in_as_many_queries_as_it_renders(client):
+    frameworks = [make_framework(name) for name in ("A", "B", "C", "D")]
+    comparison = make_comparison(frameworks, factors=50)
+    url = comparison.get_absolute_url()
+    client.get(reverse("comparisons:home"))  # the cache's content version, read once
+    _, plain = queries(client, url)
+    _, weighted = queries(client, f"{url}?w=factor-1:critical,factor-2:ignore,factor-50:important")
+    assert weighted == plain
