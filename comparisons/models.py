@@ -74,6 +74,16 @@ def next_stale_statistic_change(now=None):
     return now.replace(year=now.year + 1, month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
+class FrameworkQuerySet(models.QuerySet):
+    def public(self, now=None):
+        """Frameworks in at least one published comparison: the ones with a public page."""
+        return self.filter(
+            pk__in=Participant.objects.filter(
+                comparison__in=Comparison.objects.published(now)
+            ).values("framework")
+        )
+
+
 class Framework(models.Model):
     """A technology that comparisons set side by side, such as PyTorch."""
 
@@ -94,6 +104,8 @@ class Framework(models.Model):
     )
     website = models.URLField("website", blank=True, help_text="For example: https://pytorch.org")
 
+    objects = FrameworkQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
         verbose_name = "framework"
@@ -101,6 +113,9 @@ class Framework(models.Model):
 
     def __str__(self):
         return self.name
+
+    def get_absolute_url(self):
+        return reverse("comparisons:framework", kwargs={"slug": self.slug})
 
 
 class ComparisonQuerySet(models.QuerySet):

@@ -1,4 +1,5 @@
-"""sitemap.xml: every public comparison, with the date its content last changed."""
+"""sitemap.xml: every public comparison, with the date its content last changed, and
+every framework page."""
 
 from urllib.parse import urlsplit
 
@@ -6,7 +7,7 @@ from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
 
-from .models import Comparison
+from .models import Comparison, Framework
 
 
 class SiteUrlSitemap(Sitemap):
@@ -29,6 +30,15 @@ class ComparisonSitemap(SiteUrlSitemap):
         return comparison.modified_at
 
 
+class FrameworkSitemap(SiteUrlSitemap):
+    """Frameworks in a published comparison: the ones with a page."""
+
+    changefreq = "monthly"
+
+    def items(self):
+        return Framework.objects.public().order_by("slug")
+
+
 class PageSitemap(SiteUrlSitemap):
     changefreq = "weekly"
 
@@ -39,4 +49,4 @@ class PageSitemap(SiteUrlSitemap):
         return reverse(name)
 
 
-SITEMAPS = {"comparisons": ComparisonSitemap, "pages": PageSitemap}
+SITEMAPS = {"comparisons": ComparisonSitemap, "frameworks": FrameworkSitemap, "pages": PageSitemap}

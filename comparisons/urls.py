@@ -34,6 +34,7 @@ urlpatterns = [
         name="decision_schema",
     ),
     path("compare/<slug:slug>/report/thanks/", report_views.report_thanks, name="report_thanks"),
+    path("frameworks/<slug:slug>/", views.framework_detail, name="framework"),
     path("methodology/", views.methodology, name="methodology"),
     path("feed/", ComparisonFeed(), name="feed"),
 ]

@@ -17,18 +17,31 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import apnumber
 from django.core.paginator import InvalidPage, Paginator
+from django.db.models import Count, F, Q
+from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 
 from .caching import cache_public_page
-from .models import REVIEW_INTERVAL, STATISTIC_MAX_AGE_YEARS, Comparison, OldSlug
-from .weighing import QUERY_PARAMETER, WEIGHT_NAMES, factor_keys, read_weights, weigh
+from .models import (
+    REVIEW_INTERVAL,
+    STATISTIC_MAX_AGE_YEARS,
+    Comparison,
+    Framework,
+    OldSlug,
+    Participant,
+    Statistic,
+)
+from .weighing import QUERY_PARAMETER, WEIGHT_NAMES, factor_keys, names, read_weights, weigh
 
 PREVIEW_PERMISSION = "comparisons.change_comparison"
 
 HOME_PAGE_SIZE = 30
+FRAMEWORK_PAGE_SIZE = 30
+# Figures that name the framework, from the comparisons it is in: at most this many.
+FRAMEWORK_STATISTICS = 20
 # Slugs of more parts than this are not tried in every order (5! = 120 candidates).
 MAX_PERMUTED_PARTS = 5
 SLUG_SEPARATOR = "-vs-"
@@ -224,6 +237,86 @@ def render_comparison(request, comparison, preview=False):
         # Whatever junk a link carried is answered, but never stored in the page cache.
         add_never_cache_headers(response)
     return response
+
+
+@cache_public_page(query_params=["page"])
+def framework_detail(request, slug):
+    """A framework's page: what it is, its latest version compared, every published
+    comparison it is in with its result there, and the figures that name it.
+
+    A fixed number of queries whatever the catalogue holds: the framework, one
+    page of its comparisons (and their count), their other frameworks, the latest
+    version recorded and the figures.
+    """
+    framework = Framework.objects.public().filter(slug=slug).first()
+    if framework is None:
+        raise Http404("No published comparison includes this framework.")
+    published = Comparison.objects.published()
+    participations = (
+        Participant.objects.filter(framework=framework, comparison__in=published)
+        .select_related("comparison")
+        .annotate(
+            won=Count("factors_won", distinct=True),
+            total=Count("comparison__factors", distinct=True),
+            updated=Greatest(
+                Coalesce("comparison__content_updated_at", "comparison__published_at"),
+                "comparison__published_at",
+            ),
+        )
+        .order_by("-updated", "-comparison__pk")
+    )
+    try:
+        page = Paginator(participations, FRAMEWORK_PAGE_SIZE).page(page_number(request))
+    except InvalidPage:
+        raise Http404("No page has that number.") from None
+    rivals = {}
+    others = Participant.objects.filter(
+        comparison__in=[participation.comparison_id for participation in page.object_list]
+    ).exclude(framework=framework)
+    for other in others.select_related("framework"):
+        rivals.setdefault(other.comparison_id, []).append(other.framework)
+    results = [
+        (
+            participation,
+            framework_result(participation, rivals.get(participation.comparison_id, [])),
+        )
+        for participation in page.object_list
+    ]
+    latest = (
+        Participant.objects.filter(framework=framework, comparison__in=published)
+        .exclude(version="", version_as_of=None)
+        .select_related("comparison", "framework")
+        .order_by(F("version_as_of").desc(nulls_last=True), "-comparison__published_at")
+        .first()
+    )
+    statistics = (
+        Statistic.objects.complete()
+        .filter(comparison__in=published, comparison__participants__framework=framework)
+        .filter(Q(description__icontains=framework.name) | Q(value__icontains=framework.name))
+        .select_related("comparison")
+        .distinct()
+        .order_by("-year", "pk")[:FRAMEWORK_STATISTICS]
+    )
+    page_url = settings.SITE_URL + framework.get_absolute_url()
+    return render(
+        request,
+        "comparisons/framework.html",
+        {
+            "framework": framework,
+            "page": page,
+            "results": results,
+            "latest": latest,
+            "statistics": list(statistics),
+            "page_url": page_url if page.number == 1 else f"{page_url}?page={page.number}",
+        },
+    )
+
+
+def framework_result(participation, rivals):
+    """Its result in one comparison: "won 3 of 5 factors against TensorFlow"."""
+    against = f" against {names(rivals)}" if rivals else ""
+    factors = "factor" if participation.total == 1 else "factors"
+    return f"won {participation.won} of {participation.total} {factors}{against}"
 
 
 def methodology(request):

@@ -90,3 +90,24 @@ def software_data(participant):
     if participant.version_label():
         data["disambiguatingDescription"] = participant.name_with_version()
     return data
+
+
+@register.simple_tag
+def framework_json_ld(framework, page_url, latest=None):
+    """JSON-LD for a framework's page: a SoftwareApplication, with the latest version
+    compared when the editors recorded one."""
+    data = {
+        "@context": "https://schema.org",
+        "@type": "SoftwareApplication",
+        "@id": page_url,
+        "url": page_url,
+        "name": framework.name,
+        "applicationCategory": "DeveloperApplication",
+    }
+    if framework.description:
+        data["description"] = framework.description
+    if framework.website:
+        data["sameAs"] = framework.website
+    if latest is not None and latest.version:
+        data["softwareVersion"] = latest.version
+    return json_ld(data)

@@ -8,7 +8,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from comparisons.demo import load_demo_content
-from comparisons.models import Participant, stale_statistic_year
+from comparisons.models import Framework, Participant, stale_statistic_year
 from consultations.models import PendingAddition
 from consultations.services import addition_token
 from tests.factories import (
@@ -206,3 +206,13 @@ def test_staff_report_page(live_server, audit):
 
     page = audit("staff-report", visit)
     assert page.get_by_role("img", name=re.compile("answered within 24 hours")).is_visible()
+
+
+def test_framework_page(live_server, audit):
+    load_demo_content()
+    pytorch = Framework.objects.get(slug="pytorch")
+    make_comparison([pytorch, make_framework("JAX")], factors=3, title="PyTorch vs JAX")
+    page = audit(
+        "framework-pytorch", lambda page: page.goto(live_server.url + "/frameworks/pytorch/")
+    )
+    assert page.get_by_role("heading", level=1).inner_text() == "PyTorch"
