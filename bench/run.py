@@ -34,6 +34,7 @@ CEILING_PATH = "bench/seed-page.html"
 SEED_WEIGHTED = (
     "/compare/pytorch-vs-tensorflow/?w=production-deployment:critical,edge-mobile:critical"
 )
+FRAMEWORK_PAGE = "/frameworks/pytorch/"
 BENCH_WEIGHTED = "/compare/bench-00001/?w=factor-2:critical,factor-7:ignore,factor-31:important"
 
 
@@ -284,6 +285,7 @@ def main():
             SEED_WEIGHTED,
             "/compare/bench-00001/",
             BENCH_WEIGHTED,
+            FRAMEWORK_PAGE,
             "/",
             f"/static/{CEILING_PATH}",
         ]:
@@ -300,6 +302,7 @@ def main():
             ("3b. 4-way comparison, 50 factors", "/compare/bench-00001/"),
             ("3b'. 4-way, 50 factors, reader's weights", BENCH_WEIGHTED),
             ("4. home page", "/"),
+            ("7. framework page (PyTorch)", FRAMEWORK_PAGE),
         ]
         for name, path in targets:
             print(f"measuring {name} ...", flush=True)
