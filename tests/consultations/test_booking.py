@@ -781,3 +781,59 @@ class TestVisitorSession:
         )
         assert response.status_code == 302
         assert client.session.get_expiry_date() == FIXED_NOW + timedelta(hours=12)
+
+
+class TestComparisonField:
+    """The comparison is typed (with suggestions where JavaScript runs), not picked
+    from a select of every published comparison (booking_form's ComparisonTitleField)."""
+
+    @pytest.fixture
+    def comparison(self):
+        return make_comparison(title="PyTorch vs TensorFlow", slug="pytorch-vs-tensorflow")
+
+    @pytest.mark.parametrize(
+        "typed", ["PyTorch vs TensorFlow", "  pytorch   VS tensorflow ", "pytorch-vs-tensorflow"]
+    )
+    def test_a_title_in_any_case_or_the_slug_names_it(self, client, comparison, typed):
+        response = client.post(BOOK_URL, booking_data(comparison=typed, topic=""))
+        assert response.status_code == 302
+        assert ConsultationRequest.objects.get().comparison == comparison
+
+    def test_an_unknown_title_is_a_clear_error_and_is_kept(self, client, comparison):
+        response = client.post(BOOK_URL, booking_data(comparison="PyTorch vs Caffe", topic=""))
+        assert response.status_code == 400
+        errors = errors_by_field(response)
+        assert "We have no published comparison with that title" in errors["comparison"]
+        assert 'value="PyTorch vs Caffe"' in response.content.decode()
+        assert not ConsultationRequest.objects.exists()
+
+    def test_an_unpublished_title_is_unknown(self, client):
+        make_comparison(title="Draft comparison", published=False)
+        response = client.post(BOOK_URL, booking_data(comparison="Draft comparison"))
+        assert "comparison" in errors_by_field(response)
+
+    def test_empty_with_a_topic_is_fine(self, client, comparison):
+        response = client.post(BOOK_URL, booking_data(comparison="", topic="Vector databases"))
+        assert response.status_code == 302
+        assert ConsultationRequest.objects.get().comparison is None
+
+    def test_the_page_does_not_list_the_catalogue(self, client):
+        for number in range(30):
+            make_comparison(title=f"Listed {number}")
+        body = client.get(BOOK_URL).content.decode()
+        assert "Listed" not in body
+        assert (
+            'list="comparison-suggestions"' in body
+            and '<datalist id="comparison-suggestions">' in body
+        )
+        assert 'src="/static/js/suggest.' in body
+
+    def test_the_picker_fills_in_the_topic_escaped(self, client):
+        body = client.get(BOOK_URL, {"topic": 'PyTorch vs "JAX" <b>'}).content.decode()
+        assert 'value="PyTorch vs &quot;JAX&quot; &lt;b&gt;"' in body
+
+    @pytest.mark.parametrize("topic", ["x" * 201, "bad\x00topic", "a\u202eb"])
+    def test_a_topic_the_form_would_refuse_is_not_filled_in(self, client, topic):
+        response = client.get(BOOK_URL, {"topic": topic})
+        assert response.status_code == 200
+        assert response.context["form"].initial.get("topic") is None
