@@ -122,9 +122,7 @@ class TestCategoryHub:
         assert text.index("Database 0") < text.index("Database 2") < text.index("Database 1")
         assert "A web framework" not in text and "Draft database" not in text
 
-    def test_canonical_address_and_breadcrumb(self, client, hub):
-        from django.conf import settings
-
+    def test_canonical_address_and_breadcrumb(self, client, hub, settings):
         body = client.get(hub).content.decode()
         assert f'<link rel="canonical" href="{settings.SITE_URL}/categories/databases/">' in body
         assert '<a href="/">Comparisons</a>' in body
@@ -134,7 +132,7 @@ class TestCategoryHub:
         # Only the hub's own spelling: the slug, not the name.
         assert client.get("/categories/Databases/").status_code == 404
 
-    def test_pages_and_an_out_of_range_page_is_404(self, client, settings, monkeypatch):
+    def test_pages_and_an_out_of_range_page_is_404(self, client, monkeypatch):
         monkeypatch.setattr("comparisons.views.HOME_PAGE_SIZE", 2)
         for number in range(3):
             make_comparison(title=f"DB {number}", category="Databases")
