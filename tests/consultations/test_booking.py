@@ -785,7 +785,7 @@ class TestVisitorSession:
 
 class TestComparisonField:
     """The comparison is typed (with suggestions where JavaScript runs), not picked
-    from a select of every published comparison (booking_form's ComparisonTitleField)."""
+    from a select of every published comparison (consultations.forms.ComparisonTitleField)."""
 
     @pytest.fixture
     def comparison(self):
