@@ -36,6 +36,9 @@ SEED_WEIGHTED = (
 )
 FRAMEWORK_PAGE = "/frameworks/pytorch/"
 BENCH_WEIGHTED = "/compare/bench-00001/?w=factor-2:critical,factor-7:ignore,factor-31:important"
+# A category hub of the bench data (generate_bench_data spreads comparisons over four),
+# on a later page: a hub's first page is not its only cost.
+BENCH_HUB = "/categories/databases/?page=2"
 
 
 def production_environment(args):
@@ -287,6 +290,7 @@ def main():
             BENCH_WEIGHTED,
             FRAMEWORK_PAGE,
             "/",
+            BENCH_HUB,
             f"/static/{CEILING_PATH}",
         ]:
             status, _, _ = fetch(base + path)
@@ -302,6 +306,7 @@ def main():
             ("3b. 4-way comparison, 50 factors", "/compare/bench-00001/"),
             ("3b'. 4-way, 50 factors, reader's weights", BENCH_WEIGHTED),
             ("4. home page", "/"),
+            ("4b. category hub, page 2", BENCH_HUB),
             ("7. framework page (PyTorch)", FRAMEWORK_PAGE),
         ]
         for name, path in targets:

@@ -192,7 +192,7 @@ class CachedPageMiddleware:
 
     def __call__(self, request):
         if (
-            (request.path == "/" or request.path.startswith("/compare/"))
+            (request.path == "/" or request.path.startswith(("/compare/", "/categories/")))
             and not request.META.get("QUERY_STRING")
             and request.method in ("GET", "HEAD")
             # Sessions are not loaded yet: anyone with a session cookie goes on.

@@ -23,10 +23,11 @@ import reversion
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Count, F, Q, Value, When
+from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 from django.utils import dateformat, timezone
+from django.utils.text import slugify
 
 from compare_site.validators import validate_http_url, validate_no_control_characters
 
@@ -54,6 +55,26 @@ SOURCE_PARTS = {
 }
 
 
+# How many related comparisons a comparison page lists (ComparisonQuerySet.related_to).
+RELATED_COUNT = 6
+# How many suggestions a search-as-you-type field is offered at a time.
+SUGGESTION_COUNT = 10
+
+
+def category_slug(name):
+    """The address of a category's hub: "Machine learning" -> "machine-learning".
+
+    Categories are free text on Comparison.category, so the slug is derived, never
+    stored; two spellings with one slug ("Web Dev", "web dev") share one hub.
+    """
+    return slugify(name, allow_unicode=True) or "other"
+
+
+def last_change():
+    """When a published page last changed, in SQL: the twin of Comparison.modified_at."""
+    return Greatest("published_at", Coalesce("content_updated_at", "published_at"))
+
+
 def stale_statistic_year(now=None):
     """Statistics from before this year are stale (see STATISTIC_MAX_AGE_YEARS).
 
@@ -75,12 +96,26 @@ def next_stale_statistic_change(now=None):
 
 
 class FrameworkQuerySet(models.QuerySet):
-    def public(self, now=None):
-        """Frameworks in at least one published comparison: the ones with a public page."""
+    def in_published_comparisons(self, now=None):
+        """Frameworks a visitor can meet: those in at least one published comparison."""
+        published = Comparison.objects.published(now).values("pk")
         return self.filter(
-            pk__in=Participant.objects.filter(
-                comparison__in=Comparison.objects.published(now)
-            ).values("framework")
+            pk__in=Participant.objects.filter(comparison__in=published).values("framework")
+        )
+
+    def named(self, names):
+        """Frameworks whose name or slug is one of ``names``, ignoring case."""
+        condition = Q(pk__in=[])
+        for name in names:
+            condition |= Q(name__iexact=name) | Q(slug__iexact=name)
+        return self.filter(condition)
+
+    def suggestions(self, text):
+        """Up to SUGGESTION_COUNT whose name contains ``text``, names starting with it first."""
+        return (
+            self.filter(name__icontains=text)
+            .alias(starts=Case(When(name__istartswith=text, then=Value(0)), default=Value(1)))
+            .order_by("starts", "name")[:SUGGESTION_COUNT]
         )
 
 
@@ -176,6 +211,71 @@ class ComparisonQuerySet(models.QuerySet):
             models.Prefetch(
                 "participants", queryset=Participant.objects.select_related("framework")
             )
+        )
+
+    def newest_change_first(self):
+        """Most recently changed first (see last_change), the newest id breaking ties."""
+        return self.alias(changed_at=last_change()).order_by("-changed_at", "-pk")
+
+    def category_names(self, slug):
+        """The category names whose hub slug is ``slug`` (see category_slug).
+
+        Categories are free text, so the names are read, not the comparisons: one
+        query over the distinct names, however many comparisons share them.
+        """
+        return [name for name in self.categories() if category_slug(name) == slug]
+
+    def categories(self):
+        """The distinct category names, sorted."""
+        return sorted(set(self.order_by().values_list("category", flat=True).distinct()))
+
+    def related_to(self, comparison):
+        """Up to RELATED_COUNT others, sharing the most frameworks, then the category,
+        then the most recently changed: one query whatever the catalogue's size.
+
+        Only comparisons sharing a framework or the category qualify: a page about
+        databases does not offer the newest page on web frameworks as "related".
+        """
+        ids = [participant.framework_id for participant in comparison.participants.all()]
+        sharing = Participant.objects.filter(framework_id__in=ids).values("comparison")
+        return (
+            self.exclude(pk=comparison.pk)
+            .filter(Q(pk__in=sharing) | Q(category=comparison.category))
+            .annotate(
+                shared=Count("participants", filter=Q(participants__framework_id__in=ids)),
+                same_category=Case(
+                    When(category=comparison.category, then=Value(1)), default=Value(0)
+                ),
+                changed_at=last_change(),
+            )
+            .order_by("-shared", "-same_category", "-changed_at", "-pk")[:RELATED_COUNT]
+        )
+
+    def of_exactly(self, frameworks):
+        """Comparisons of exactly these frameworks, in any order, newest change first."""
+        ids = {framework.pk for framework in frameworks}
+        return (
+            self.annotate(
+                compared=Count("participants", distinct=True),
+                matched=Count(
+                    "participants", filter=Q(participants__framework_id__in=ids), distinct=True
+                ),
+            )
+            .filter(compared=len(ids), matched=len(ids))
+            .newest_change_first()
+        )
+
+    def titled(self, text):
+        """The comparison a visitor named by its slug or its exact title (any case);
+        the most recently changed one if several share the title."""
+        return self.filter(Q(slug=text) | Q(title__iexact=text)).newest_change_first()
+
+    def suggestions(self, text):
+        """Up to SUGGESTION_COUNT whose title contains ``text``, titles starting with it first."""
+        return (
+            self.filter(title__icontains=text)
+            .alias(starts=Case(When(title__istartswith=text, then=Value(0)), default=Value(1)))
+            .order_by("starts", "title", "pk")[:SUGGESTION_COUNT]
         )
 
 
@@ -320,6 +420,14 @@ class Comparison(models.Model):
 
     def get_absolute_url(self):
         return reverse("comparisons:detail", kwargs={"slug": self.slug})
+
+    @property
+    def category_slug(self):
+        return category_slug(self.category)
+
+    def get_category_url(self):
+        """The hub listing this comparison's category."""
+        return reverse("comparisons:category", kwargs={"slug": self.category_slug})
 
     @property
     def is_public(self):

@@ -1,13 +1,14 @@
-"""sitemap.xml: every public comparison, with the date its content last changed, and
-every framework page."""
+"""sitemap.xml: every public comparison and category hub, with the date its content
+last changed, and every framework page."""
 
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
+from django.db.models import Max
 from django.urls import reverse
 
-from .models import Comparison, Framework
+from .models import Comparison, Framework, category_slug, last_change
 
 
 class SiteUrlSitemap(Sitemap):
@@ -36,7 +37,32 @@ class FrameworkSitemap(SiteUrlSitemap):
     changefreq = "monthly"
 
     def items(self):
-        return Framework.objects.public().order_by("slug")
+        return Framework.objects.in_published_comparisons().order_by("slug")
+
+
+class CategorySitemap(SiteUrlSitemap):
+    """Each category hub, dated by its most recently changed comparison."""
+
+    changefreq = "weekly"
+
+    def items(self):
+        hubs = {}
+        rows = (
+            Comparison.objects.published()
+            .values("category")
+            .annotate(changed_at=Max(last_change()))
+            .order_by("category")
+        )
+        for row in rows:
+            slug = category_slug(row["category"])
+            hubs[slug] = max(hubs.get(slug, row["changed_at"]), row["changed_at"])
+        return sorted(hubs.items())
+
+    def location(self, hub):
+        return reverse("comparisons:category", kwargs={"slug": hub[0]})
+
+    def lastmod(self, hub):
+        return hub[1]
 
 
 class PageSitemap(SiteUrlSitemap):
@@ -49,4 +75,9 @@ class PageSitemap(SiteUrlSitemap):
         return reverse(name)
 
 
-SITEMAPS = {"comparisons": ComparisonSitemap, "frameworks": FrameworkSitemap, "pages": PageSitemap}
+SITEMAPS = {
+    "comparisons": ComparisonSitemap,
+    "categories": CategorySitemap,
+    "frameworks": FrameworkSitemap,
+    "pages": PageSitemap,
+}

@@ -1,15 +1,19 @@
-"""Public comparison pages: home, each comparison and its exports, the methodology and the
-Atom feed."""
+"""Public comparison pages: home, category hubs, the compare picker, each comparison
+and its exports, framework pages, the methodology and the Atom feed."""
 
 from django.urls import path
 
-from . import export_views, report_views, views
+from . import browse_views, export_views, report_views, views
 from .feeds import ComparisonFeed
 
 app_name = "comparisons"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("categories/<str:slug>/", browse_views.category, name="category"),
+    path("compare/", browse_views.compare_picker, name="picker"),
+    path("suggest/frameworks/", browse_views.suggest_frameworks, name="suggest_frameworks"),
+    path("suggest/comparisons/", browse_views.suggest_comparisons, name="suggest_comparisons"),
     path("compare/<slug:slug>/", views.comparison_detail, name="detail"),
     path("compare/<slug:slug>/result/", views.comparison_result, name="result"),
     path(

@@ -24,6 +24,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 
+from .browse_forms import PickerForm
 from .caching import cache_public_page
 from .models import (
     REVIEW_INTERVAL,
@@ -33,6 +34,7 @@ from .models import (
     OldSlug,
     Participant,
     Statistic,
+    category_slug,
 )
 from .weighing import QUERY_PARAMETER, WEIGHT_NAMES, factor_keys, names, read_weights, weigh
 
@@ -63,34 +65,48 @@ def page_number(request):
     return int(value)
 
 
-@cache_public_page(query_params=["category", "page"])
-def home(request):
-    """Published comparisons, newest first, grouped by category (or one category)."""
-    comparisons = Comparison.objects.published().with_listing_data()
-    categories = sorted(
-        set(Comparison.objects.published().order_by().values_list("category", flat=True))
-    )
-    selected = request.GET.get("category", "")
-    if selected:
-        comparisons = comparisons.filter(category=selected)
-    number = page_number(request)
+def paginate(request, queryset):
+    """The ?page= page of ``queryset``, HOME_PAGE_SIZE at a time; Http404 past the end."""
     try:
-        page = Paginator(comparisons, HOME_PAGE_SIZE).page(number)
+        return Paginator(queryset, HOME_PAGE_SIZE).page(page_number(request))
     except InvalidPage:
         raise Http404("No page has that number.") from None
+
+
+@cache_public_page(query_params=["category", "page"])
+def home(request):
+    """Published comparisons, newest first, grouped by category, and the compare picker.
+
+    The old ``?category=`` filter redirects permanently to the category's hub.
+    """
+    published = Comparison.objects.published()
+    categories = published.categories()
+    selected = request.GET.get("category", "")
+    if selected in categories:
+        target = reverse("comparisons:category", kwargs={"slug": category_slug(selected)})
+        if request.GET.get("page"):
+            target += "?" + urlencode({"page": request.GET["page"]})
+        return redirect(target, permanent=True)
+    page = paginate(request, published.with_listing_data())
     groups = {}
     for comparison in page.object_list:
         groups.setdefault(comparison.category, []).append(comparison)
+    hubs = {}
+    for name in categories:  # sorted: a hub is named by its first spelling
+        hubs.setdefault(category_slug(name), name)
     return render(
         request,
         "comparisons/home.html",
-        status=404 if selected and selected not in categories else 200,
+        status=404 if selected else 200,
         context={
             "groups": sorted(groups.items()),
             "page": page,
-            "categories": categories,
-            "selected_category": selected if selected in categories else "",
-            "unknown_category": bool(selected) and selected not in categories,
+            "hubs": [
+                (name, reverse("comparisons:category", kwargs={"slug": slug}))
+                for slug, name in hubs.items()
+            ],
+            "unknown_category": bool(selected),
+            "picker": PickerForm(),
         },
     )
 
@@ -227,6 +243,9 @@ def render_comparison(request, comparison, preview=False):
             "rows": rows,
             "scoreboard": comparison.scoreboard(),
             "statistics": list(comparison.statistics.all()),
+            "related": list(
+                Comparison.objects.published().with_listing_data().related_to(comparison)
+            ),
             # A weighted view points search engines at the plain page and is not indexed.
             "page_url": page_url,
             "weighted": not weights.is_default,
@@ -248,7 +267,7 @@ def framework_detail(request, slug):
     page of its comparisons (and their count), their other frameworks, the latest
     version recorded and the figures.
     """
-    framework = Framework.objects.public().filter(slug=slug).first()
+    framework = Framework.objects.in_published_comparisons().filter(slug=slug).first()
     if framework is None:
         raise Http404("No published comparison includes this framework.")
     published = Comparison.objects.published()

@@ -14,7 +14,7 @@ from crispy_forms.layout import HTML, Div, Fieldset, Layout, Submit
 from django import forms
 from django.conf import settings
 from django.forms.utils import flatatt
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
@@ -187,13 +187,50 @@ class HumanCheckForm(forms.Form):
         self.add_error(None, forms.ValidationError(message, code=problem))
 
 
+class ComparisonTitleField(forms.CharField):
+    """A published comparison named by its title (any case) or its slug; empty is none.
+
+    A text input rather than a select: the catalogue holds thousands of
+    comparisons. With JavaScript, static/js/suggest.js offers matching titles
+    as the visitor types; without it the visitor types the title. Text that
+    names no published comparison is a field error, not a silent topic: the
+    visitor may mean a page that exists under another title, and the message
+    says to leave the field empty and describe the topic instead.
+    """
+
+    widget = forms.TextInput(attrs={"autocomplete": "off", "list": "comparison-suggestions"})
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", Comparison._meta.get_field("title").max_length)
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        attrs["data-suggest-url"] = reverse_lazy("comparisons:suggest_comparisons")
+        return attrs
+
+    def clean(self, value):
+        text = " ".join(super().clean(value).split())
+        if not text:
+            return None
+        comparison = Comparison.objects.published().titled(text).first()
+        if comparison is None:
+            raise forms.ValidationError(
+                "We have no published comparison with that title. Pick one from the "
+                "suggestions, or leave this empty and describe the topic below.",
+                code="unknown_comparison",
+            )
+        return comparison
+
+    def prepare_value(self, value):
+        return value.title if isinstance(value, Comparison) else value
+
+
 class BookingForm(HumanCheckForm, forms.ModelForm):
-    comparison = forms.ModelChoiceField(
-        queryset=Comparison.objects.none(),
-        to_field_name="slug",
+    comparison = ComparisonTitleField(
         required=False,
-        empty_label="Something else (describe it below)",
         label="Which comparison is it about?",
+        help_text="Start typing its title, or leave this empty and tell us the topic below.",
     )
     timezone = forms.ChoiceField(
         widget=LongSelect,
@@ -240,7 +277,6 @@ class BookingForm(HumanCheckForm, forms.ModelForm):
         # Invisible control characters break the emails and pages these go into.
         for name in ("name", "email", "company", "topic", "message"):
             self.fields[name].validators.append(validate_no_control_characters)
-        self.fields["comparison"].queryset = Comparison.objects.published().order_by("title")
         self.fields["timezone"].choices = [(n, n) for n in sorted(timezone_names())]
         self.fields["topic"].required = False
         self.fields["consent"].label = format_html(
@@ -260,7 +296,13 @@ class BookingForm(HumanCheckForm, forms.ModelForm):
                 "email",
                 "company",
             ),
-            Fieldset("What you need", "comparison", "topic", "message"),
+            Fieldset(
+                "What you need",
+                "comparison",
+                HTML('<datalist id="comparison-suggestions"></datalist>'),
+                "topic",
+                "message",
+            ),
             Fieldset(
                 "When suits you",
                 HTML(

@@ -7,12 +7,14 @@ from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from compare_site.clients import client_ip
+from compare_site.validators import validate_no_control_characters
 from comparisons.models import Comparison
 
 from . import abuse, invitations, services
@@ -22,6 +24,7 @@ from .reports import build_report
 
 logger = logging.getLogger(__name__)
 SESSION_KEY = "consultation_references"
+TOPIC_MAX_LENGTH = ConsultationRequest._meta.get_field("topic").max_length
 
 
 @never_cache
@@ -31,9 +34,7 @@ def book(request):
     Never cached: each copy carries its own CSRF token and signed render token.
     """
     if request.method != "POST":
-        slug = request.GET.get("comparison", "")
-        preselected = Comparison.objects.published().filter(slug=slug).exists() if slug else False
-        form = BookingForm(initial={"comparison": slug} if preselected else {})
+        form = BookingForm(initial=prefilled(request))
         return render(request, "consultations/book.html", {"form": form})
     form = BookingForm(request.POST)
     if form.is_automated:
@@ -69,6 +70,25 @@ def book(request):
             else:
                 return booked(request, booking)
     return render(request, "consultations/book.html", {"form": form}, status=status)
+
+
+def prefilled(request):
+    """What links may fill in: ``?comparison=<slug>`` from a comparison's call to
+    action, ``?topic=`` from the compare picker ("PyTorch vs JAX"). A slug that
+    is not a published comparison, or a topic the form would refuse, is ignored."""
+    initial = {}
+    slug = request.GET.get("comparison", "")
+    comparison = Comparison.objects.published().filter(slug=slug).first() if slug else None
+    if comparison is not None:
+        initial["comparison"] = comparison.title
+    topic = " ".join(request.GET.get("topic", "").split())
+    try:
+        validate_no_control_characters(topic)
+    except ValidationError:
+        topic = ""
+    if topic and len(topic) <= TOPIC_MAX_LENGTH:
+        initial["topic"] = topic
+    return initial
 
 
 def booked(request, booking):

@@ -7,7 +7,6 @@ type="application/json"; search engines read only type="application/ld+json".
 """
 
 import json
-from urllib.parse import urlencode
 
 from django import template
 from django.conf import settings
@@ -53,7 +52,7 @@ def comparison_data(comparison, page_url, home_url):
                     "@type": "ListItem",
                     "position": 2,
                     "name": comparison.category,
-                    "item": f"{home_url}?{urlencode({'category': comparison.category})}",
+                    "item": settings.SITE_URL + comparison.get_category_url(),
                 },
                 {"@type": "ListItem", "position": 3, "name": comparison.title, "item": page_url},
             ],

@@ -92,6 +92,32 @@ def test_score_cards_are_labelled_and_the_total_is_printed_once_on_a_phone(
     page.screenshot(path=screenshot_dir / f"score-cards-{width}.png", full_page=True)
 
 
+def test_category_hub_page(live_server, audit):
+    load_demo_content()
+    page = audit(
+        "category-hub", lambda page: page.goto(live_server.url + "/categories/technology/")
+    )
+    assert page.get_by_role("heading", level=1).inner_text() == "Technology comparisons"
+
+
+def test_picker_page_with_a_message(live_server, audit):
+    load_demo_content()
+    page = audit("picker-error", lambda page: page.goto(live_server.url + "/compare/?f=PyTorch"))
+    assert page.get_by_role("alert").is_visible()
+
+
+def test_no_comparison_yet_page(live_server, audit):
+    load_demo_content()
+    make_comparison([make_framework("JAX"), make_framework("Keras")])
+    page = audit(
+        "picker-no-comparison-yet",
+        lambda page: page.goto(live_server.url + "/compare/?f=PyTorch&f=JAX"),
+    )
+    assert page.get_by_role(
+        "link", name="Book a free consultation about PyTorch vs JAX"
+    ).is_visible()
+
+
 def test_booking_page(live_server, audit):
     load_demo_content()
     audit("booking-empty", lambda page: page.goto(live_server.url + "/consultations/book/"))

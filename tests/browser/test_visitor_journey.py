@@ -37,7 +37,7 @@ def test_visitor_reads_the_comparison_and_books_a_consultation(live_server, visi
     expect(page.get_by_role("heading", level=1)).to_have_text("Book a free 30-minute consultation")
     # The page knows where the visitor came from, and the browser's timezone.
     expect(page.get_by_label("Which comparison is it about?")).to_have_value(
-        "pytorch-vs-tensorflow"
+        "PyTorch vs TensorFlow: Which Deep Learning Framework in 2026"
     )
     expect(page.get_by_label("Your timezone")).to_have_value(VISITOR_TIMEZONE)
 

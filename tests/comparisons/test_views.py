@@ -153,6 +153,7 @@ class TestComparisonPage:
 
     def test_query_count_does_not_grow_with_factors(self, client):
         counts = []
+        make_comparison()  # in the same category: both pages list it as related
         for factors in (5, 50):
             frameworks = [make_framework() for _ in range(4)]
             comparison = make_comparison(frameworks, factors=factors, statistics=3)
@@ -161,8 +162,9 @@ class TestComparisonPage:
                 response = client.get(comparison.get_absolute_url())
             assert response.status_code == 200
             counts.append(len(queries))
-        # comparison, participants+frameworks, factors, assessments, statistics
-        assert counts == [5, 5]
+        # comparison, participants+frameworks, factors, assessments, statistics,
+        # related comparisons, their participants+frameworks
+        assert counts == [7, 7]
 
 
 class TestHomePage:
@@ -178,12 +180,14 @@ class TestHomePage:
         assert text.index(newer.title) < text.index(older.title)
         assert "Secret draft" not in text
 
-    def test_filter_by_category(self, client):
+    def test_the_old_category_filter_redirects_to_the_hub(self, client):
         make_comparison(title="Databases compared", category="Databases")
         make_comparison(title="Frameworks compared", category="Technology")
-        text = page_text(client.get(reverse("comparisons:home") + "?category=Databases"))
-        assert "Databases compared" in text
-        assert "Frameworks compared" not in text
+        response = client.get(reverse("comparisons:home") + "?category=Databases")
+        assert response.status_code == 301
+        assert response["Location"] == "/categories/databases/"
+        response = client.get(reverse("comparisons:home") + "?category=Databases&page=2")
+        assert response["Location"] == "/categories/databases/?page=2"
 
     def test_unknown_category_says_so(self, client):
         make_comparison(category="Databases")

@@ -83,7 +83,7 @@ class TestBookingFromAComparisonPage:
         form_page = client.get(link)
         assert form_page.status_code == 200
         assert re.search(
-            r'<option value="pytorch-vs-tensorflow" selected>PyTorch vs TensorFlow</option>',
+            r'<input type="text" name="comparison" value="PyTorch vs TensorFlow"',
             form_page.content.decode(),
         )
 
@@ -146,9 +146,12 @@ class TestBookingFromAComparisonPage:
         assert ConsultationRequest.objects.get().first_response_at is None
 
     def test_the_form_on_its_own_has_no_comparison_chosen_and_defaults_to_utc(self, client):
-        make_comparison(slug="some-comparison")
+        make_comparison(slug="some-comparison", title="Some comparison")
         body = client.get(BOOK_URL).content.decode()
-        assert '<option value="some-comparison">' in body  # offered, not chosen
+        # Not listed (the catalogue is too large for a select), nor chosen.
+        assert "Some comparison" not in body
+        assert re.search(r'<input type="text" name="comparison"(?![^>]*value=)[^>]*>', body)
+        assert 'data-suggest-url="/suggest/comparisons/"' in body
         assert '<option value="UTC" selected>UTC</option>' in body
         assert 'src="/static/js/booking.' in body and " defer" in body
 
@@ -778,3 +781,59 @@ class TestVisitorSession:
         )
         assert response.status_code == 302
         assert client.session.get_expiry_date() == FIXED_NOW + timedelta(hours=12)
+
+
+class TestComparisonField:
+    """The comparison is typed (with suggestions where JavaScript runs), not picked
+    from a select of every published comparison (consultations.forms.ComparisonTitleField)."""
+
+    @pytest.fixture
+    def comparison(self):
+        return make_comparison(title="PyTorch vs TensorFlow", slug="pytorch-vs-tensorflow")
+
+    @pytest.mark.parametrize(
+        "typed", ["PyTorch vs TensorFlow", "  pytorch   VS tensorflow ", "pytorch-vs-tensorflow"]
+    )
+    def test_a_title_in_any_case_or_the_slug_names_it(self, client, comparison, typed):
+        response = client.post(BOOK_URL, booking_data(comparison=typed, topic=""))
+        assert response.status_code == 302
+        assert ConsultationRequest.objects.get().comparison == comparison
+
+    def test_an_unknown_title_is_a_clear_error_and_is_kept(self, client, comparison):
+        response = client.post(BOOK_URL, booking_data(comparison="PyTorch vs Caffe", topic=""))
+        assert response.status_code == 400
+        errors = errors_by_field(response)
+        assert "We have no published comparison with that title" in errors["comparison"]
+        assert 'value="PyTorch vs Caffe"' in response.content.decode()
+        assert not ConsultationRequest.objects.exists()
+
+    def test_an_unpublished_title_is_unknown(self, client):
+        make_comparison(title="Draft comparison", published=False)
+        response = client.post(BOOK_URL, booking_data(comparison="Draft comparison"))
+        assert "comparison" in errors_by_field(response)
+
+    def test_empty_with_a_topic_is_fine(self, client, comparison):
+        response = client.post(BOOK_URL, booking_data(comparison="", topic="Vector databases"))
+        assert response.status_code == 302
+        assert ConsultationRequest.objects.get().comparison is None
+
+    def test_the_page_does_not_list_the_catalogue(self, client):
+        for number in range(30):
+            make_comparison(title=f"Listed {number}")
+        body = client.get(BOOK_URL).content.decode()
+        assert "Listed" not in body
+        assert (
+            'list="comparison-suggestions"' in body
+            and '<datalist id="comparison-suggestions">' in body
+        )
+        assert 'src="/static/js/suggest.' in body
+
+    def test_the_picker_fills_in_the_topic_escaped(self, client):
+        body = client.get(BOOK_URL, {"topic": 'PyTorch vs "JAX" <b>'}).content.decode()
+        assert 'value="PyTorch vs &quot;JAX&quot; &lt;b&gt;"' in body
+
+    @pytest.mark.parametrize("topic", ["x" * 201, "bad\x00topic", "a\u202eb"])
+    def test_a_topic_the_form_would_refuse_is_not_filled_in(self, client, topic):
+        response = client.get(BOOK_URL, {"topic": topic})
+        assert response.status_code == 200
+        assert response.context["form"].initial.get("topic") is None
