@@ -57,7 +57,8 @@
       field.id = `id_${fieldName}`;
       field.value = "";
       field.dataset.frameworkRow = String(index);
-      copy.querySelector("label").htmlFor = field.id;
+      const copiedLabel = copy.querySelector("label");
+      if (copiedLabel) copiedLabel.htmlFor = field.id;
       copy.querySelectorAll(".errorlist").forEach((list) => list.remove());
       model.after(copy);
     }
@@ -184,8 +185,10 @@
       window.django.jQuery(document).on("change", "select[name$='-framework']", updateGrid);
     }
     document.addEventListener("formset:added", (event) => {
-      updateGrid();
       addMoveButtons(event.target);
+      if (event.target.id.startsWith(`${PARTICIPANTS}-`) || event.target.id.startsWith("factors-")) {
+        updateGrid();
+      }
     });
   });
 })();

@@ -70,6 +70,8 @@ def test_editor_builds_a_three_way_comparison_in_one_save(live_server, open_page
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Content and consultation requests")
 
+    script_errors = []
+    page.on("pageerror", lambda error: script_errors.append(str(error)))
     # Counted from the admin's home page, signed in.
     editor = CountedEditor(page)
     # "+ Add" beside Comparisons.
@@ -134,6 +136,7 @@ def test_editor_builds_a_three_way_comparison_in_one_save(live_server, open_page
         editor.fill(block.get_by_label("Source:", exact=True), source)
         editor.fill(block.get_by_label("Source link:", exact=True), link)
         editor.fill(block.get_by_label("Year:", exact=True), "2026")
+    assert script_errors == []
     # Reordered without typing a number: the second statistic goes first.
     editor.click(page.locator("#statistics-1").get_by_role("button", name="Move up"))
     editor.choose(page.get_by_label("Status:", exact=True), "Published")
@@ -160,6 +163,7 @@ def test_editor_builds_a_three_way_comparison_in_one_save(live_server, open_page
         "JAX on Compilation."
     )
     assert page.csp_errors == [] and popup.csp_errors == [] and visitor.csp_errors == []
+    assert script_errors == []
 
 
 def test_without_javascript_a_comparison_is_built_and_published_in_one_save(live_server, open_page):
