@@ -1,4 +1,4 @@
-"""Public comparison pages: home, each comparison, the methodology and the Atom feed."""
+"""Public comparison pages: home, each comparison, search, the methodology and the Atom feed."""
 
 from django.urls import path
 
@@ -22,6 +22,7 @@ urlpatterns = [
         name="report_statistic",
     ),
     path("compare/<slug:slug>/report/thanks/", report_views.report_thanks, name="report_thanks"),
+    path("search/", views.search, name="search"),
     path("methodology/", views.methodology, name="methodology"),
     path("feed/", ComparisonFeed(), name="feed"),
 ]
