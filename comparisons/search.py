@@ -202,9 +202,14 @@ def search(raw, *, page=1):
         if page != 1:
             raise EmptyPage("There are no results to page through.")
         return SearchResults(query=None)
-    backend = _PostgreSQL if connection.vendor == "postgresql" else _Fallback
-    framework_hits = _with_comparisons(list(backend.frameworks(query)[:MAX_FRAMEWORKS]))
-    comparisons = backend.comparisons(query).prefetch_related(
+    if not query.words:
+        backend = _NoWords(query)
+    elif connection.vendor == "postgresql":
+        backend = _PostgreSQL(query)
+    else:
+        backend = _Fallback(query)
+    framework_hits = _with_comparisons(list(backend.frameworks()[:MAX_FRAMEWORKS]))
+    comparisons = backend.comparisons().prefetch_related(
         Prefetch(
             "participants",
             queryset=_model("Participant").objects.select_related("framework"),
@@ -336,103 +341,111 @@ def _with_factor_matches(comparisons, terms):
     ]
 
 
-class _PostgreSQL:
+class _NoWords:
+    """A query of only punctuation or symbols: nothing to look for, on either database."""
+
+    def __init__(self, query):
+        self.query = query
+
+    def frameworks(self):
+        return _model("Framework").objects.none()
+
+    def comparisons(self):
+        return _model("Comparison").objects.none()
+
+
+class _PostgreSQL(_NoWords):
     """Full-text search on the stored vectors, with trigram similarity for typos."""
 
-    @staticmethod
-    def text_query(query):
-        text_query = SearchQuery(query.text, search_type="websearch", config=SEARCH_CONFIG)
+    def __init__(self, query):
+        super().__init__(query)
+        self.text_query = SearchQuery(query.text, search_type="websearch", config=SEARCH_CONFIG)
         if query.joined:
-            text_query |= SearchQuery(query.joined, search_type="plain", config=SEARCH_CONFIG)
-        return text_query
-
-    @staticmethod
-    def close_names(query):
-        """Framework names close to one of the query's words, or to all of them joined:
-        ``name % word`` uses the trigram index (pg_trgm's default threshold, 0.3)."""
-        condition = Q()
+            self.text_query |= SearchQuery(query.joined, search_type="plain", config=SEARCH_CONFIG)
+        # Framework names close to one of the words, or to all of them joined:
+        # ``name % word`` uses the trigram index (pg_trgm's default threshold, 0.3).
+        self.close_names = Q()
         for word in [*query.words, query.joined]:
             if len(word) >= MIN_FUZZY_LENGTH:
-                condition |= Q(name__trigram_similar=word)
-        return condition
+                self.close_names |= Q(name__trigram_similar=word)
 
-    @classmethod
-    def frameworks(cls, query):
+    def frameworks(self):
+        Framework = _model("Framework")
+        # The expression of the framework_words index (migration 0010), or it goes unused.
         words = SearchVector("name", "description", config=SEARCH_CONFIG)
-        text_query = cls.text_query(query)
-        close = cls.close_names(query)
-        matches = Q(pk__in=_model("Framework").objects.alias(words=words).filter(words=text_query))
-        if close:
-            matches |= Q(pk__in=_model("Framework").objects.filter(close).values("pk"))
+        matches = Q(pk__in=Framework.objects.alias(words=words).filter(words=self.text_query))
+        if self.close_names:
+            matches |= Q(pk__in=Framework.objects.filter(self.close_names).values("pk"))
         return (
-            _model("Framework")
-            .objects.filter(matches)
+            Framework.objects.filter(matches)
             .filter(_in_published_comparison())
             .annotate(
-                rank=SearchRank(words, text_query) + TrigramSimilarity("name", query.text),
+                rank=SearchRank(words, self.text_query)
+                + TrigramSimilarity("name", self.query.text),
                 published_comparisons=_published_count(),
             )
             .order_by("-rank", "name")
         )
 
-    @classmethod
-    def comparisons(cls, query):
+    def comparisons(self):
         Comparison = _model("Comparison")
-        text_query = cls.text_query(query)
         # Each way of matching is its own subquery, so that each can use its index.
-        matches = Q(pk__in=Comparison.objects.filter(search_vector=text_query).values("pk")) | Q(
-            pk__in=Comparison.objects.filter(title__trigram_word_similar=query.text).values("pk")
+        matches = Q(
+            pk__in=Comparison.objects.filter(search_vector=self.text_query).values("pk")
+        ) | Q(
+            pk__in=Comparison.objects.filter(title__trigram_word_similar=self.query.text).values(
+                "pk"
+            )
         )
-        close = cls.close_names(query)
-        if close:
+        if self.close_names:
             matches |= Q(
                 pk__in=_model("Participant")
-                .objects.filter(framework__in=_model("Framework").objects.filter(close))
+                .objects.filter(framework__in=_model("Framework").objects.filter(self.close_names))
                 .values("comparison")
             )
         return (
             _published_comparisons()
             .filter(matches)
             .annotate(
-                rank=SearchRank(F("search_vector"), text_query)
-                + TrigramWordSimilarity(query.text, "title")
+                rank=SearchRank(F("search_vector"), self.text_query)
+                + TrigramWordSimilarity(self.query.text, "title")
             )
             # A vector not computed yet ranks last, not first (NULL sorts first).
             .order_by(F("rank").desc(nulls_last=True), "-published_at", "pk")
         )
 
 
-class _Fallback:
+class _Fallback(_NoWords):
     """SQLite: every word somewhere in the page, case-insensitively; titles first."""
 
-    @staticmethod
-    def close_frameworks(query):
-        """Frameworks whose name is close to a word (difflib), for typos. Reads every
-        published framework's name: fine for the small databases SQLite serves."""
-        Framework = _model("Framework")
-        names = dict(Framework.objects.filter(_in_published_comparison()).values_list("name", "pk"))
-        lowered = {name.lower(): pk for name, pk in names.items()}
-        close = set()
-        for word in [*query.words, query.joined]:
-            if len(word) >= MIN_FUZZY_LENGTH:
-                for name in difflib.get_close_matches(
-                    word, lowered, n=MAX_FRAMEWORKS, cutoff=NAME_CLOSENESS
-                ):
-                    close.add(lowered[name])
-        return close
+    def __init__(self, query):
+        super().__init__(query)
+        self._close = None
 
-    @classmethod
-    def frameworks(cls, query):
+    @property
+    def close_frameworks(self):
+        """Frameworks whose name is close to a word (difflib), for typos. Reads every
+        published framework's name, once: fine for the small databases SQLite serves."""
+        if self._close is None:
+            names = _model("Framework").objects.filter(_in_published_comparison())
+            lowered = {name.lower(): pk for name, pk in names.values_list("name", "pk")}
+            self._close = set()
+            for word in [*self.query.words, self.query.joined]:
+                if len(word) >= MIN_FUZZY_LENGTH:
+                    for name in difflib.get_close_matches(
+                        word, lowered, n=MAX_FRAMEWORKS, cutoff=NAME_CLOSENESS
+                    ):
+                        self._close.add(lowered[name])
+        return self._close
+
+    def frameworks(self):
         condition = Q()
-        for word in query.words:
+        for word in self.query.words:
             condition &= Q(name__icontains=word) | Q(description__icontains=word)
-        if query.joined:
-            condition |= Q(name__icontains=query.joined)
-        close = cls.close_frameworks(query)
-        if not query.words:
-            condition = Q(pk__in=[])
-        if close:
-            condition |= Q(pk__in=close)
+        if self.query.joined:
+            condition |= Q(name__icontains=self.query.joined)
+        if self.close_frameworks:
+            condition |= Q(pk__in=self.close_frameworks)
         return (
             _model("Framework")
             .objects.filter(condition)
@@ -443,9 +456,9 @@ class _Fallback:
 
     @staticmethod
     def word_matches(word):
-        Participant, Factor, Assessment = (
-            _model(n) for n in ("Participant", "Factor", "Assessment")
-        )
+        Participant = _model("Participant")
+        Factor = _model("Factor")
+        Assessment = _model("Assessment")
         return (
             Q(title__icontains=word)
             | Q(subtitle__icontains=word)
@@ -459,25 +472,20 @@ class _Fallback:
             | Q(pk__in=Assessment.objects.filter(text__icontains=word).values("factor__comparison"))
         )
 
-    @classmethod
-    def comparisons(cls, query):
+    def comparisons(self):
         condition = Q()
-        for word in query.words:
-            condition &= cls.word_matches(word)
-        if not query.words:
-            # Only punctuation: nothing can match.
-            condition = Q(pk__in=[])
-        if query.joined:
-            condition |= cls.word_matches(query.joined)
-        close = cls.close_frameworks(query)
-        if close:
+        for word in self.query.words:
+            condition &= self.word_matches(word)
+        if self.query.joined:
+            condition |= self.word_matches(self.query.joined)
+        if self.close_frameworks:
             condition |= Q(
                 pk__in=_model("Participant")
-                .objects.filter(framework__in=close)
+                .objects.filter(framework__in=self.close_frameworks)
                 .values("comparison")
             )
         in_title = Q()
-        for word in [*query.words, query.joined]:
+        for word in [*self.query.words, self.query.joined]:
             if word:
                 in_title |= Q(title__icontains=word)
         return (
