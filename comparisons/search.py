@@ -115,6 +115,11 @@ class Query:
     words: tuple
     # The words joined up, when there are several: "tensorflow" for "tensor flow".
     joined: str
+    # Words after a minus (-rollup): comparisons holding them are left out.
+    excluded: tuple = ()
+    # Quotes or a minus: the reader is being exact, so no typo matching and no
+    # joining of words ("vite -rollup" must not find "Vite vs Rollup" by likeness).
+    literal: bool = False
 
     @property
     def terms(self):
@@ -146,8 +151,14 @@ def parse_query(raw):
     included = _EXCLUDED.sub(" ", text)
     words = [word for word in _WORD.findall(included.lower()) if word not in _OPERATORS]
     words = tuple(dict.fromkeys(words))[:MAX_TERMS]
-    joined = "".join(words) if len(words) > 1 else ""
-    return Query(text=text, words=words, joined=joined)
+    lowered = text.lower()
+    excluded = [
+        word for found in _EXCLUDED.finditer(lowered) for word in _WORD.findall(found.group())
+    ]
+    excluded = tuple(dict.fromkeys(excluded))[:MAX_TERMS]
+    literal = '"' in text or bool(excluded)
+    joined = "".join(words) if len(words) > 1 and not literal else ""
+    return Query(text=text, words=words, joined=joined, excluded=excluded, literal=literal)
 
 
 @dataclass(frozen=True)
@@ -365,7 +376,7 @@ class _PostgreSQL(_NoWords):
         # Framework names close to one of the words, or to all of them joined:
         # ``name % word`` uses the trigram index (pg_trgm's default threshold, 0.3).
         self.close_names = Q()
-        for word in [*query.words, query.joined]:
+        for word in [] if query.literal else [*query.words, query.joined]:
             if len(word) >= MIN_FUZZY_LENGTH:
                 self.close_names |= Q(name__trigram_similar=word)
 
@@ -390,13 +401,10 @@ class _PostgreSQL(_NoWords):
     def comparisons(self):
         Comparison = _model("Comparison")
         # Each way of matching is its own subquery, so that each can use its index.
-        matches = Q(
-            pk__in=Comparison.objects.filter(search_vector=self.text_query).values("pk")
-        ) | Q(
-            pk__in=Comparison.objects.filter(title__trigram_word_similar=self.query.text).values(
-                "pk"
-            )
-        )
+        matches = Q(pk__in=Comparison.objects.filter(search_vector=self.text_query).values("pk"))
+        if not self.query.literal:
+            close_titles = Comparison.objects.filter(title__trigram_word_similar=self.query.text)
+            matches |= Q(pk__in=close_titles.values("pk"))
         if self.close_names:
             matches |= Q(
                 pk__in=_model("Participant")
@@ -430,7 +438,7 @@ class _Fallback(_NoWords):
             names = _model("Framework").objects.filter(_in_published_comparison())
             lowered = {name.lower(): pk for name, pk in names.values_list("name", "pk")}
             self._close = set()
-            for word in [*self.query.words, self.query.joined]:
+            for word in [] if self.query.literal else [*self.query.words, self.query.joined]:
                 if len(word) >= MIN_FUZZY_LENGTH:
                     for name in difflib.get_close_matches(
                         word, lowered, n=MAX_FRAMEWORKS, cutoff=NAME_CLOSENESS
@@ -488,6 +496,8 @@ class _Fallback(_NoWords):
         for word in [*self.query.words, self.query.joined]:
             if word:
                 in_title |= Q(title__icontains=word)
+        for word in self.query.excluded:
+            condition &= ~self.word_matches(word)
         return (
             _published_comparisons()
             .filter(condition)

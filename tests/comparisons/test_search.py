@@ -90,6 +90,12 @@ class TestFinding:
             comparison = make_comparison([framework, make_framework("pandas")])
         assert result_slugs(results_for(client, "dataframe")) == [comparison.slug]
 
+    def test_a_minus_leaves_out_what_follows_it(self, client, committed):
+        with committed():
+            plain = make_comparison(title="Vite vs Webpack")
+            make_comparison(title="Vite vs Rollup")
+        assert result_slugs(results_for(client, "vite -rollup")) == [plain.slug]
+
     def test_nothing_found_says_so(self, client, seed):
         response = results_for(client, "cobol mainframe")
         assert result_slugs(response) == []
@@ -273,7 +279,11 @@ class TestQueryParsing:
     def test_operators_are_not_words_to_highlight(self):
         query = search.parse_query('"deep learning" or jax -keras')
         assert query.words == ("deep", "learning", "jax")
-        assert query.joined == "deeplearningjax"
+        assert query.excluded == ("keras",)
+        # Quotes or a minus: taken literally, no joining of words, no typo matching.
+        assert query.literal
+        assert query.joined == ""
+        assert search.parse_query("deep learning").joined == "deeplearning"
 
     def test_words_are_bounded(self):
         query = search.parse_query(" ".join(f"w{n}" for n in range(40)))
