@@ -42,7 +42,6 @@ from django.contrib.postgres.search import (
     SearchRank,
     SearchVector,
     TrigramSimilarity,
-    TrigramWordSimilarity,
 )
 from django.core.paginator import EmptyPage, Paginator
 from django.db import connection, connections, transaction
@@ -220,15 +219,15 @@ def search(raw, *, page=1):
     else:
         backend = _Fallback(query)
     framework_hits = _with_comparisons(list(backend.frameworks()[:MAX_FRAMEWORKS]))
-    comparisons = backend.comparisons().prefetch_related(
+    meant = _typo_names(query, framework_hits)
+    comparisons = backend.comparisons(meant).prefetch_related(
         Prefetch(
             "participants",
             queryset=_model("Participant").objects.select_related("framework"),
         )
     )
     result_page = Paginator(comparisons, PAGE_SIZE).page(page)
-    terms = tuple(dict.fromkeys([*query.terms, *_typo_names(query, framework_hits)]))
-    terms = terms[:MAX_TERMS]
+    terms = tuple(dict.fromkeys([*query.terms, *meant]))[:MAX_TERMS]
     return SearchResults(
         query=query,
         page=result_page,
@@ -361,7 +360,9 @@ class _NoWords:
     def frameworks(self):
         return _model("Framework").objects.none()
 
-    def comparisons(self):
+    def comparisons(self, meant=()):
+        """Matching published comparisons, best first; ``meant`` are the names the
+        reader's typos stand for ("pytorch" for "pytroch"), which rank like words typed."""
         return _model("Comparison").objects.none()
 
 
@@ -398,7 +399,7 @@ class _PostgreSQL(_NoWords):
             .order_by("-rank", "name")
         )
 
-    def comparisons(self):
+    def comparisons(self, meant=()):
         Comparison = _model("Comparison")
         # Each way of matching is its own subquery, so that each can use its index.
         matches = Q(pk__in=Comparison.objects.filter(search_vector=self.text_query).values("pk"))
@@ -411,13 +412,14 @@ class _PostgreSQL(_NoWords):
                 .objects.filter(framework__in=_model("Framework").objects.filter(self.close_names))
                 .values("comparison")
             )
+        # Ranked on the small vector, by the words typed or the names they misspelt.
+        rank_query = self.text_query
+        for name in meant:
+            rank_query |= SearchQuery(name, search_type="plain", config=SEARCH_CONFIG)
         return (
             _published_comparisons()
             .filter(matches)
-            .annotate(
-                rank=SearchRank(F("search_vector"), self.text_query)
-                + TrigramWordSimilarity(self.query.text, "title")
-            )
+            .annotate(rank=SearchRank(F("rank_vector"), rank_query))
             # A vector not computed yet ranks last, not first (NULL sorts first).
             .order_by(F("rank").desc(nulls_last=True), "-published_at", "pk")
         )
@@ -480,7 +482,7 @@ class _Fallback(_NoWords):
             | Q(pk__in=Assessment.objects.filter(text__icontains=word).values("factor__comparison"))
         )
 
-    def comparisons(self):
+    def comparisons(self, meant=()):
         condition = Q()
         for word in self.query.words:
             condition &= self.word_matches(word)
@@ -493,7 +495,7 @@ class _Fallback(_NoWords):
                 .values("comparison")
             )
         in_title = Q()
-        for word in [*self.query.words, self.query.joined]:
+        for word in [*self.query.words, self.query.joined, *meant]:
             if word:
                 in_title |= Q(title__icontains=word)
         for word in self.query.excluded:
@@ -506,10 +508,16 @@ class _Fallback(_NoWords):
         )
 
 
-def search_vector_expression(apps=django_apps):
-    """A comparison's search vector, as one SQL expression over its own rows.
+def search_vector_expressions(apps=django_apps):
+    """A comparison's two vectors, as SQL expressions over its own rows.
 
-    ``apps`` is the app registry, so that a migration can pass its historical one.
+    (rank_vector, search_vector): the first holds the title and framework names
+    (weight A), subtitle and verdict (B), framework descriptions and factor names
+    (C); the second all of that and the assessments (D). Matching uses the
+    second, through its GIN index; ranking reads only the first, which is small
+    enough to sit in the table's row, so that ranking thousands of matches never
+    reads every page's assessments. ``apps`` lets a migration pass its historical
+    registry.
     """
     Participant = apps.get_model("comparisons", "Participant")
     Factor = apps.get_model("comparisons", "Factor")
@@ -527,7 +535,7 @@ def search_vector_expression(apps=django_apps):
     factors = Factor.objects.filter(comparison=OuterRef("pk"))
     assessments = Assessment.objects.filter(factor__comparison=OuterRef("pk"))
     config = SEARCH_CONFIG
-    return (
+    ranked = (
         SearchVector("title", config=config, weight="A")
         + SearchVector(
             joined(participants, "comparison", "framework__name"), config=config, weight="A"
@@ -539,19 +547,23 @@ def search_vector_expression(apps=django_apps):
             config=config,
             weight="C",
         )
-        + SearchVector(joined(assessments, "factor__comparison", "text"), config=config, weight="D")
     )
+    assessed = SearchVector(
+        joined(assessments, "factor__comparison", "text"), config=config, weight="D"
+    )
+    return ranked, ranked + assessed
 
 
 def update_search_vectors(comparisons, apps=django_apps):
-    """Recompute the stored search vector of ``comparisons`` (a queryset) in one UPDATE.
+    """Recompute the stored vectors of ``comparisons`` (a queryset) in one UPDATE.
 
     Only on PostgreSQL; the fallback reads the rows themselves. Returns the number
     of comparisons updated.
     """
     if connections[comparisons.db].vendor != "postgresql":
         return 0
-    return comparisons.order_by().update(search_vector=search_vector_expression(apps))
+    ranked, everything = search_vector_expressions(apps)
+    return comparisons.order_by().update(rank_vector=ranked, search_vector=everything)
 
 
 # What changes a comparison's vector: for each model, its fields that feed the

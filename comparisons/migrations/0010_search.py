@@ -1,5 +1,5 @@
 """
-Search (comparisons/search.py): the stored search vector and, on PostgreSQL
+Search (comparisons/search.py): the stored search vectors and, on PostgreSQL
 only, pg_trgm and the indexes search uses.
 
 The indexes are made here rather than declared in Meta.indexes: SQLite has no
@@ -61,6 +61,18 @@ class Migration(migrations.Migration):
                 "assessments.",
                 null=True,
                 verbose_name="search vector",
+            ),
+        ),
+        migrations.AddField(
+            model_name="comparison",
+            name="rank_vector",
+            field=SearchVectorField(
+                blank=True,
+                editable=False,
+                help_text="The words that rank a search result: title, frameworks, verdict "
+                "and factor names, without the assessments.",
+                null=True,
+                verbose_name="ranking vector",
             ),
         ),
         # CREATE EXTENSION pg_trgm, on PostgreSQL only (the operation checks).
