@@ -35,6 +35,11 @@ SEED_WEIGHTED = (
     "/compare/pytorch-vs-tensorflow/?w=production-deployment:critical,edge-mobile:critical"
 )
 BENCH_WEIGHTED = "/compare/bench-00001/?w=factor-2:critical,factor-7:ignore,factor-31:important"
+# Search is never page-cached: each request runs the queries. A term in every
+# generated comparison (each title says "benchmark comparison"), so that the
+# page ranks the whole catalogue, and a typo of a framework name.
+SEARCH_COMMON = "/search/?q=benchmark+comparison"
+SEARCH_TYPO = "/search/?q=pytroch"
 
 
 def production_environment(args):
@@ -273,6 +278,8 @@ def main():
             "/compare/bench-00001/",
             BENCH_WEIGHTED,
             "/",
+            SEARCH_COMMON,
+            SEARCH_TYPO,
             f"/static/{CEILING_PATH}",
         ]:
             status, _, _ = fetch(base + path)
@@ -288,6 +295,8 @@ def main():
             ("3b. 4-way comparison, 50 factors", "/compare/bench-00001/"),
             ("3b'. 4-way, 50 factors, reader's weights", BENCH_WEIGHTED),
             ("4. home page", "/"),
+            ("5a. search, common term", SEARCH_COMMON),
+            ("5b. search, typo", SEARCH_TYPO),
         ]
         for name, path in targets:
             print(f"measuring {name} ...", flush=True)
