@@ -62,6 +62,7 @@ from django.db.models.functions import RowNumber
 from django.utils.html import escape, format_html, strip_tags
 from django.utils.safestring import mark_safe
 
+from .models import Assessment, Comparison, Factor, Framework, Participant
 from .templatetags.rich_text import render as render_markdown
 
 # Longer queries are refused with a message (the header box stops at this length too).
@@ -220,10 +221,12 @@ def search(raw, *, page=1):
         backend = _Fallback(query)
     framework_hits = _with_comparisons(list(backend.frameworks()[:MAX_FRAMEWORKS]))
     meant = _typo_names(query, framework_hits)
-    comparisons = backend.comparisons(meant).prefetch_related(
-        Prefetch(
-            "participants",
-            queryset=_model("Participant").objects.select_related("framework"),
+    comparisons = (
+        backend.comparisons(meant)
+        # The vectors stay in the database: the page needs none of their bytes.
+        .defer("search_vector", "rank_vector")
+        .prefetch_related(
+            Prefetch("participants", queryset=Participant.objects.select_related("framework"))
         )
     )
     result_page = Paginator(comparisons, PAGE_SIZE).page(page)
@@ -249,20 +252,16 @@ def _typo_names(query, framework_hits):
     ]
 
 
-def _model(name):
-    return django_apps.get_model("comparisons", name)
-
-
 def _published_comparisons():
-    return _model("Comparison").objects.published()
+    return Comparison.objects.published()
 
 
 def _in_published_comparison():
     """Frameworks that appear in a published comparison: the only ones search shows."""
     return Q(
-        pk__in=_model("Participant")
-        .objects.filter(comparison__in=_published_comparisons())
-        .values("framework")
+        pk__in=Participant.objects.filter(comparison__in=_published_comparisons()).values(
+            "framework"
+        )
     )
 
 
@@ -271,7 +270,6 @@ def _with_comparisons(frameworks):
     of them, in one query whatever the number of frameworks."""
     if not frameworks:
         return []
-    Participant = _model("Participant")
     shown = (
         Participant.objects.filter(
             framework__in=frameworks, comparison__in=_published_comparisons()
@@ -327,8 +325,7 @@ def _with_factor_matches(comparisons, terms):
     for term in terms:
         contains |= Q(text__icontains=term) | Q(factor__name__icontains=term)
     matches = (
-        _model("Assessment")
-        .objects.filter(factor__comparison__in=unexplained)
+        Assessment.objects.filter(factor__comparison__in=unexplained)
         .filter(contains)
         .annotate(
             number=Window(
@@ -358,12 +355,12 @@ class _NoWords:
         self.query = query
 
     def frameworks(self):
-        return _model("Framework").objects.none()
+        return Framework.objects.none()
 
     def comparisons(self, meant=()):
         """Matching published comparisons, best first; ``meant`` are the names the
         reader's typos stand for ("pytorch" for "pytroch"), which rank like words typed."""
-        return _model("Comparison").objects.none()
+        return Comparison.objects.none()
 
 
 class _PostgreSQL(_NoWords):
@@ -382,7 +379,6 @@ class _PostgreSQL(_NoWords):
                 self.close_names |= Q(name__trigram_similar=word)
 
     def frameworks(self):
-        Framework = _model("Framework")
         # The expression of the framework_words index (migration 0010), or it goes unused.
         words = SearchVector("name", "description", config=SEARCH_CONFIG)
         matches = Q(pk__in=Framework.objects.alias(words=words).filter(words=self.text_query))
@@ -400,7 +396,6 @@ class _PostgreSQL(_NoWords):
         )
 
     def comparisons(self, meant=()):
-        Comparison = _model("Comparison")
         # Each way of matching is its own subquery, so that each can use its index.
         matches = Q(pk__in=Comparison.objects.filter(search_vector=self.text_query).values("pk"))
         if not self.query.literal:
@@ -408,9 +403,9 @@ class _PostgreSQL(_NoWords):
             matches |= Q(pk__in=close_titles.values("pk"))
         if self.close_names:
             matches |= Q(
-                pk__in=_model("Participant")
-                .objects.filter(framework__in=_model("Framework").objects.filter(self.close_names))
-                .values("comparison")
+                pk__in=Participant.objects.filter(
+                    framework__in=Framework.objects.filter(self.close_names)
+                ).values("comparison")
             )
         # Ranked on the small vector, by the words typed or the names they misspelt.
         rank_query = self.text_query
@@ -437,7 +432,7 @@ class _Fallback(_NoWords):
         """Frameworks whose name is close to a word (difflib), for typos. Reads every
         published framework's name, once: fine for the small databases SQLite serves."""
         if self._close is None:
-            names = _model("Framework").objects.filter(_in_published_comparison())
+            names = Framework.objects.filter(_in_published_comparison())
             lowered = {name.lower(): pk for name, pk in names.values_list("name", "pk")}
             self._close = set()
             for word in [] if self.query.literal else [*self.query.words, self.query.joined]:
@@ -457,8 +452,7 @@ class _Fallback(_NoWords):
         if self.close_frameworks:
             condition |= Q(pk__in=self.close_frameworks)
         return (
-            _model("Framework")
-            .objects.filter(condition)
+            Framework.objects.filter(condition)
             .filter(_in_published_comparison())
             .annotate(published_comparisons=_published_count())
             .order_by("name")
@@ -466,9 +460,6 @@ class _Fallback(_NoWords):
 
     @staticmethod
     def word_matches(word):
-        Participant = _model("Participant")
-        Factor = _model("Factor")
-        Assessment = _model("Assessment")
         return (
             Q(title__icontains=word)
             | Q(subtitle__icontains=word)
@@ -490,9 +481,9 @@ class _Fallback(_NoWords):
             condition |= self.word_matches(self.query.joined)
         if self.close_frameworks:
             condition |= Q(
-                pk__in=_model("Participant")
-                .objects.filter(framework__in=self.close_frameworks)
-                .values("comparison")
+                pk__in=Participant.objects.filter(framework__in=self.close_frameworks).values(
+                    "comparison"
+                )
             )
         in_title = Q()
         for word in [*self.query.words, self.query.joined, *meant]:
@@ -619,14 +610,14 @@ def _update_pending():
         return
     changed = (
         Q(pk__in=pending["comparisons"])
-        | Q(pk__in=_model("Factor").objects.filter(pk__in=pending["factors"]).values("comparison"))
+        | Q(pk__in=Factor.objects.filter(pk__in=pending["factors"]).values("comparison"))
         | Q(
-            pk__in=_model("Participant")
-            .objects.filter(framework__in=pending["frameworks"])
-            .values("comparison")
+            pk__in=Participant.objects.filter(framework__in=pending["frameworks"]).values(
+                "comparison"
+            )
         )
     )
-    update_search_vectors(_model("Comparison").objects.filter(changed))
+    update_search_vectors(Comparison.objects.filter(changed))
 
 
 def plain_text(markdown):
