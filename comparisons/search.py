@@ -82,6 +82,8 @@ MIN_FUZZY_LENGTH = 3
 NAME_CLOSENESS = 0.75
 # PostgreSQL's text search configuration: English stemming and stop words.
 SEARCH_CONFIG = "english"
+# Comparisons whose vectors one UPDATE recomputes (update_search_vectors).
+UPDATE_BATCH = 500
 # How many characters of a long text a result shows around the first match.
 EXCERPT_LENGTH = 180
 
@@ -546,7 +548,9 @@ def search_vector_expressions(apps=django_apps):
 
 
 def update_search_vectors(comparisons, apps=django_apps):
-    """Recompute the stored vectors of ``comparisons`` (a queryset) in one UPDATE.
+    """Recompute the stored vectors of ``comparisons`` (a queryset): one UPDATE per
+    UPDATE_BATCH comparisons, so that each statement stays well inside the
+    statement timeout however large the catalogue (a save's changes are one).
 
     Only on PostgreSQL; the fallback reads the rows themselves. Returns the number
     of comparisons updated.
@@ -554,7 +558,12 @@ def update_search_vectors(comparisons, apps=django_apps):
     if connections[comparisons.db].vendor != "postgresql":
         return 0
     ranked, everything = search_vector_expressions(apps)
-    return comparisons.order_by().update(rank_vector=ranked, search_vector=everything)
+    pks = list(comparisons.order_by("pk").values_list("pk", flat=True))
+    updated = 0
+    for start in range(0, len(pks), UPDATE_BATCH):
+        batch = comparisons.model.objects.filter(pk__in=pks[start : start + UPDATE_BATCH])
+        updated += batch.update(rank_vector=ranked, search_vector=everything)
+    return updated
 
 
 # What changes a comparison's vector: for each model, its fields that feed the

@@ -147,8 +147,9 @@ class TestStoredVector:
     def test_one_update_for_a_whole_transaction(self, committed, django_assert_num_queries):
         comparison = make_comparison(factors=2)
         factors = list(comparison.factors.all())
-        # Two factor saves, then one UPDATE of the vector after the commit.
-        with django_assert_num_queries(3), committed():
+        # Two factor saves, then after the commit the comparisons they touch and one
+        # UPDATE of their vectors.
+        with django_assert_num_queries(4), committed():
             for factor in factors:
                 factor.name = f"{factor.name} Renamed"
                 factor.save()
