@@ -2,7 +2,7 @@
 
 Saves keep the vectors current by themselves; this is for rows written without
 them (a raw SQL import, a restored dump, a change to what search_vector_expressions
-covers). One UPDATE per 500 comparisons; on SQLite, which searches the rows directly, nothing to do.
+covers). One UPDATE per 200 comparisons; on SQLite, which searches the rows directly, nothing to do.
 """
 
 from django.core.management.base import BaseCommand
