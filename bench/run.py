@@ -39,6 +39,11 @@ BENCH_WEIGHTED = "/compare/bench-00001/?w=factor-2:critical,factor-7:ignore,fact
 # A category hub of the bench data (generate_bench_data spreads comparisons over four),
 # on a later page: a hub's first page is not its only cost.
 BENCH_HUB = "/categories/databases/?page=2"
+# Search is never page-cached: each request runs the queries. A term in every
+# generated comparison (each title says "benchmark comparison"), so that the
+# page ranks the whole catalogue, and a typo of a framework name.
+SEARCH_COMMON = "/search/?q=benchmark+comparison"
+SEARCH_TYPO = "/search/?q=pytroch"
 
 
 def production_environment(args):
@@ -291,6 +296,8 @@ def main():
             FRAMEWORK_PAGE,
             "/",
             BENCH_HUB,
+            SEARCH_COMMON,
+            SEARCH_TYPO,
             f"/static/{CEILING_PATH}",
         ]:
             status, _, _ = fetch(base + path)
@@ -308,6 +315,8 @@ def main():
             ("4. home page", "/"),
             ("4b. category hub, page 2", BENCH_HUB),
             ("7. framework page (PyTorch)", FRAMEWORK_PAGE),
+            ("5a. search, common term", SEARCH_COMMON),
+            ("5b. search, typo", SEARCH_TYPO),
         ]
         for name, path in targets:
             print(f"measuring {name} ...", flush=True)

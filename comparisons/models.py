@@ -21,6 +21,7 @@ from datetime import timedelta
 
 import reversion
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Case, Count, F, Q, Value, When
@@ -287,9 +288,11 @@ class ComparisonStatus(models.TextChoices):
 
 
 # The fingerprint stays out of revisions: a restored version then has none, so
-# restoring always counts as a content change.
+# restoring always counts as a content change. The search vectors are derived
+# from the rows themselves (comparisons/search.py), never restored.
 @reversion.register(
-    follow=["participants", "factors", "statistics"], exclude=["content_fingerprint"]
+    follow=["participants", "factors", "statistics"],
+    exclude=["content_fingerprint", "search_vector", "rank_vector"],
 )
 class Comparison(models.Model):
     """A page setting two or more frameworks side by side."""
@@ -394,6 +397,25 @@ class Comparison(models.Model):
     )
     frameworks = models.ManyToManyField(
         Framework, through="Participant", related_name="comparisons", verbose_name="frameworks"
+    )
+    # Both kept current by comparisons/search.py (update_search_vectors, called
+    # when any of the page's rows is saved or deleted) and only filled on
+    # PostgreSQL; the GIN index is made by a migration on PostgreSQL alone (a
+    # GinIndex in Meta.indexes would break SQLite's table rebuilds).
+    search_vector = SearchVectorField(
+        "search vector",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The page's words for search: title, frameworks, verdict, factors, assessments.",
+    )
+    rank_vector = SearchVectorField(
+        "ranking vector",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The words that rank a search result: title, frameworks, verdict and factor "
+        "names, without the assessments.",
     )
 
     objects = ComparisonQuerySet.as_manager()

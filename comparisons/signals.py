@@ -1,19 +1,22 @@
-"""Signals only invalidate the public page cache; no domain logic lives here."""
+"""Signals only invalidate what is derived from content: the public page cache and
+the stored search vectors (search.py); no domain logic lives here."""
 
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
+from . import search
 from .caching import forget_content_version
 from .models import Assessment, Comparison, Factor, Framework, Participant, Statistic
 
 CONTENT_MODELS = (Framework, Comparison, Participant, Factor, Assessment, Statistic)
 
 
-def content_changed(sender, **kwargs):
+def content_changed(sender, instance, update_fields=None, **kwargs):
     # Forget now, and again once the change is committed: a page rendered by
     # another request between the two would otherwise keep the old content.
     forget_content_version()
     transaction.on_commit(forget_content_version)
+    search.content_changed(instance, update_fields)
 
 
 def connect():

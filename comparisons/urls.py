@@ -1,5 +1,5 @@
 """Public comparison pages: home, category hubs, the compare picker, each comparison
-and its exports, framework pages, the methodology and the Atom feed."""
+and its exports, framework pages, search, the methodology and the Atom feed."""
 
 from django.urls import path
 
@@ -39,6 +39,7 @@ urlpatterns = [
     ),
     path("compare/<slug:slug>/report/thanks/", report_views.report_thanks, name="report_thanks"),
     path("frameworks/<slug:slug>/", views.framework_detail, name="framework"),
+    path("search/", views.search, name="search"),
     path("methodology/", views.methodology, name="methodology"),
     path("feed/", ComparisonFeed(), name="feed"),
 ]

@@ -22,8 +22,9 @@ from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.cache import add_never_cache_headers
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 
+from . import search as catalogue_search
 from .browse_forms import PickerForm
 from .caching import cache_public_page
 from .models import (
@@ -336,6 +337,39 @@ def framework_result(participation, rivals):
     against = f" against {names(rivals)}" if rivals else ""
     factors = "factor" if participation.total == 1 else "factors"
     return f"won {participation.won} of {participation.total} {factors}{against}"
+
+
+def search(request):
+    """Published comparisons and frameworks matching ``?q=``, best first (search.py).
+
+    Never page-cached, so a comparison published, unpublished or edited shows in
+    the results of the very next request; never indexed by search engines
+    either. A query too long is answered 400 with a message, a page past the
+    last 404.
+    """
+    raw = request.GET.get("q", "")
+    number = page_number(request)
+    status = 200
+    error = ""
+    try:
+        results = catalogue_search.search(raw, page=number)
+    except catalogue_search.QueryTooLong as too_long:
+        results, error, status = catalogue_search.SearchResults(query=None), str(too_long), 400
+    except InvalidPage:
+        raise Http404("No page of results has that number.") from None
+    response = render(
+        request,
+        "comparisons/search.html",
+        {
+            "results": results,
+            "error": error,
+            "search_text": raw[: catalogue_search.MAX_QUERY_LENGTH],
+        },
+        status=status,
+    )
+    response["X-Robots-Tag"] = "noindex"
+    patch_cache_control(response, no_cache=True)
+    return response
 
 
 def methodology(request):

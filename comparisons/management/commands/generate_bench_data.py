@@ -15,6 +15,7 @@ from django.utils.text import slugify
 from comparisons.caching import forget_content_version
 from comparisons.demo import load_demo_content
 from comparisons.models import Assessment, Comparison, Factor, Framework, Participant, Statistic
+from comparisons.search import update_search_vectors
 
 BENCH_PREFIX = "bench-"
 # The default seed of both bench data commands, so that a run is repeatable.
@@ -71,6 +72,12 @@ class Command(BaseCommand):
             progress("comparisons", number, comparisons)
         if existing >= comparisons:
             progress("comparisons (reused)", comparisons, comparisons)
+        # Each new comparison got its search vector when its transaction committed
+        # (search.content_changed); rows from before search existed get theirs here,
+        # in one UPDATE. `manage.py rebuild_search_index` recomputes them all.
+        update_search_vectors(
+            Comparison.objects.filter(slug__startswith=BENCH_PREFIX, search_vector__isnull=True)
+        )
         forget_content_version()
 
     def frameworks(self, count):
