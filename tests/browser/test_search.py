@@ -5,7 +5,9 @@ import pytest
 from playwright.sync_api import expect
 
 from comparisons.demo import load_demo_content
+from comparisons.models import Framework
 from comparisons.search import MAX_QUERY_LENGTH
+from tests.factories import make_comparison, make_framework
 
 pytestmark = pytest.mark.browser
 
@@ -66,3 +68,22 @@ def test_empty_search_page(live_server, audit):
     load_demo_content()
     page = audit("search-empty", lambda page: page.goto(live_server.url + "/search/"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Search")
+
+
+def test_from_a_typo_to_the_framework_page_to_another_comparison(live_server, open_page):
+    """Issue 14's journey: "pytroch" finds the seed page, whose PyTorch links to
+    PyTorch's page, which leads on to another comparison that includes PyTorch."""
+    load_demo_content()
+    pytorch = Framework.objects.get(slug="pytorch")
+    make_comparison([pytorch, make_framework("JAX")], factors=3, title="PyTorch vs JAX")
+    page = open_page("desktop")
+    page.goto(live_server.url + "/")
+    page.get_by_label("Search comparisons and frameworks").fill("pytroch")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("heading", level=3, name=SEED_TITLE).get_by_role("link").click()
+    page.locator(".contenders").get_by_role("link", name="PyTorch").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("PyTorch")
+    expect(page.get_by_text("PyTorch won 2 of 3 factors against JAX")).to_be_visible()
+    page.get_by_role("link", name="PyTorch vs JAX").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("PyTorch vs JAX")
+    assert page.csp_errors == []
