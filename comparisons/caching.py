@@ -183,8 +183,12 @@ class CachedPageMiddleware:
 
     The same idea as Django's FetchFromCacheMiddleware: it sits near the top of
     MIDDLEWARE and only ever *reads*; the views' decorator fills the cache. It
-    handles requests without a query string (the usual visit); anything else
-    goes on to the view, whose decorator knows which parameters matter.
+    handles requests without a query string (the usual visit), and a comparison
+    address with nothing but one reader's weights (``?w=``: a shared link),
+    which every view under /compare/ keys by ``w`` alone. Anything else goes on
+    to the view, whose decorator knows which parameters matter. A lookup keyed
+    differently from the view that stored a page can only miss, never answer
+    with another page.
     """
 
     def __init__(self, get_response):
@@ -192,14 +196,26 @@ class CachedPageMiddleware:
 
     def __call__(self, request):
         if (
-            (request.path == "/" or request.path.startswith(("/compare/", "/categories/")))
-            and not request.META.get("QUERY_STRING")
-            and request.method in ("GET", "HEAD")
+            request.method in ("GET", "HEAD")
             # Sessions are not loaded yet: anyone with a session cookie goes on.
             and settings.SESSION_COOKIE_NAME not in request.COOKIES
             and "messages" not in request.COOKIES
         ):
-            cached = _from_cache(request, _page_digest(request, ()))
-            if cached is not None:
-                return cached
+            query_params = _cached_query_params(request)
+            if query_params is not None:
+                cached = _from_cache(request, _page_digest(request, query_params))
+                if cached is not None:
+                    return cached
         return self.get_response(request)
+
+
+def _cached_query_params(request):
+    """The parameters a cached page at this address is keyed by, or None: not ours."""
+    path = request.path
+    if not (path == "/" or path.startswith(("/compare/", "/categories/"))):
+        return None
+    if not request.META.get("QUERY_STRING"):
+        return ()
+    if path.startswith("/compare/") and list(request.GET) == ["w"]:
+        return ("w",) if len(request.GET.getlist("w")) == 1 else None
+    return None

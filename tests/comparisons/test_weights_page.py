@@ -3,9 +3,11 @@
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from comparisons.caching import _cached_query_params
 from comparisons.demo import load_demo_content
 from comparisons.models import Comparison
 from tests.factories import make_comparison, make_framework
@@ -128,3 +130,23 @@ def test_a_50_factor_4_way_page_weighs_in_as_many_queries_as_it_renders(client):
     _, plain = queries(client, url)
     _, weighted = queries(client, f"{url}?w=factor-1:critical,factor-2:ignore,factor-50:important")
     assert weighted == plain
+
+
+@pytest.mark.parametrize(
+    ("address", "keyed_by"),
+    [
+        ("/compare/pytorch-vs-tensorflow/", ()),
+        (f"/compare/pytorch-vs-tensorflow/?w={MOBILE_FIRST}", ("w",)),
+        (f"/compare/pytorch-vs-tensorflow/decision.md?w={MOBILE_FIRST}", ("w",)),
+        # Anything more than one weights value goes on to the view, which decides.
+        ("/compare/pytorch-vs-tensorflow/?w=a:critical&w=b:ignore", None),
+        ("/compare/pytorch-vs-tensorflow/?w=a:critical&utm_source=x", None),
+        ("/compare/?f=pytorch&f=tensorflow", None),
+        ("/?page=2", None),
+        ("/search/?q=pytorch", None),
+    ],
+)
+def test_the_cache_middleware_answers_plain_and_shared_weighted_addresses(address, keyed_by):
+    """A shared weighted link is answered from the cache before the session or any
+    other middleware, as the plain page is; the key is the view's own (w alone)."""
+    assert _cached_query_params(RequestFactory().get(address)) == keyed_by
