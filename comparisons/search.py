@@ -430,6 +430,19 @@ class _PostgreSQL(_NoWords):
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_seqscan = off")
 
+    def close_frameworks(self):
+        """Frameworks whose name is close to a word typed (by the trigram index)."""
+        close = Framework.objects.filter(self.close_names).values("pk")
+        return Framework.objects.filter(pk__in=close)
+
+    @cached_property
+    def close_framework_keys(self):
+        """close_frameworks(), read once: inside a larger query the planner went through
+        every framework instead of the trigram index (9 ms at 2,000 frameworks)."""
+        if not self.close_names:
+            return []
+        return list(self.close_frameworks().values_list("pk", flat=True)[:100])
+
     def framework_matches(self):
         """Frameworks whose words match, or whose name is close to a word typed."""
         words = SearchVector("name", "description", config=SEARCH_CONFIG)
@@ -467,11 +480,11 @@ class _PostgreSQL(_NoWords):
             # word's thousands of matches would cost more than the whole search.
             close_titles = Comparison.objects.filter(title__trigram_word_similar=self.query.text)
             parts.append(close_titles.values("pk"))
-        if self.close_names:
+        if self.close_framework_keys:
             parts.append(
-                Participant.objects.filter(
-                    framework__in=Framework.objects.filter(self.close_names)
-                ).values("comparison")
+                Participant.objects.filter(framework__in=self.close_framework_keys).values(
+                    "comparison"
+                )
             )
         # UNION ALL: an IN list may repeat a key, and sorting out 10,000 repeats is not free.
         matches = Q(pk__in=parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0])

@@ -190,6 +190,8 @@ def plan(queryset):
         cursor.execute("SET LOCAL enable_seqscan = off")
         # Nor a full scan of a primary key index with a filter, which a small table favours.
         cursor.execute("SET LOCAL enable_indexscan = off")
+        # Nor probing each row of a tiny table in a loop, rather than asking the index.
+        cursor.execute("SET LOCAL enable_nestloop = off")
     return queryset.explain()
 
 
@@ -212,7 +214,8 @@ class TestIndexes:
 
     def test_typos_use_the_trigram_indexes(self):
         backend = search._PostgreSQL(search.parse_query("pytroch"))
-        assert "Bitmap Index Scan on framework_name_trgm" in plan(backend.comparisons())
+        # The frameworks named like the typo are read by the trigram index first.
+        assert "Bitmap Index Scan on framework_name_trgm" in plan(backend.close_frameworks())
         # Titles that look alike, tried when nothing else matched.
         assert "Bitmap Index Scan on comparison_title_trgm" in plan(
             backend.comparisons(looser=True)
