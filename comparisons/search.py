@@ -416,10 +416,14 @@ class _PostgreSQL(_NoWords):
             self.text_query |= SearchQuery(query.joined, search_type="plain", config=SEARCH_CONFIG)
         # Framework names close to one of the words, or to all of them joined:
         # ``name % word`` uses the trigram index (pg_trgm's default threshold, 0.3).
+        self.close_words = [
+            word
+            for word in ([] if query.literal else [*query.words, query.joined])
+            if len(word) >= MIN_FUZZY_LENGTH
+        ]
         self.close_names = Q()
-        for word in [] if query.literal else [*query.words, query.joined]:
-            if len(word) >= MIN_FUZZY_LENGTH:
-                self.close_names |= Q(name__trigram_similar=word)
+        for word in self.close_words:
+            self.close_names |= Q(name__trigram_similar=word)
 
     def prepare(self):
         # PostgreSQL prices checking a stored vector row by row as if it were free,
@@ -431,15 +435,22 @@ class _PostgreSQL(_NoWords):
             cursor.execute("SET LOCAL enable_seqscan = off")
 
     def close_frameworks(self):
-        """Frameworks whose name is close to a word typed (by the trigram index)."""
-        close = Framework.objects.filter(self.close_names).values("pk")
-        return Framework.objects.filter(pk__in=close)
+        """Frameworks whose name is close to a word typed (by the trigram index).
+
+        One UNION ALL part a word: given the words OR-ed together, the planner went
+        through every framework by its primary key instead (13 ms at 2,000).
+        """
+        parts = [
+            Framework.objects.filter(name__trigram_similar=word).values("pk")
+            for word in self.close_words
+        ]
+        return Framework.objects.filter(pk__in=parts[0].union(*parts[1:], all=True))
 
     @cached_property
     def close_framework_keys(self):
         """close_frameworks(), read once: inside a larger query the planner went through
         every framework instead of the trigram index (9 ms at 2,000 frameworks)."""
-        if not self.close_names:
+        if not self.close_words:
             return []
         return list(self.close_frameworks().values_list("pk", flat=True)[:100])
 
