@@ -84,3 +84,9 @@ def locked_out(request, original_response=None, credentials=None):
         },
         status=429,
     )
+
+
+def csrf_failure(request, reason=""):
+    """A form refused by the CSRF check (CSRF_FAILURE_VIEW): our page, saying what to
+    do, instead of Django's bare one. ``reason`` is for the logs, not the reader."""
+    return render(request, "403_csrf.html", status=403)

@@ -21,6 +21,7 @@ from consultations.models import ConsultationRequest, OutgoingEmail
 from tests.consultations.helpers import booking_data
 from tests.factories import make_comparison, make_consultation, make_staff
 from tests.support.admin_forms import change_url, comparison_fields, management
+from tests.support.pages import page_text
 
 pytestmark = pytest.mark.django_db
 
@@ -261,6 +262,9 @@ def test_a_state_changing_form_without_the_csrf_token_is_refused(form, objects, 
     client = client_for(persona, enforce_csrf_checks=True)
     response = client.post(url, data)
     assert response.status_code == 403
-    assert "CSRF verification failed" in response.content.decode()
+    text = page_text(response)
+    # The site's own page, saying what happened and what to do.
+    assert "This form could not be sent" in text and "CSRF verification failed" in text
+    assert "Nothing was sent or saved. " in text and "send the form again" in text
     assert unchanged(objects)
     assert ConsultationRequest.objects.count() == before
