@@ -21,8 +21,7 @@ from django.views.decorators.http import require_safe
 
 from .caching import cache_public_page
 from .decision_record import SCHEMA_FILE, build_record, render_markdown
-from .models import Comparison
-from .views import PREVIEW_PERMISSION, redirect_target
+from .views import redirect_target, visible_comparison
 from .weighing import QUERY_PARAMETER
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / SCHEMA_FILE
@@ -64,11 +63,7 @@ def json_response(record, slug):
 
 def export(request, slug, url_name, respond):
     """The page's permission rules, then the record in the form ``respond`` writes."""
-    comparison = Comparison.objects.published().with_page_data().filter(slug=slug).first()
-    preview = False
-    if comparison is None and request.user.has_perm(PREVIEW_PERMISSION):
-        comparison = Comparison.objects.with_page_data().filter(slug=slug).first()
-        preview = comparison is not None
+    comparison, preview = visible_comparison(request, slug)
     if comparison is None:
         target = redirect_target(slug)
         if target is None:

@@ -116,10 +116,9 @@ def home(request):
 def comparison_detail(request, slug):
     """A comparison page: verdict, factors, score, statistics and the call to action,
     weighted by the reader's ``?w=`` weights when given."""
-    comparison = Comparison.objects.published().with_page_data().filter(slug=slug).first()
-    if comparison is not None:
+    comparison, preview = visible_comparison(request, slug)
+    if comparison is not None and not preview:
         return render_comparison(request, comparison)
-    comparison = preview_of(request, slug)
     if comparison is not None:
         response = render_comparison(request, comparison, preview=True)
         # An unpublished page must stay out of every shared and browser cache.
@@ -134,9 +133,7 @@ def comparison_detail(request, slug):
 @cache_public_page(query_params=[QUERY_PARAMETER])
 def comparison_result(request, slug):
     """The weighted result alone, for the page's script to show without a reload."""
-    comparison = Comparison.objects.published().with_page_data().filter(slug=slug).first()
-    preview = comparison is None
-    comparison = comparison or preview_of(request, slug)
+    comparison, preview = visible_comparison(request, slug)
     if comparison is None:
         raise Http404("No published comparison has this address.")
     weights = reader_weights(request, comparison)
@@ -151,11 +148,21 @@ def comparison_result(request, slug):
     return response
 
 
-def preview_of(request, slug):
-    """The unpublished comparison at ``slug``, for an editor allowed to preview it."""
-    if not request.user.has_perm(PREVIEW_PERMISSION):
-        return None
-    return Comparison.objects.with_page_data().filter(slug=slug).first()
+def visible_comparison(request, slug):
+    """(comparison, preview): the published comparison at ``slug``, else the unpublished
+    one for an editor allowed to preview it (preview True), else (None, False).
+
+    The one home of who sees which comparison at an address: the page, its weighted
+    result and its exports (export_views) all ask here.
+    """
+    comparison = Comparison.objects.published().with_page_data().filter(slug=slug).first()
+    if comparison is not None:
+        return comparison, False
+    if request.user.has_perm(PREVIEW_PERMISSION):
+        comparison = Comparison.objects.with_page_data().filter(slug=slug).first()
+        if comparison is not None:
+            return comparison, True
+    return None, False
 
 
 def reader_weights(request, comparison):

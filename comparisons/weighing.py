@@ -197,12 +197,9 @@ def weigh(participants, factors, weights=None):
     factors = list(factors)
     is_default = weights is None or all(w == DEFAULT_WEIGHT for w in weights.values())
     weights = {factor.pk: (weights or {}).get(factor.pk, DEFAULT_WEIGHT) for factor in factors}
-    scores = {participant.pk: 0 for participant in participants}
-    wins = {participant.pk: 0 for participant in participants}
-    for factor in factors:
-        if factor.winner_id in scores and not factor.is_tie:
-            scores[factor.winner_id] += weights[factor.pk]
-            wins[factor.winner_id] += 1
+    scores = scores_at(participants, factors, weights)
+    # The factors won are the score at weight 1 each.
+    wins = scores_at(participants, factors, dict.fromkeys(weights, 1))
     standings = [Standing(p, scores[p.pk], wins[p.pk]) for p in participants]
     return WeightedResult(
         standings=standings,
@@ -214,6 +211,7 @@ def weigh(participants, factors, weights=None):
 
 
 def scores_at(participants, factors, weights):
+    """Each participant's score (pk -> points): the weights of the factors it wins."""
     scores = {participant.pk: 0 for participant in participants}
     for factor in factors:
         if factor.winner_id in scores and not factor.is_tie:
