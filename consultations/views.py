@@ -154,7 +154,6 @@ def request_for_page(**lookup):
     )
 
 
-@never_cache
 def request_detail(request, reference):
     """The confirmation page; the summary and the links only for the browser that sent it."""
     consultation = request_for_page(reference=reference)
