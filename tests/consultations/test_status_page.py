@@ -63,7 +63,7 @@ class TestTheLink:
         assert "Received. A person will reply by Wednesday 2 December 2026, 10:00 EST" in text
         assert "Tuesday 1 December 2026, 10:00 EST We received your request." in text
         html = response.content.decode()
-        assert 'data-countdown="2026-12-02T15:00:00+00:00"' in html
+        assert 'data-countdown="2026-12-02T15:00:00Z"' in html
         assert "/static/js/countdown." in html and "<script>" not in html
 
     def test_it_is_private_and_not_indexed(self, client, consultation):
