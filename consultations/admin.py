@@ -12,7 +12,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.db import models
+from django.db.models import Q, Value
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -273,19 +274,16 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
             return format_html("<strong>{}</strong>", label)
         return label or "-"
 
-    def get_list_display(self, request):
-        # The staff member's timezone, read once for the whole page.
-        self._own_timezone = StaffTimezone.of(request.user)
-        return super().get_list_display(request)
-
-    def get_form(self, request, obj=None, **kwargs):
-        self._own_timezone = StaffTimezone.of(request.user)
-        return super().get_form(request, obj, **kwargs)
+    def get_queryset(self, request):
+        # The staff member's own timezone rides on each row: ModelAdmin instances are
+        # shared by every request, so it must not be kept on self.
+        own = Value(StaffTimezone.of(request.user), output_field=models.CharField())
+        return super().get_queryset(request).annotate(staff_timezone=own)
 
     @admin.display(description="reply by", ordering="respond_by")
     def reply_by_times(self, obj):
         """The time promised to the visitor, in their timezone and the staff member's."""
-        own, visitor = getattr(self, "_own_timezone", "UTC"), obj.timezone
+        own, visitor = obj.staff_timezone, obj.timezone
         moment = obj.reply_by
         text = format_html(
             "{} <span>(visitor, {})</span> · {} <span>(you, {})</span>",
