@@ -1,6 +1,8 @@
 """
 Triage in the admin: a queue ordered by respond_by, due badges, the verbs as
-actions, a schedule page, internal notes and a read-only audit trail.
+actions, a schedule page, a reply page with saved replies, internal notes and
+a read-only audit trail. Reply-by times are shown in the visitor's timezone
+and the staff member's own (StaffTimezone, set on the "Your timezone" page).
 
 Every change goes through the model's verbs, so every change is audited and
 no status change can skip ALLOWED_TRANSITIONS.
@@ -8,7 +10,10 @@ no status change can skip ALLOWED_TRANSITIONS.
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.db.models import Q, Value
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -16,6 +21,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+
+from compare_site.validators import validate_no_control_characters
 
 from . import invitations, services
 from .forms import ScheduleForm
@@ -25,13 +32,45 @@ from .models import (
     DueWarning,
     OutgoingEmail,
     PendingAddition,
+    SavedReply,
     ScheduledRun,
+    StaffTimezone,
+    format_short,
+    timezone_names,
 )
 
 Status = ConsultationRequest.Status
 # What the visitor gave, shown read-only on the change page.
 VISITOR_FIELDS = ["name", "email", "company", "subject", "message", "timezone", "preferred_windows"]
 OPEN_STATUSES = ConsultationRequest.OPEN_STATUSES
+# Who may triage: the permission the Triage group has and Editors lack.
+TRIAGE_PERMISSION = "consultations.change_consultationrequest"
+
+
+def triagers():
+    """Active staff who may triage (through a group, their own permissions or as
+    superusers): the only people a request can be assigned to."""
+    app_label, codename = TRIAGE_PERMISSION.split(".")
+    granted = Q(
+        groups__permissions__codename=codename,
+        groups__permissions__content_type__app_label=app_label,
+    ) | Q(
+        user_permissions__codename=codename,
+        user_permissions__content_type__app_label=app_label,
+    )
+    users = get_user_model().objects.filter(is_active=True, is_staff=True)
+    return users.filter(granted | Q(is_superuser=True)).distinct().order_by("username")
+
+
+def both_times(moment, consultation, user):
+    """A moment for staff, labelled twice: "Thu 3 Dec 10:00 (visitor, America/New_York)
+    · Thu 3 Dec 16:00 (you, Europe/Berlin)"."""
+    own = StaffTimezone.of(user)
+    visitor = consultation.timezone
+    return (
+        f"{format_short(moment, visitor)} (visitor, {visitor}) · "
+        f"{format_short(moment, own)} (you, {own})"
+    )
 
 
 class QueueFilter(admin.SimpleListFilter):
@@ -46,6 +85,7 @@ class QueueFilter(admin.SimpleListFilter):
             ("unassigned", "Unassigned"),
             ("due_soon", DueWarning.Kind.DUE_SOON.label),
             ("overdue", "Overdue"),
+            ("visitor_changed", "Visitor cancelled or moved"),
             ("all", "All requests"),
         ]
 
@@ -75,6 +115,8 @@ class QueueFilter(admin.SimpleListFilter):
             return queryset.due_within(WARN_BEFORE_HOURS, now)
         if self.value() == "overdue":
             return queryset.overdue(now)
+        if self.value() == "visitor_changed":
+            return queryset.visitor_changed()
         return queryset
 
 
@@ -90,6 +132,11 @@ class ConsultationRequestAdminForm(forms.ModelForm):
         model = ConsultationRequest
         fields = ["status", "assignee"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "assignee" in self.fields:
+            self.fields["assignee"].queryset = triagers()
+
     def clean_status(self):
         new = self.cleaned_data["status"]
         if new == self.instance.status:
@@ -100,6 +147,31 @@ class ConsultationRequestAdminForm(forms.ModelForm):
             )
         self.instance.check_transition(new)
         return new
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(
+        label="Your reply",
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 12, "cols": 80}),
+        help_text="Sent by email to the visitor, after “Hello <name>,” and before your "
+        "name. The text is kept in the audit trail.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["text"].validators.append(validate_no_control_characters)
+
+
+class StaffTimezoneForm(forms.Form):
+    timezone = forms.ChoiceField(
+        label="Your timezone",
+        help_text="Reply-by times are shown in the visitor's timezone and in this one.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"].choices = [(name, name) for name in sorted(timezone_names())]
 
 
 class EraseForm(forms.Form):
@@ -119,7 +191,16 @@ class EraseForm(forms.Form):
 @admin.register(ConsultationRequest)
 class ConsultationRequestAdmin(admin.ModelAdmin):
     form = ConsultationRequestAdminForm
-    list_display = ["reference", "name", "subject", "status", "assignee", "due", "respond_by"]
+    list_display = [
+        "reference",
+        "name",
+        "subject",
+        "status",
+        "assignee",
+        "due",
+        "reply_by_times",
+        "visitor_changed",
+    ]
     list_filter = [QueueFilter, "status", "assignee"]
     list_select_related = ["assignee", "comparison"]
     search_fields = ["reference", "name", "email", "company"]
@@ -142,8 +223,13 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
         "received_at",
         "respond_by",
         "first_response_at",
+        "reply_by_times",
+        "recovery_by",
+        "visitor_changed_at",
         "scheduled_start",
+        "meeting_location",
         "schedule_link",
+        "reply_link",
         *VISITOR_FIELDS,
         "duplicate_of",
         "client_ip",
@@ -156,10 +242,14 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
                 "fields": [
                     "reference",
                     "due",
+                    "reply_by_times",
                     ("received_at", "respond_by", "first_response_at"),
+                    ("recovery_by", "visitor_changed_at"),
+                    "reply_link",
                     "status",
                     "assignee",
                     ("scheduled_start", "schedule_link"),
+                    "meeting_location",
                     "note",
                 ]
             },
@@ -183,6 +273,41 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
         if obj.is_overdue(now):
             return format_html("<strong>{}</strong>", label)
         return label or "-"
+
+    def get_queryset(self, request):
+        # The staff member's own timezone rides on each row: ModelAdmin instances are
+        # shared by every request, so it must not be kept on self.
+        own = Value(StaffTimezone.of(request.user), output_field=models.CharField())
+        return super().get_queryset(request).annotate(staff_timezone=own)
+
+    @admin.display(description="reply by", ordering="respond_by")
+    def reply_by_times(self, obj):
+        """The time promised to the visitor, in their timezone and the staff member's."""
+        own, visitor = obj.staff_timezone, obj.timezone
+        moment = obj.reply_by
+        text = format_html(
+            "{} <span>(visitor, {})</span> · {} <span>(you, {})</span>",
+            format_short(moment, visitor),
+            visitor,
+            format_short(moment, own),
+            own,
+        )
+        if obj.promise_broken:
+            return format_html("{} <strong>new time after a missed one</strong>", text)
+        return text
+
+    @admin.display(description="visitor cancelled or moved", ordering="visitor_changed_at")
+    def visitor_changed(self, obj):
+        if obj.visitor_changed_at is None:
+            return ""
+        return format_html("<strong>{}</strong>", f"{obj.visitor_changed_at:%d %b %H:%M} UTC")
+
+    @admin.display(description="reply")
+    def reply_link(self, obj):
+        if not obj.pk or not obj.is_open:
+            return "-"
+        url = reverse("admin:consultations_consultationrequest_reply", args=[obj.pk])
+        return format_html('<a class="button" href="{}">Reply to the visitor</a>', url)
 
     @admin.display(description="visitor's windows")
     def preferred_windows(self, obj):
@@ -213,7 +338,18 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
         obj.refresh_from_db()
         if new_assignee != obj.assignee:
             obj.assign(to=new_assignee, by=request.user)
-        if new_status != obj.status:
+        if (
+            new_status != obj.status
+            and obj.status == Status.SCHEDULED
+            and new_status
+            in (
+                Status.CONTACTED,
+                Status.DECLINED,
+            )
+        ):
+            # The slot no longer holds: the visitor's calendar gets the cancellation.
+            invitations.cancel_by_staff(consultation=obj, by=request.user, to=new_status)
+        elif new_status != obj.status:
             obj.transition(new_status, by=request.user)
         note = form.cleaned_data.get("note", "").strip()
         if note:
@@ -324,6 +460,16 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
                 name="consultations_consultationrequest_erase",
             ),
             path(
+                "your-timezone/",
+                self.admin_site.admin_view(self.timezone_view),
+                name="consultations_consultationrequest_timezone",
+            ),
+            path(
+                "<int:pk>/reply/",
+                self.admin_site.admin_view(self.reply_view),
+                name="consultations_consultationrequest_reply",
+            ),
+            path(
                 "<int:pk>/schedule/",
                 self.admin_site.admin_view(self.schedule_view),
                 name="consultations_consultationrequest_schedule",
@@ -340,7 +486,10 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 invitations.schedule_consultation(
-                    consultation=consultation, start=form.cleaned_data["start"], by=request.user
+                    consultation=consultation,
+                    start=form.cleaned_data["start"],
+                    by=request.user,
+                    location=form.cleaned_data["location"],
                 )
             except ValidationError as error:
                 form.add_error(None, error)
@@ -360,6 +509,71 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
             "original": consultation,
         }
         return TemplateResponse(request, "admin/consultations/schedule.html", context)
+
+    def reply_view(self, request, pk):
+        """Write to the visitor from the request, optionally starting from a saved reply.
+
+        The email goes out through the outbox in the request's thread; the first
+        reply stops the clock (services.reply_to_visitor).
+        """
+        consultation = get_object_or_404(
+            ConsultationRequest.objects.select_related("assignee"), pk=pk
+        )
+        if not self.has_change_permission(request, consultation):
+            raise PermissionDenied
+        saved = list(SavedReply.objects.all())
+        starting = SavedReply.objects.filter(pk=request.GET.get("saved") or None).first()
+        form = ReplyForm(request.POST or None, initial={"text": starting.body if starting else ""})
+        if not consultation.is_open:
+            form.add_error(None, "This request is closed: it can no longer be answered here.")
+        elif request.method == "POST" and form.is_valid():
+            services.reply_to_visitor(
+                consultation=consultation, text=form.cleaned_data["text"], by=request.user
+            )
+            self.message_user(
+                request,
+                f"Your reply to {consultation.reference} is queued for sending.",
+                messages.SUCCESS,
+            )
+            return redirect("admin:consultations_consultationrequest_change", pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Reply to {consultation.reference}",
+            "consultation": consultation,
+            "form": form,
+            "saved_replies": saved,
+            "starting": starting,
+            "reply_by": both_times(consultation.reply_by, consultation, request.user),
+            "subject": f"Re: Your free consultation request [{consultation.reference}]",
+            "may_edit_saved": request.user.has_perm("consultations.change_savedreply"),
+            "opts": self.model._meta,
+            "original": consultation,
+        }
+        return TemplateResponse(request, "admin/consultations/reply.html", context)
+
+    def timezone_view(self, request):
+        """The staff member sets their own timezone, for the times the admin shows them."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        current = StaffTimezone.objects.filter(user=request.user).first()
+        form = StaffTimezoneForm(
+            request.POST or None, initial={"timezone": StaffTimezone.of(request.user)}
+        )
+        if request.method == "POST" and form.is_valid():
+            StaffTimezone.objects.update_or_create(
+                user=request.user, defaults={"timezone": form.cleaned_data["timezone"]}
+            )
+            chosen = form.cleaned_data["timezone"]
+            self.message_user(request, f"Times are now shown in {chosen}.", messages.SUCCESS)
+            return redirect("admin:consultations_consultationrequest_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Your timezone",
+            "form": form,
+            "is_set": current is not None,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/consultations/timezone.html", context)
 
 
 class RecordAdmin(admin.ModelAdmin):
@@ -410,3 +624,11 @@ class PendingAdditionAdmin(RecordAdmin):
     list_display = ["request", "created_at"]
     list_select_related = ["request"]
     readonly_fields = ["request", "note", "created_at", "client_ip"]
+
+
+@admin.register(SavedReply)
+class SavedReplyAdmin(admin.ModelAdmin):
+    """Starting texts for replies; the reply page offers each one."""
+
+    list_display = ["title"]
+    search_fields = ["title", "body"]

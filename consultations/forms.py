@@ -396,6 +396,25 @@ class BookingForm(HumanCheckForm, forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self._meta.fields}
 
 
+class ScheduleLocationField(forms.CharField):
+    """Where the consultation happens: a place or a meeting link, one line."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "Location or meeting link (optional)")
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 300)
+        kwargs.setdefault(
+            "help_text",
+            "Sent in the invitation and its calendar entry, for example "
+            "https://meet.example/abc-defg or Room 2, Example Street 1, Berlin.",
+        )
+        super().__init__(**kwargs)
+        self.validators.append(validate_no_control_characters)
+
+    def clean(self, value):
+        return " ".join(super().clean(value).split())
+
+
 class ScheduleForm(forms.Form):
     """Staff pick one of the visitor's windows, or another slot (in UTC)."""
 
@@ -410,7 +429,10 @@ class ScheduleForm(forms.Form):
         help_text="On the hour or half hour, in UTC.",
     )
 
+    location = ScheduleLocationField()
+
     def __init__(self, *args, consultation, **kwargs):
+        kwargs.setdefault("initial", {"location": consultation.meeting_location})
         super().__init__(*args, **kwargs)
         self.windows = {w.starts_at.isoformat(): w for w in consultation.windows.all()}
         self.fields["window"].choices = [
@@ -433,4 +455,30 @@ class ScheduleForm(forms.Form):
         except forms.ValidationError as error:
             self.add_error(None if error.code == "slot_past" else "other", error)
         cleaned["start"] = start
+        return cleaned
+
+
+class NewTimesForm(forms.Form):
+    """The visitor offers new times for their consultation (the reschedule link),
+    under the booking form's rules for slots, in the visitor's own timezone."""
+
+    window_1 = LocalDateTimeField(label="First choice", help_text=WINDOW_HELP)
+    window_2 = LocalDateTimeField(label="Second choice (optional)", required=False)
+    window_3 = LocalDateTimeField(label="Third choice (optional)", required=False)
+
+    # The booking form's slot rules, shared rather than restated (one home).
+    _clean_windows = BookingForm._clean_windows
+    _window_error = BookingForm._window_error
+
+    def __init__(self, *args, consultation, now=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.consultation = consultation
+        self.now = now or timezone.now()
+        self.windows_utc = []
+        for name in WINDOW_FIELDS:
+            self.fields[name].widget.attrs["aria-describedby"] = "new-times-rules"
+
+    def clean(self):
+        cleaned = super().clean()
+        self.windows_utc = self._clean_windows(ZoneInfo(self.consultation.timezone))
         return cleaned

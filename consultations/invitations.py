@@ -1,20 +1,27 @@
 """
-Invitations to a booked slot: the signed cancel link, the .ics invitation,
-and the two writes around them (staff schedule a slot; the visitor cancels it
-from the link). Each write queues its email in the same transaction.
+Invitations to a booked slot: the signed cancel link, the .ics invitation and
+its cancellation, and the writes around them (staff schedule, move or cancel
+a slot; the visitor cancels it or asks for new times). Each write queues its
+email in the same transaction.
+
+Every .ics about a request has the same UID, and each one sent has a higher
+SEQUENCE than the last (ConsultationRequest.calendar_sequence), so calendars
+replace the earlier invitation or remove it (METHOD:CANCEL). Text in it is
+escaped by icalendar (commas, semicolons, line breaks; parameters as RFC 6868).
 """
 
 import icalendar
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from .models import SLOT_LENGTH, AuditEvent, format_local
+from .models import SLOT_LENGTH, format_local
 from .outbox import queue_email, site_url
-from .services import admin_url, staff_recipients
+from .services import admin_url, queue_visitor_email, staff_recipients
 
 CANCEL_SALT = "consultations.cancel-slot"
 
@@ -33,26 +40,41 @@ def read_cancel_token(token):
     return data["r"], data["s"]
 
 
-def calendar_invite(consultation):
-    """A valid iCalendar (.ics) invitation for the scheduled 30-minute slot."""
-    start = consultation.scheduled_start
+def is_web_link(text):
+    try:
+        URLValidator(schemes=["https", "http"])(text)
+    except ValidationError:
+        return False
+    return True
+
+
+def calendar_file(consultation, *, start, method):
+    """A valid iCalendar (.ics) for the 30-minute slot at ``start``: an invitation
+    (REQUEST) or its cancellation (CANCEL), with the request's next SEQUENCE."""
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//Compare//Consultations//EN")
     calendar.add("version", "2.0")
-    calendar.add("method", "REQUEST")
+    calendar.add("method", method)
     event = icalendar.Event()
     event.add("uid", f"{consultation.reference}@consultations.compare")
-    # A later invitation for the same request replaces the earlier one in calendars.
-    slots_booked = consultation.events.filter(
-        Q(kind=AuditEvent.Kind.SCHEDULE) | Q(kind=AuditEvent.Kind.STATUS, to_value="scheduled")
-    ).count()
-    event.add("sequence", max(slots_booked - 1, 0))
+    event.add("sequence", consultation.next_calendar_sequence())
     event.add("dtstamp", timezone.now())
     event.add("dtstart", start)
     event.add("dtend", start + SLOT_LENGTH)
     event.add("summary", "Free 30-minute consultation with Compare")
-    cancel_url = site_url(reverse("consultations:cancel", args=[cancel_token(consultation)]))
-    event.add("description", f"Your reference: {consultation.reference}. To cancel: {cancel_url}")
+    if method == "CANCEL":
+        event.add("status", "CANCELLED")
+        event.add("description", f"Cancelled. Your reference: {consultation.reference}.")
+    else:
+        cancel_url = site_url(reverse("consultations:cancel", args=[cancel_token(consultation)]))
+        event.add(
+            "description", f"Your reference: {consultation.reference}. To cancel: {cancel_url}"
+        )
+        location = consultation.meeting_location
+        if location:
+            event.add("location", location)
+            if is_web_link(location):
+                event.add("url", location)
     event.add("organizer", f"mailto:{settings.CONSULTATION_ORGANIZER_EMAIL}")
     attendee = icalendar.vCalAddress(f"mailto:{consultation.email}")
     attendee.params["cn"] = icalendar.vText(consultation.name)
@@ -61,36 +83,94 @@ def calendar_invite(consultation):
     return calendar.to_ical().decode()
 
 
+def calendar_invite(consultation):
+    """The invitation for the request's scheduled slot."""
+    return calendar_file(consultation, start=consultation.scheduled_start, method="REQUEST")
+
+
 @transaction.atomic
-def schedule_consultation(*, consultation, start, by):
-    """Book the slot and queue the visitor's invitation with its .ics and cancel link."""
+def schedule_consultation(*, consultation, start, by, location=None):
+    """Book (or move) the slot and queue the visitor's invitation with its .ics and
+    cancel link; ``location`` (a place or meeting link) goes in the invitation."""
     consultation.schedule(start, by=by)
+    if location is not None and location != consultation.meeting_location:
+        consultation.meeting_location = location
+        consultation.save(update_fields=["meeting_location"])
     context = {
-        "request": consultation,
         "slot": format_local(start, consultation.timezone),
-        "cancel_url": site_url(reverse("consultations:cancel", args=[cancel_token(consultation)])),
+        "location": consultation.meeting_location,
+        "slot_cancel_url": site_url(
+            reverse("consultations:cancel", args=[cancel_token(consultation)])
+        ),
     }
-    return queue_email(
-        to=[consultation.email],
-        template="invite",
-        context=context,
-        request=consultation,
-        ics=calendar_invite(consultation),
-    )[0]
+    return queue_visitor_email(
+        consultation, template="invite", context=context, ics=calendar_invite(consultation)
+    )
 
 
-@transaction.atomic
-def cancel_by_visitor(*, consultation):
-    """The visitor used the signed link: free the slot and tell the staff."""
-    slot = consultation.scheduled_start
-    consultation.cancel_slot(by=None, note="The visitor cancelled the slot from the email link.")
+def queue_cancellation(consultation, *, slot, by_visitor):
+    """The visitor's .ics that removes the slot from their calendar."""
+    return queue_visitor_email(
+        consultation,
+        template="slot_cancelled",
+        context={"slot": format_local(slot, consultation.timezone), "by_visitor": by_visitor},
+        ics=calendar_file(consultation, start=slot, method="CANCEL"),
+    )
+
+
+def notify_staff_of_visitor_change(consultation, *, template, slot=None):
+    """The assignee (or triage) hears that the visitor cancelled or asked for new times."""
     queue_email(
         to=staff_recipients(consultation),
-        template="cancelled",
+        template=template,
         context={
             "request": consultation,
-            "slot": f"{slot:%A %d %B %Y, %H:%M} UTC",
+            "slot": f"{slot:%A %d %B %Y, %H:%M} UTC" if slot else "",
+            "windows": list(consultation.windows.all()),
             "admin_url": admin_url(consultation),
         },
         request=consultation,
     )
+
+
+@transaction.atomic
+def cancel_by_visitor(*, consultation):
+    """The visitor cancelled from a link: free the slot, send the calendar's
+    cancellation, tell the assignee (or triage) and flag the request in the queue."""
+    slot = consultation.scheduled_start
+    consultation.cancel_slot(by=None, note="The visitor cancelled the slot from the email link.")
+    queue_cancellation(consultation, slot=slot, by_visitor=True)
+    notify_staff_of_visitor_change(consultation, template="cancelled", slot=slot)
+
+
+@transaction.atomic
+def cancel_by_staff(*, consultation, by, to=None, note=""):
+    """Staff cancelled the slot (back to contacted, or to status ``to``, e.g. declined):
+    the visitor's calendar gets the cancellation."""
+    slot = consultation.scheduled_start
+    consultation.cancel_slot(by=by, note=note or "Staff cancelled the slot.")
+    if to is not None and to != consultation.status:
+        consultation.transition(to, by=by)
+    queue_cancellation(consultation, slot=slot, by_visitor=False)
+
+
+@transaction.atomic
+def withdraw_by_visitor(*, consultation):
+    """The visitor cancelled a request with no slot booked: it is declined, flagged,
+    and the assignee (or triage) is told."""
+    consultation.transition(
+        consultation.Status.DECLINED, by=None, note="The visitor cancelled the request."
+    )
+    consultation.flag_visitor_change()
+    notify_staff_of_visitor_change(consultation, template="cancelled")
+
+
+@transaction.atomic
+def new_times_from_visitor(*, consultation, starts):
+    """The visitor asked to move the consultation to one of ``starts`` (UTC): a booked
+    slot is cancelled (with its .ics), the assignee (or triage) is told, the request flagged."""
+    slot = consultation.scheduled_start
+    consultation.offer_new_windows(starts)
+    if slot is not None:
+        queue_cancellation(consultation, slot=slot, by_visitor=True)
+    notify_staff_of_visitor_change(consultation, template="new_times", slot=slot)

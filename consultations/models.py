@@ -50,6 +50,9 @@ MIN_NOTICE = timedelta(hours=2)
 # A due-soon warning goes out (and the admin's "due soon" filter looks) this many
 # hours before respond_by.
 WARN_BEFORE_HOURS = 4
+# A missed reply-by time: the apology promises a reply within this many working
+# hours (FIRST_START to LAST_END, Monday to Friday, in the visitor's timezone).
+RECOVERY_WORKING_HOURS = 4
 # Letters and digits that cannot be mistaken for one another when read aloud.
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 REFERENCE_LENGTH = 10
@@ -96,6 +99,39 @@ def format_local(moment, tz_name):
     """A moment as a visitor reads it, e.g. "Tuesday 25 November 2026, 14:30 CET"."""
     local = moment.astimezone(zoneinfo.ZoneInfo(tz_name))
     return f"{local:%A} {local.day} {local:%B %Y, %H:%M} {local.tzname()}"
+
+
+def format_short(moment, tz_name):
+    """A moment in a timezone, short, e.g. "Thu 3 Dec 10:00"."""
+    local = moment.astimezone(zoneinfo.ZoneInfo(tz_name))
+    return f"{local:%a} {local.day} {local:%b %H:%M}"
+
+
+def after_working_hours(moment, hours, tz_name):
+    """The moment ``hours`` working hours after ``moment``, counted on weekdays from
+    FIRST_START to LAST_END in ``tz_name``, rounded up to the next whole hour."""
+    zone = zoneinfo.ZoneInfo(tz_name)
+    local = moment.astimezone(zone)
+    left = timedelta(hours=hours)
+    while True:
+        day = local.date()
+        opens = datetime.combine(day, FIRST_START, tzinfo=zone)
+        closes = datetime.combine(day, LAST_END, tzinfo=zone)
+        if day.weekday() < 5 and local < closes:
+            start = max(local, opens)
+            if start + left <= closes:
+                end = start + left
+                break
+            left -= closes - start
+        local = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+    if end.minute or end.second or end.microsecond:
+        end = end.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    return end.astimezone(UTC)
+
+
+def mail_domain():
+    """The domain of the site's Message-IDs: the organiser address's."""
+    return settings.CONSULTATION_ORGANIZER_EMAIL.rpartition("@")[2] or "compare.example"
 
 
 def sign_in_records(email):
@@ -174,6 +210,11 @@ class ConsultationRequestQuerySet(models.QuerySet):
 
     def unassigned(self):
         return self.filter(assignee__isnull=True)
+
+    def visitor_changed(self):
+        """Requests whose visitor cancelled or asked to move the consultation since staff
+        last scheduled a slot: someone must look (ConsultationRequest.visitor_changed_at)."""
+        return self.filter(visitor_changed_at__isnull=False)
 
     def closed(self):
         """Requests nobody handles any more: completed, declined, spam or duplicate."""
@@ -312,6 +353,37 @@ class ConsultationRequest(models.Model):
         verbose_name="duplicate of",
     )
     client_ip = models.GenericIPAddressField("client IP", null=True, blank=True, editable=False)
+    recovery_by = models.DateTimeField(
+        "new reply-by time",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When respond_by passed without a reply: the new time the apology "
+        "promised (RECOVERY_WORKING_HOURS working hours later), e.g. Thu 3 Dec 14:00.",
+    )
+    visitor_changed_at = models.DateTimeField(
+        "visitor cancelled or moved",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the visitor last cancelled or asked to move the consultation; "
+        "cleared when staff schedule a slot.",
+    )
+    meeting_location = models.CharField(
+        "location or meeting link",
+        max_length=300,
+        blank=True,
+        help_text="Sent in the invitation, for example https://meet.example/abc-defg or "
+        "Room 2, Example Street 1, Berlin.",
+    )
+    calendar_sequence = models.PositiveIntegerField(
+        "calendar sequence",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The SEQUENCE of the last .ics sent for this request (empty before "
+        "the first); each later invitation or cancellation sends a higher one.",
+    )
 
     objects = ConsultationRequestQuerySet.as_manager()
 
@@ -376,6 +448,46 @@ class ConsultationRequest(models.Model):
     def respond_by_local(self):
         return format_local(self.respond_by, self.timezone)
 
+    @property
+    def reply_by(self):
+        """The time the visitor was last promised a first reply: respond_by, or after
+        a missed one the apology's new time (the report keeps judging respond_by)."""
+        return self.recovery_by or self.respond_by
+
+    def reply_by_local(self):
+        return format_local(self.reply_by, self.timezone)
+
+    @property
+    def promise_broken(self):
+        """respond_by passed with no reply and the visitor was sent an apology."""
+        return self.recovery_by is not None
+
+    def visitor_state(self):
+        """What the visitor's pages say the request is at, one of VISITOR_STATES' keys."""
+        if self.status == self.Status.SCHEDULED:
+            return "scheduled"
+        if not self.is_open:
+            return "closed"
+        if self.first_response_at is not None:
+            return "replied"
+        return "late" if self.promise_broken else "waiting"
+
+    def thread_root(self):
+        """The Message-ID later emails to the visitor answer (In-Reply-To, References):
+        the request's first email to them, its confirmation. Empty if there is none."""
+        first = self.emails.filter(to=self.email).order_by("pk").first()
+        return first.message_id if first else ""
+
+    def visitor_history(self):
+        """What happened so far, as the visitor may read it: (when, text) pairs from the
+        audit trail, oldest first. Never a note, a name or who on the staff acted."""
+        history = [(self.received_at, "We received your request.")]
+        for event in self.events.all():
+            text = event.visitor_text(self.timezone)
+            if text:
+                history.append((event.at, text))
+        return history
+
     def due_label(self, now=None):
         """The triage badge as text: "Overdue by 3 h", "Due in 2 h", "Answered" or ""."""
         now = now or timezone.now()
@@ -418,9 +530,8 @@ class ConsultationRequest(models.Model):
         if to == self.Status.CONTACTED:
             # Back from scheduled: the slot no longer holds.
             self.scheduled_start = None
-            if self.first_response_at is None:
-                # Contacted means a person reached the visitor: that is the first response.
-                self.first_response_at = timezone.now()
+            # Contacted means a person reached the visitor: that may be the first response.
+            if self.record_first_response():
                 self.events.create(actor=by, kind=AuditEvent.Kind.CONTACT)
         if previous == self.Status.DUPLICATE:
             # Reopened: no longer a duplicate of anything.
@@ -435,17 +546,22 @@ class ConsultationRequest(models.Model):
         )
 
     @transaction.atomic
-    def mark_contacted(self, *, by, note=""):
-        """A person contacted the visitor: the first time sets first_response_at."""
-        if self.status in (*self.NOT_COUNTED, self.Status.DECLINED, self.Status.COMPLETED):
+    def mark_contacted(self, *, by, note="", kind=None):
+        """A person contacted the visitor: the first time sets first_response_at.
+
+        ``kind`` is the audit entry's, CONTACT (said to have happened elsewhere)
+        or REPLY (sent from here; the note is the text). Returns the entry.
+        """
+        if not self.is_open:
             raise InvalidTransition(
                 f"A request that is {self.get_status_display().lower()} cannot be contacted.",
                 code="invalid_transition",
             )
-        self._record_first_response()
-        self.events.create(actor=by, kind=AuditEvent.Kind.CONTACT, note=note)
+        self.record_first_response()
+        event = self.events.create(actor=by, kind=kind or AuditEvent.Kind.CONTACT, note=note)
         if self.status == self.Status.NEW:
             self.transition(self.Status.CONTACTED, by=by)
+        return event
 
     @transaction.atomic
     def assign(self, *, to, by):
@@ -477,7 +593,10 @@ class ConsultationRequest(models.Model):
             )
         else:
             self.transition(self.Status.SCHEDULED, by=by, note=f"Slot {start:%Y-%m-%d %H:%M} UTC")
-        self._record_first_response()
+        self.record_first_response()
+        if self.visitor_changed_at is not None:
+            self.visitor_changed_at = None
+            self.save(update_fields=["visitor_changed_at"])
 
     @transaction.atomic
     def mark_duplicate(self, *, of=None, by):
@@ -502,8 +621,55 @@ class ConsultationRequest(models.Model):
 
     @transaction.atomic
     def cancel_slot(self, *, by=None, note=""):
-        """The visitor (by=None) or staff cancelled the scheduled slot."""
+        """The visitor (by=None) or staff cancelled the scheduled slot; the visitor's
+        cancellation flags the request (visitor_changed) for staff to look at."""
+        slot = self.scheduled_start
+        self.events.create(actor=by, kind=AuditEvent.Kind.CANCEL, from_value=slot.isoformat())
         self.transition(self.Status.CONTACTED, by=by, note=note)
+        if by is None:
+            self.flag_visitor_change()
+
+    def flag_visitor_change(self):
+        self.visitor_changed_at = timezone.now()
+        self.save(update_fields=["visitor_changed_at"])
+
+    @transaction.atomic
+    def offer_new_windows(self, starts):
+        """The visitor asked to move the consultation: ``starts`` (UTC) replace the
+        windows they offered, a booked slot is freed, and staff are flagged."""
+        self.windows.all().delete()
+        PreferredWindow.objects.bulk_create(
+            PreferredWindow(request=self, starts_at=start) for start in sorted(starts)
+        )
+        if self.status == self.Status.SCHEDULED:
+            self.cancel_slot(by=None, note="The visitor asked to move the slot.")
+        self.events.create(
+            actor=None,
+            kind=AuditEvent.Kind.NEW_TIMES,
+            to_value=", ".join(f"{start:%Y-%m-%d %H:%M}" for start in sorted(starts)),
+        )
+        self.flag_visitor_change()
+
+    def next_calendar_sequence(self):
+        """The SEQUENCE for the next .ics about this request (0 for the first), stored."""
+        self.calendar_sequence = 0 if self.calendar_sequence is None else self.calendar_sequence + 1
+        self.save(update_fields=["calendar_sequence"])
+        return self.calendar_sequence
+
+    @transaction.atomic
+    def record_breach(self, *, now=None):
+        """respond_by passed without a reply: promise a new time, RECOVERY_WORKING_HOURS
+        working hours from ``now`` in the visitor's timezone, and audit it."""
+        now = now or timezone.now()
+        self.recovery_by = after_working_hours(now, RECOVERY_WORKING_HOURS, self.timezone)
+        self.save(update_fields=["recovery_by"])
+        self.events.create(
+            actor=None,
+            kind=AuditEvent.Kind.BREACH,
+            from_value=self.respond_by.isoformat(),
+            to_value=self.recovery_by.isoformat(),
+            note="Reply-by time missed: the visitor was sent an apology with a new time.",
+        )
 
     @transaction.atomic
     def anonymise(self):
@@ -536,10 +702,14 @@ class ConsultationRequest(models.Model):
     def add_note(self, text, *, by):
         return self.events.create(actor=by, kind=AuditEvent.Kind.NOTE, note=text)
 
-    def _record_first_response(self):
-        if self.first_response_at is None:
-            self.first_response_at = timezone.now()
-            self.save(update_fields=["first_response_at"])
+    def record_first_response(self):
+        """The one home of "the request got its first response": the first human contact
+        (a reply, a contact, a scheduled slot) stops the clock. True when this was it."""
+        if self.first_response_at is not None:
+            return False
+        self.first_response_at = timezone.now()
+        self.save(update_fields=["first_response_at"])
+        return True
 
 
 def _hours_text(delta):
@@ -586,6 +756,10 @@ class AuditKind(models.TextChoices):
     NOTE = "note", "Internal note"
     CONTACT = "contact", "Contact"
     SCHEDULE = "schedule", "Slot"
+    REPLY = "reply", "Reply sent"
+    CANCEL = "cancel", "Slot cancelled"
+    NEW_TIMES = "new_times", "Visitor offered new times"
+    BREACH = "breach", "Reply-by time missed"
 
 
 class AuditEvent(models.Model):
@@ -628,6 +802,35 @@ class AuditEvent(models.Model):
     @property
     def actor_label(self):
         return self.actor.get_username() if self.actor_id else "visitor or system"
+
+    def visitor_text(self, tz_name):
+        """This entry as the visitor's status page tells it, or "" for what they do not see."""
+        Kind, Status = AuditKind, RequestStatus
+        if self.kind == Kind.REPLY:
+            return "We replied by email."
+        if self.kind == Kind.CONTACT:
+            return "We contacted you."
+        if self.kind == Kind.STATUS and self.to_value == Status.SCHEDULED:
+            return "Your consultation was scheduled."
+        if self.kind == Kind.SCHEDULE:
+            return f"Your consultation was moved to {self._local(self.to_value, tz_name)}."
+        if self.kind == Kind.CANCEL:
+            who = "You" if self.actor_id is None else "We"
+            return f"{who} cancelled the slot on {self._local(self.from_value, tz_name)}."
+        if self.kind == Kind.NEW_TIMES:
+            return "You offered new times."
+        if self.kind == Kind.BREACH:
+            return (
+                "We missed our reply-by time and apologised: we promised a reply by "
+                f"{self._local(self.to_value, tz_name)}."
+            )
+        if self.kind == Kind.STATUS and self.to_value in (Status.COMPLETED, Status.DECLINED):
+            return f"The request was closed ({Status(self.to_value).label.lower()})."
+        return ""
+
+    @staticmethod
+    def _local(iso, tz_name):
+        return format_local(datetime.fromisoformat(iso), tz_name)
 
 
 class OutboxStatus(models.TextChoices):
@@ -721,6 +924,13 @@ class OutgoingEmail(models.Model):
     ics = models.TextField(
         "calendar invite", blank=True, help_text="An .ics attachment, sent as invite.ics."
     )
+    in_reply_to = models.CharField(
+        "in reply to",
+        max_length=200,
+        blank=True,
+        help_text="The Message-ID of the thread's first email (In-Reply-To and References), "
+        "e.g. <outbox-12.20261202093000@compare.example>.",
+    )
     status = models.CharField(
         "status", max_length=10, choices=Status, default=Status.PENDING, db_index=True
     )
@@ -770,18 +980,17 @@ class OutgoingEmail(models.Model):
     def message_id(self):
         """The same Message-ID on every attempt, so a mail client that somehow got
         a message twice shows it once, and logs can name a message without its recipient."""
-        domain = settings.CONSULTATION_ORGANIZER_EMAIL.rpartition("@")[2] or "compare.example"
-        return f"<outbox-{self.pk}.{self.created_at:%Y%m%d%H%M%S}@{domain}>"
+        return f"<outbox-{self.pk}.{self.created_at:%Y%m%d%H%M%S}@{mail_domain()}>"
 
     def as_message(self):
-        message = EmailMessage(
-            subject=self.subject,
-            body=self.body,
-            to=[self.to],
-            headers={"Message-ID": self.message_id},
-        )
+        headers = {"Message-ID": self.message_id}
+        if self.in_reply_to:
+            # One thread per request in the visitor's mail client.
+            headers["In-Reply-To"] = headers["References"] = self.in_reply_to
+        message = EmailMessage(subject=self.subject, body=self.body, to=[self.to], headers=headers)
         if self.ics:
-            message.attach("invite.ics", self.ics, "text/calendar")
+            method = "CANCEL" if "METHOD:CANCEL" in self.ics else "REQUEST"
+            message.attach("invite.ics", self.ics, f"text/calendar; method={method}")
         return message
 
     def renew_lease(self):
@@ -1040,3 +1249,56 @@ class PendingAddition(models.Model):
 
     def __str__(self):
         return f"Pending addition to {self.request.reference}"
+
+
+class SavedReply(models.Model):
+    """A starting text for replies to visitors, which staff edit in the admin."""
+
+    title = models.CharField(
+        "title", max_length=100, unique=True, help_text="For example: Ask for a time"
+    )
+    body = models.TextField(
+        "text",
+        max_length=4000,
+        help_text="The reply as it starts, for example: Thank you for your request. "
+        "Which of these times suits you?",
+    )
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = "saved reply"
+        verbose_name_plural = "saved replies"
+
+    def __str__(self):
+        return self.title
+
+
+class StaffTimezone(models.Model):
+    """A staff member's own timezone, for the times the admin shows them beside the visitor's."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="staff_timezone",
+        verbose_name="staff member",
+    )
+    timezone = models.CharField(
+        "your timezone",
+        max_length=64,
+        validators=[validate_timezone],
+        help_text="Your IANA timezone, for example Europe/Berlin.",
+    )
+
+    class Meta:
+        ordering = ["user"]
+        verbose_name = "staff timezone"
+        verbose_name_plural = "staff timezones"
+
+    def __str__(self):
+        return f"{self.user.get_username()}: {self.timezone}"
+
+    @classmethod
+    def of(cls, user):
+        """The user's timezone name, or settings.TIME_ZONE until they set one."""
+        row = cls.objects.filter(user=user).first() if user.pk else None
+        return row.timezone if row else settings.TIME_ZONE

@@ -38,8 +38,9 @@ def header_text(text):
     return " ".join(text.split()).replace("=?", "= ?")
 
 
-def queue_email(*, to, template, context, request=None, ics=""):
-    """Queue one email per recipient, rendered from templates/consultations/email/."""
+def queue_email(*, to, template, context, request=None, ics="", in_reply_to=""):
+    """Queue one email per recipient, rendered from templates/consultations/email/;
+    ``in_reply_to`` is the Message-ID of the thread it belongs to, if any."""
     subject = render_to_string(f"consultations/email/{template}_subject.txt", context)
     body = render_to_string(f"consultations/email/{template}.txt", context)
     # Wake a worker once the rows are committed. robust: the booking is already
@@ -50,7 +51,12 @@ def queue_email(*, to, template, context, request=None, ics=""):
     transaction.on_commit(deliver_outbox.enqueue, robust=True)
     return [
         OutgoingEmail.objects.create(
-            request=request, to=address, subject=header_text(subject), body=body, ics=ics
+            request=request,
+            to=address,
+            subject=header_text(subject),
+            body=body,
+            ics=ics,
+            in_reply_to=in_reply_to,
         )
         for address in to
     ]

@@ -3,7 +3,9 @@ The staff report: how well the promise to reply within CONSULTATION_REPLY_HOURS 
 
 Figures are computed in Python from one query. Spam and duplicates never
 count. A request is *settled* once it was answered or its deadline passed;
-a *breach* is a settled request not answered by respond_by. Weeks are ISO
+a *breach* is a settled request not answered by respond_by, and its
+*recovery* the time from respond_by to the first response that came late
+(none yet while unanswered). Weeks are ISO
 weeks of the arrival time in UTC. The 90th percentile uses the nearest-rank
 method (the smallest value with at least 90% of values at or below it).
 """
@@ -50,8 +52,15 @@ class Report:
     p90_hours: float | None
     breaches: list
     total: int
+    median_recovery_hours: float | None = None
+    apologies: int = 0
     bars: list = field(default_factory=list)
     chart: dict = field(default_factory=lambda: CHART)
+
+    @property
+    def recovered(self):
+        """Breaches answered since, late."""
+        return sum(1 for row in self.breaches if row["recovery_hours"] is not None)
 
     def csv_rows(self):
         yield ["Requests by status"]
@@ -69,14 +78,25 @@ class Report:
         yield ["median", _blank(self.median_hours)]
         yield ["90th percentile", _blank(self.p90_hours)]
         yield []
-        yield ["Breaches"]
-        yield ["reference", "received (UTC)", "respond by (UTC)", "first response (UTC)", "status"]
+        yield ["Breaches", len(self.breaches)]
+        yield ["recovered (answered late)", self.recovered]
+        yield ["median time to recover (hours)", _blank(self.median_recovery_hours)]
+        yield ["apologies sent", self.apologies]
+        yield [
+            "reference",
+            "received (UTC)",
+            "respond by (UTC)",
+            "first response (UTC)",
+            "recovered after (hours)",
+            "status",
+        ]
         for row in self.breaches:
             yield [
                 row["reference"],
                 _iso(row["received_at"]),
                 _iso(row["respond_by"]),
                 _iso(row["first_response_at"]),
+                _blank(row["recovery_hours"]),
                 row["status"],
             ]
 
@@ -94,10 +114,14 @@ def nearest_rank(values, percent):
     return ordered[max(math.ceil(percent / 100 * len(ordered)) - 1, 0)]
 
 
+def median_of(values):
+    return round(statistics.median(values), 2) if values else None
+
+
 def build_report(queryset, *, now):
     rows = list(
         queryset.order_by("received_at", "pk").values(
-            "reference", "status", "received_at", "respond_by", "first_response_at"
+            "reference", "status", "received_at", "respond_by", "first_response_at", "recovery_by"
         )
     )
     counts = {status: 0 for status in ConsultationRequest.Status.values}
@@ -108,9 +132,11 @@ def build_report(queryset, *, now):
     weeks = {}
     hours = []
     breaches = []
+    apologies = 0
     for row in rows:
         if row["status"] in ConsultationRequest.NOT_COUNTED:
             continue
+        apologies += row.pop("recovery_by") is not None
         year, number, _ = row["received_at"].isocalendar()
         week = weeks.setdefault((year, number), Week(label=f"{year}-W{number:02d}"))
         week.received += 1
@@ -123,7 +149,16 @@ def build_report(queryset, *, now):
         if answered is not None and answered <= row["respond_by"]:
             week.on_time += 1
         else:
-            breaches.append({**row, "status": ConsultationRequest.Status(row["status"]).label})
+            recovery = None
+            if answered is not None:
+                recovery = round((answered - row["respond_by"]).total_seconds() / 3600, 2)
+            breaches.append(
+                {
+                    **row,
+                    "status": ConsultationRequest.Status(row["status"]).label,
+                    "recovery_hours": recovery,
+                }
+            )
 
     report = Report(
         by_status=by_status,
@@ -132,6 +167,10 @@ def build_report(queryset, *, now):
         p90_hours=round(nearest_rank(hours, 90), 2) if hours else None,
         breaches=breaches,
         total=len(rows),
+        median_recovery_hours=median_of(
+            [row["recovery_hours"] for row in breaches if row["recovery_hours"] is not None]
+        ),
+        apologies=apologies,
     )
     report.bars = chart_bars(report.weeks)
     return report

@@ -1,9 +1,11 @@
 """
-Writes that span several models: a booking and its confirmed additions, the
-due warnings, the retention run and an erasure, with who on the staff hears
-of a request. Each write runs in one transaction, and the email it causes is
-queued in the outbox (outbox.queue_email) inside it. Slots and their
-invitations are in invitations.py.
+Writes that span several models: a booking and its confirmed additions, a
+staff reply, the due warnings and the apology for a missed reply-by time, the
+retention run and an erasure, with who on the staff hears of a request, and
+the signed link to the visitor's status page. Each write runs in one
+transaction, and the email it causes is queued in the outbox
+(outbox.queue_email) inside it. Slots and their invitations are in
+invitations.py.
 """
 
 import logging
@@ -22,13 +24,16 @@ from comparisons.models import AccuracyReport
 from .models import (
     ADDITION_LINK_MAX_AGE,
     WARN_BEFORE_HOURS,
+    AuditEvent,
     ConsultationRequest,
     DueWarning,
     OutgoingEmail,
     PendingAddition,
     PreferredWindow,
     SpentFormToken,
+    StaffTimezone,
     format_local,
+    format_short,
     normalise_email,
     sign_in_records,
 )
@@ -38,6 +43,7 @@ logger = logging.getLogger(__name__)
 TRIAGE_GROUP = "Triage"
 DUPLICATE_WINDOW = timedelta(days=7)
 ADDITION_SALT = "consultations.confirm-addition"
+STATUS_SALT = "consultations.status-page"
 
 
 class FormAlreadySent(Exception):
@@ -76,6 +82,39 @@ def admin_url(consultation):
     return site_url(
         reverse("admin:consultations_consultationrequest_change", args=[consultation.pk])
     )
+
+
+def status_token(consultation):
+    """The signed token of the visitor's private status page: it names the request and
+    cannot be made without SECRET_KEY. It does not expire: the page is the request's."""
+    return signing.dumps(consultation.reference, salt=STATUS_SALT)
+
+
+def read_status_token(token):
+    """The reference a status token names; raises signing.BadSignature when forged."""
+    return signing.loads(token, salt=STATUS_SALT)
+
+
+def status_links(consultation):
+    """The visitor's links, absolute, for emails: the status page, cancel and reschedule."""
+    token = status_token(consultation)
+    return {
+        "status_url": site_url(reverse("consultations:status", args=[token])),
+        "cancel_url": site_url(reverse("consultations:status_cancel", args=[token])),
+        "reschedule_url": site_url(reverse("consultations:status_reschedule", args=[token])),
+    }
+
+
+def queue_visitor_email(consultation, *, template, context, ics=""):
+    """An email to the visitor about their request, in the request's thread."""
+    return queue_email(
+        to=[consultation.email],
+        template=template,
+        context={"request": consultation, **status_links(consultation), **context},
+        request=consultation,
+        ics=ics,
+        in_reply_to=consultation.thread_root(),
+    )[0]
 
 
 def open_request_for(email, now):
@@ -150,9 +189,10 @@ def book_consultation(
         "request": consultation,
         "windows": windows,
         "respond_by": consultation.respond_by_local(),
-        "page_url": site_url(consultation.get_absolute_url()),
         "admin_url": admin_url(consultation),
+        **status_links(consultation),
     }
+    # The thread's first email: later ones answer its Message-ID (thread_root).
     queue_email(
         to=[consultation.email], template="confirmation", context=context, request=consultation
     )
@@ -195,12 +235,30 @@ def confirm_addition(*, pending_pk):
     return pending.request
 
 
+@transaction.atomic
+def reply_to_visitor(*, consultation, text, by):
+    """Staff write to the visitor from the request: the email goes out through the outbox
+    in the request's thread, the audit trail keeps the text, and the first reply
+    stops the clock (ConsultationRequest.record_first_response)."""
+    consultation.mark_contacted(by=by, note=text, kind=AuditEvent.Kind.REPLY)
+    return queue_visitor_email(
+        consultation, template="reply", context={"text": text, "signature": signature(by)}
+    )
+
+
+def signature(user):
+    return user.get_full_name() or "The Compare team"
+
+
 def warn_due_requests(*, now=None):
     """Queue each due-soon and overdue warning once; returns how many were queued.
 
     A warning goes to the assignee, or to the triage group when nobody is
-    assigned. The DueWarning row's unique (request, kind) constraint is what
-    makes a second run, or two runs at once, warn nobody twice.
+    assigned. An overdue request has broken the promise: with its warning the
+    visitor gets one apology with a new, concrete reply-by time
+    (ConsultationRequest.record_breach), in the same transaction. The
+    DueWarning row's unique (request, kind) constraint is what makes a second
+    run, or two runs at once, warn nobody and apologise to nobody twice.
     """
     now = now or timezone.now()
     queued = 0
@@ -214,6 +272,8 @@ def warn_due_requests(*, now=None):
             try:
                 with transaction.atomic():
                     DueWarning.objects.create(request=consultation, kind=kind, sent_at=now)
+                    if kind == DueWarning.Kind.OVERDUE:
+                        apologise(consultation, now=now)
                     queue_email(
                         to=staff_recipients(consultation),
                         template="warning",
@@ -223,6 +283,7 @@ def warn_due_requests(*, now=None):
                             "due": f"{consultation.respond_by:%A %d %B %Y, %H:%M} UTC",
                             "label": consultation.due_label(now),
                             "admin_url": admin_url(consultation),
+                            "recovery": recovery_times(consultation),
                         },
                         request=consultation,
                     )
@@ -230,6 +291,34 @@ def warn_due_requests(*, now=None):
                 continue  # another run warned first
             queued += 1
     return queued
+
+
+def apologise(consultation, *, now):
+    """The promise is broken: record the breach and queue the visitor's apology."""
+    consultation.record_breach(now=now)
+    queue_visitor_email(
+        consultation,
+        template="apology",
+        context={
+            "respond_by": consultation.respond_by_local(),
+            "recovery_by": format_local(consultation.recovery_by, consultation.timezone),
+        },
+    )
+
+
+def recovery_times(consultation):
+    """The apology's new time for staff: the visitor's and the recipients' own clocks."""
+    if consultation.recovery_by is None:
+        return ""
+    moment, visitor_tz = consultation.recovery_by, consultation.timezone
+    text = f"{format_short(moment, visitor_tz)} (visitor, {visitor_tz})"
+    assignee = consultation.assignee
+    if assignee is not None:
+        own = StaffTimezone.of(assignee)
+        text += f" · {format_short(moment, own)} (you, {own})"
+    else:
+        text += f" · {format_short(moment, 'UTC')} UTC"
+    return text
 
 
 ERASED_NOTE = "Personal data erased at the person's request."

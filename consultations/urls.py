@@ -15,5 +15,8 @@ urlpatterns = [
     path("requests/<str:reference>/", views.request_detail, name="request"),
     path("requests/<str:reference>/already-open/", views.repeat, name="repeat"),
     path("cancel/<str:token>/", views.cancel, name="cancel"),
+    path("status/<str:token>/", views.status, name="status"),
+    path("status/<str:token>/cancel/", views.status_cancel, name="status_cancel"),
+    path("status/<str:token>/new-times/", views.status_reschedule, name="status_reschedule"),
     path("staff/report/", views.report, name="report"),
 ]

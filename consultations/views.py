@@ -1,15 +1,18 @@
-"""Public booking pages, the visitor's cancel link, and the staff report."""
+"""Public booking pages, the visitor's status page and its cancel and reschedule
+links, the invitation's cancel link, and the staff report."""
 
 import csv
 import logging
+from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
@@ -18,8 +21,8 @@ from compare_site.validators import validate_no_control_characters
 from comparisons.models import Comparison
 
 from . import abuse, invitations, services
-from .forms import BookingForm
-from .models import ConsultationRequest, PendingAddition
+from .forms import BookingForm, NewTimesForm
+from .models import AuditEvent, ConsultationRequest, PendingAddition, format_local
 from .reports import build_report
 
 logger = logging.getLogger(__name__)
@@ -109,23 +112,119 @@ def booked(request, booking):
     return redirect(consultation)
 
 
-@never_cache
+def private_page(response):
+    """A page about one person's request: never stored by a browser or proxy, never indexed."""
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def status_context(consultation, *, links):
+    """What the status page and the request page show: the state, the time the visitor
+    was promised (in their timezone), what happened so far and, with ``links``, the
+    signed cancel and reschedule links. Nothing personal."""
+    context = {
+        "consultation": consultation,
+        "state": consultation.visitor_state(),
+        "reply_by": consultation.reply_by_local(),
+        "history": [
+            (format_local(at, consultation.timezone), text)
+            for at, text in consultation.visitor_history()
+        ],
+        "slot": (
+            format_local(consultation.scheduled_start, consultation.timezone)
+            if consultation.scheduled_start
+            else ""
+        ),
+    }
+    if links:
+        token = services.status_token(consultation)
+        context["cancel_path"] = reverse("consultations:status_cancel", args=[token])
+        context["reschedule_path"] = reverse("consultations:status_reschedule", args=[token])
+        context["status_path"] = reverse("consultations:status", args=[token])
+    return context
+
+
+def request_for_page(**lookup):
+    return get_object_or_404(
+        ConsultationRequest.objects.select_related("comparison").prefetch_related(
+            "windows", "events"
+        ),
+        **lookup,
+    )
+
+
 def request_detail(request, reference):
-    """The confirmation page; the summary only for the browser that sent the request."""
-    consultation = get_object_or_404(
-        ConsultationRequest.objects.select_related("comparison").prefetch_related("windows"),
-        reference=reference,
-    )
+    """The confirmation page; the summary and the links only for the browser that sent it."""
+    consultation = request_for_page(reference=reference)
     owner = reference in request.session.get(SESSION_KEY, [])
-    return render(
-        request,
-        "consultations/request.html",
-        {
-            "consultation": consultation,
-            "owner": owner,
-            "windows": list(consultation.windows.all()) if owner else [],
-        },
-    )
+    context = {
+        **status_context(consultation, links=owner and consultation.is_open),
+        "owner": owner,
+        "windows": list(consultation.windows.all()) if owner else [],
+    }
+    return private_page(render(request, "consultations/request.html", context))
+
+
+def request_from_token(token):
+    """The request a status-page token names; Http404 when the token is forged."""
+    try:
+        reference = services.read_status_token(token)
+    except signing.BadSignature:
+        raise Http404("Not a valid link.") from None
+    return request_for_page(reference=reference)
+
+
+def status(request, token):
+    """The visitor's private status page, from the link in their emails (no session)."""
+    consultation = request_from_token(token)
+    context = status_context(consultation, links=consultation.is_open)
+    return private_page(render(request, "consultations/status.html", context))
+
+
+def status_cancel(request, token):
+    """Cancel from the status link: the booked slot if there is one, else the request.
+
+    The form names what it cancels, so a page left open while staff booked a
+    slot cannot withdraw the whole request.
+    """
+    consultation = request_from_token(token)
+    what = cancellable(consultation)
+    if request.method == "POST" and what and request.POST.get("what") == what:
+        if consultation.status == ConsultationRequest.Status.SCHEDULED:
+            invitations.cancel_by_visitor(consultation=consultation)
+            messages.success(request, "Your consultation slot is cancelled. We will be in touch.")
+        else:
+            invitations.withdraw_by_visitor(consultation=consultation)
+            messages.success(request, "Your request is cancelled. Thank you for telling us.")
+        return redirect("consultations:status", token=token)
+    context = {**status_context(consultation, links=False), "what": what, "token": token}
+    return private_page(render(request, "consultations/status_cancel.html", context))
+
+
+def cancellable(consultation):
+    """What the cancel link would cancel now: "slot:<start>", "request", or ""."""
+    if consultation.status == ConsultationRequest.Status.SCHEDULED:
+        if consultation.scheduled_start <= timezone.now():
+            return ""
+        return f"slot:{consultation.scheduled_start.isoformat()}"
+    return "request" if consultation.is_open else ""
+
+
+def status_reschedule(request, token):
+    """The visitor offers new times; a booked slot is cancelled and staff are told."""
+    consultation = request_from_token(token)
+    form = None
+    if consultation.is_open:
+        form = NewTimesForm(request.POST or None, consultation=consultation)
+        if request.method == "POST" and form.is_valid():
+            invitations.new_times_from_visitor(consultation=consultation, starts=form.windows_utc)
+            messages.success(request, "Thank you: we have your new times and will confirm one.")
+            return redirect("consultations:status", token=token)
+    context = {**status_context(consultation, links=False), "form": form, "token": token}
+    status_code = 400 if form is not None and form.is_bound else 200
+    response = render(request, "consultations/status_reschedule.html", context, status=status_code)
+    return private_page(response)
 
 
 def repeat(request, reference):
@@ -195,19 +294,27 @@ def cancel(request, token):
 
     def cancel_slot():
         invitations.cancel_by_visitor(consultation=consultation)
-        messages.success(request, "Your consultation slot is cancelled. We will be in touch.")
 
     current = (
         consultation.status == ConsultationRequest.Status.SCHEDULED
         and consultation.scheduled_start.isoformat() == slot
     )
-    if not current:
-        state = "gone"
-    elif consultation.scheduled_start <= timezone.now():
-        state = "past"
+    if current:
+        state = "past" if consultation.scheduled_start <= timezone.now() else "confirm"
+    elif consultation.events.filter(kind=AuditEvent.Kind.CANCEL, from_value=slot).exists():
+        # This very slot was cancelled (by this link or otherwise): say so, and only that.
+        state = "cancelled"
     else:
-        state = "confirm"
-    return signed_link_page(request, template, state, act=cancel_slot, consultation=consultation)
+        state = "gone"
+    return signed_link_page(
+        request,
+        template,
+        state,
+        act=cancel_slot,
+        consultation=consultation,
+        slot=format_local(datetime.fromisoformat(slot), consultation.timezone),
+        status_path=reverse("consultations:status", args=[services.status_token(consultation)]),
+    )
 
 
 @staff_member_required

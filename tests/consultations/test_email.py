@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consultations import invitations, services
-from consultations.models import AuditEvent, ConsultationRequest, OutgoingEmail
+from consultations.models import AuditEvent, ConsultationRequest, OutgoingEmail, format_local
 from consultations.outbox import deliver_due
 from tests.consultations.helpers import booking_data
 from tests.factories import make_consultation, make_staff
@@ -153,7 +153,7 @@ class TestInvitation:
         sent = mail.outbox[0]
         assert sent.to == ["ada@example.com"]
         ((filename, content, mimetype),) = sent.attachments
-        assert filename == "invite.ics" and mimetype == "text/calendar"
+        assert filename == "invite.ics" and mimetype == "text/calendar; method=REQUEST"
         calendar = icalendar.Calendar.from_ical(content)
         (event,) = calendar.walk("VEVENT")
         assert event.decoded("dtstart") == start
@@ -188,7 +188,11 @@ class TestCancelLink:
         assert request.status == ConsultationRequest.Status.SCHEDULED  # GET changes nothing
 
         response = client.post(url, follow=True)
-        assert "Your consultation slot is cancelled" in page_text(response)
+        text = page_text(response)
+        slot = format_local(next_slot(), "Europe/Paris")
+        assert f"Your consultation slot on {slot} is cancelled" in text
+        # Only that: never "cancelled" beside "nothing to cancel".
+        assert "nothing to cancel" not in text
         request.refresh_from_db()
         assert request.status == ConsultationRequest.Status.CONTACTED
         assert request.scheduled_start is None
@@ -198,8 +202,11 @@ class TestCancelLink:
             to=triager.email, subject__contains="cancelled"
         ).exists()
 
-        # The link is spent.
-        assert "nothing to cancel" in page_text(client.post(url))
+        # The link is spent: a second click cancels nothing more and says the same.
+        again = page_text(client.post(url, follow=True))
+        assert f"Your consultation slot on {slot} is cancelled" in again
+        assert "nothing to cancel" not in again
+        assert request.events.filter(kind=AuditEvent.Kind.CANCEL).count() == 1
 
     def test_a_tampered_link_is_refused(self, client):
         _, message, _ = scheduled_request(next_slot())

@@ -130,5 +130,5 @@ class TestPages:
         assert ["median", "13.0"] in rows and ["90th percentile", "30.0"] in rows
         breach_rows = [row for row in rows if row and row[0] == known_requests["e"].reference]
         assert breach_rows == [
-            [known_requests["e"].reference, "2026-11-17 09:00", "2026-11-18 09:00", "", "New"]
+            [known_requests["e"].reference, "2026-11-17 09:00", "2026-11-18 09:00", "", "", "New"]
         ]
