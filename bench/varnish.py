@@ -103,3 +103,66 @@ class Varnish:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+
+
+def serve(port, varnish_port):
+    """`make serve-cached`: the demo site on gunicorn behind Varnish, with the task
+    worker and the scheduler, until Ctrl-C; everything stops together."""
+    import sys
+    import tempfile
+
+    environment = {
+        **os.environ,
+        "DJANGO_DEBUG": os.environ.get("DJANGO_DEBUG", "1"),
+        "PORT": str(port),
+        "SITE_URL": os.environ.get("SITE_URL", f"http://127.0.0.1:{varnish_port}"),
+        "HTTP_CACHE_PURGE_URLS": os.environ.get(
+            "HTTP_CACHE_PURGE_URLS", f"http://127.0.0.1:{varnish_port}/"
+        ),
+        # Behind Varnish, the visitor's address is the last X-Forwarded-For entry.
+        "TRUSTED_PROXY_COUNT": os.environ.get("TRUSTED_PROXY_COUNT", "1"),
+    }
+    python = sys.executable
+
+    def manage(*args):
+        subprocess.run([python, "manage.py", *args], cwd=ROOT, env=environment, check=True)
+
+    # SIGTERM (a supervisor, `timeout`) stops everything as Ctrl-C does.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    manage("migrate", "--noinput")
+    manage("load_demo")
+    manage("create_demo_admin")
+    processes = []
+    with tempfile.TemporaryDirectory(prefix="varnish-") as workdir:
+        varnish = Varnish(workdir, port=varnish_port, backend_port=port)
+        try:
+            for command in (
+                [python, "-m", "gunicorn", "compare_site.wsgi", "-c", "gunicorn.conf.py"],
+                [python, "manage.py", "db_worker", "--no-reload"],
+                [python, "manage.py", "crontask", "--no-heartbeat"],
+            ):
+                processes.append(
+                    subprocess.Popen(command, cwd=ROOT, env=environment, start_new_session=True)
+                )
+            varnish.start()
+            print(f"Through the cache: http://127.0.0.1:{varnish_port}/   (gunicorn: {port})")
+            processes[0].wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            varnish.stop()
+            for process in processes:
+                if process.poll() is None:
+                    os.killpg(process.pid, signal.SIGTERM)
+                    process.wait()
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="gunicorn behind Varnish, for local use.")
+    parser.add_argument("command", choices=["serve"])
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--varnish-port", type=int, default=6081)
+    arguments = parser.parse_args()
+    serve(arguments.port, arguments.varnish_port)
