@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 # those tests skip with a message saying what to install.
 NODE_MODULES := $(if $(shell command -v npm 2>/dev/null),node_modules)
 
-.PHONY: run test ci lint dates bench clean
+.PHONY: run serve-cached test ci lint dates bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python 3.12 or newer is needed (found " + sys.version.split()[0] + ").")'
@@ -33,6 +33,13 @@ run: $(STAMP)
 	@# run beside the server and stop when the server stops. No reloader for the
 	@# worker: its reloading parent would leave the child running after a kill.
 	DJANGO_DEBUG=1 sh -c '$(BIN)/python manage.py db_worker --no-reload & worker=$$!; $(BIN)/python manage.py crontask --no-heartbeat & scheduler=$$!; trap "kill $$worker $$scheduler 2>/dev/null" EXIT INT TERM; $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)'
+
+# gunicorn on PORT behind Varnish (deploy/varnish/site.vcl) on VARNISH_PORT, with the
+# task worker (purge retries, scheduled publications) and the scheduler; production
+# settings over plain HTTP on 127.0.0.1. Visit http://127.0.0.1:$(VARNISH_PORT)/.
+VARNISH_PORT ?= 6081
+serve-cached: $(STAMP)
+	$(BIN)/python bench/varnish.py serve --port $(PORT) --varnish-port $(VARNISH_PORT)
 
 # Both cores by default (PYTEST_WORKERS=0 for one process); tests that start
 # servers or drive the browser share one worker (xdist_group, see tests/conftest.py).

@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import consultations, loadgen  # noqa: E402
+from bench import consultations, loadgen, varnish  # noqa: E402
 
 PYTHON = sys.executable
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/compare_bench"
@@ -226,6 +226,113 @@ def static_budget(base_url):
     }
 
 
+# Saves the seed comparison's subtitle with a marker, as an editor's save does (its
+# purge reaches Varnish on commit), and times until Varnish serves the new page.
+EDIT_TO_VISIBLE = """
+import statistics, time, urllib.request, uuid
+from comparisons.models import Comparison
+url = {url!r}
+comparison = Comparison.objects.get(slug="pytorch-vs-tensorflow")
+original, times = comparison.subtitle, []
+for _ in range({rounds}):
+    urllib.request.urlopen(url).read()
+    marker = uuid.uuid4().hex
+    started = time.monotonic()
+    comparison.subtitle = original + " " + marker
+    comparison.save()
+    while marker.encode() not in urllib.request.urlopen(url).read():
+        time.sleep(0.001)
+    times.append(time.monotonic() - started)
+comparison.subtitle = original
+comparison.save()
+print("edit-to-visible", statistics.median(times), max(times))
+"""
+
+
+def varnish_stat(instance, field):
+    output = subprocess.run(
+        ["varnishstat", "-n", str(instance), "-1", "-f", field],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return int(output.split()[1])
+
+
+def measure_through_varnish(args, environment):
+    """The seed page and the static file through Varnish (deploy/varnish/site.vcl) in
+    front of the running gunicorn; the rate right after a purge, with the backend
+    fetches Varnish made meanwhile (request coalescing: one); edit-to-visible."""
+    if varnish.varnishd_path() is None:
+        print("varnishd is not installed: the targets through Varnish are left out.")
+        return {}
+    import tempfile
+
+    results = {}
+    seed = "/compare/pytorch-vs-tensorflow/"
+    with tempfile.TemporaryDirectory(prefix="bench-varnish-") as workdir:
+        cache = varnish.Varnish(workdir, port=args.varnish_port, backend_port=args.port).start()
+        try:
+            for path in (seed, f"/static/{CEILING_PATH}"):
+                fetch(cache.url + path)
+            targets = [
+                ("8a. static file through Varnish (cache ceiling)", f"/static/{CEILING_PATH}"),
+                ("8b. seed page through Varnish", seed),
+            ]
+            for name, path in targets:
+                print(f"measuring {name} ...", flush=True)
+                results[name] = load(cache.url + path, args)
+            static_rps = results[targets[0][0]]["rps"]
+            ratio = results[targets[1][0]]["rps"] / static_rps
+            results[targets[1][0]]["notes"] = (
+                f"{ratio:.2f} of the static file through Varnish (budget: at least 0.8)"
+            )
+
+            name = "8c. seed page right after its purge"
+            print(f"measuring {name} ...", flush=True)
+            _, headers, _ = fetch(args_backend(args) + seed)
+            keys = headers["xkey"]
+            state = Path(workdir) / "state"
+            before = varnish_stat(state, "MAIN.backend_req")
+            request = urllib.request.Request(
+                cache.url + "/", method="PURGE", headers={"xkey": keys}
+            )
+            with urllib.request.urlopen(request, timeout=5) as response:
+                purged = response.reason
+            results[name] = load(cache.url + seed, args)
+            fetches = varnish_stat(state, "MAIN.backend_req") - before
+            results[name]["notes"] = (
+                f"{purged.strip()} then {args.connections} clients: "
+                f"{fetches} backend fetch(es) for the page (request coalescing)"
+            )
+
+            print("measuring 8d. edit-to-visible ...", flush=True)
+            script = EDIT_TO_VISIBLE.format(url=cache.url + seed, rounds=5)
+            output = subprocess.run(
+                [PYTHON, "manage.py", "shell", "-c", script],
+                cwd=ROOT,
+                # This save goes through the app's purge, to this Varnish.
+                env={**environment, "HTTP_CACHE_PURGE_URLS": f"{cache.url}/"},
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            median, worst = map(float, output.split("edit-to-visible", 1)[1].split())
+            results["8d. edit-to-visible (save to fresh page)"] = {
+                "rps": 0.0,
+                "p50_ms": median * 1000,
+                "p99_ms": None,
+                "notes": f"median of 5 (worst {worst * 1000:.0f} ms); budget: under 1,000 ms",
+            }
+        finally:
+            cache.stop()
+    return results
+
+
+def args_backend(args):
+    return f"http://127.0.0.1:{args.port}"
+
+
 def print_table(results, ceiling_rps):
     print()
     print(f"{'target':<44} {'req/s':>9} {'ratio':>7} {'p50 ms':>8} {'p99 ms':>8}  notes")
@@ -247,6 +354,9 @@ def main():
         "--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
     )
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "8090")))
+    parser.add_argument(
+        "--varnish-port", type=int, default=int(os.environ.get("BENCH_VARNISH_PORT", "8091"))
+    )
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--workers", type=int, default=3)
@@ -334,6 +444,7 @@ def main():
 
         results.update(consultations.measure(base, args, environment, load))
         budget = static_budget(base)
+        results.update(measure_through_varnish(args, environment))
     finally:
         stop_server(server)
 

@@ -384,3 +384,20 @@ if OUTBOX_LEASE_SECONDS < OUTBOX_SEND_STEPS * EMAIL_TIMEOUT_SECONDS or OUTBOX_LE
     )
 # APScheduler (under crontask) logs every wake-up at INFO, every 5 s; keep its warnings.
 LOGGING.setdefault("loggers", {})["apscheduler"] = {"level": "WARNING"}
+
+# The shared HTTP cache in front (deploy/varnish/site.vcl; see "HTTP cache" in the
+# README). Public pages say how long it may keep them (comparisons/caching.py);
+# every change purges the pages showing it through each cache listed here
+# (comma-separated URLs that accept PURGE, e.g. http://127.0.0.1:6081/), retried
+# from the outbox table until each cache confirms. Empty: no cache to purge.
+HTTP_CACHE_MAX_AGE = env_int("HTTP_CACHE_MAX_AGE", 60 * 60)
+HTTP_CACHE_STALE_WHILE_REVALIDATE = env_int("HTTP_CACHE_STALE_WHILE_REVALIDATE", 30)
+HTTP_CACHE_STALE_IF_ERROR = env_int("HTTP_CACHE_STALE_IF_ERROR", 24 * 60 * 60)
+HTTP_CACHE_PURGE_URLS = env_list("HTTP_CACHE_PURGE_URLS")
+for _url in HTTP_CACHE_PURGE_URLS:
+    if not _url.startswith(("http://", "https://")):
+        raise ImproperlyConfigured(f"HTTP_CACHE_PURGE_URLS: {_url!r} is not an http(s) URL.")
+# One PURGE may take this long (connect and answer), also while an editor's save waits.
+HTTP_CACHE_PURGE_TIMEOUT_SECONDS = env_int("HTTP_CACHE_PURGE_TIMEOUT_MS", 1000) / 1000
+# A failed purge is tried again after this, then after twice as long, up to 10 minutes.
+HTTP_CACHE_PURGE_RETRY_SECONDS = env_int("HTTP_CACHE_PURGE_RETRY_SECONDS", 5)

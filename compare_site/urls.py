@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
+from comparisons.caching import LISTINGS_KEY, shows
 from comparisons.sitemaps import SITEMAPS
 from comparisons.views import robots_txt
 
@@ -16,7 +17,7 @@ admin.site.index_title = "Content and consultation requests"
 urlpatterns = [
     path("", include("comparisons.urls")),
     path("consultations/", include("consultations.urls")),
-    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("sitemap.xml", shows(LISTINGS_KEY)(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", robots_txt, name="robots"),
     path("admin/", admin.site.urls),
     path("livez", views.livez, name="livez"),

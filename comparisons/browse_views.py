@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from .browse_forms import MAX_NAME_LENGTH, PICKER_PARAMETER, PickerForm
-from .caching import cache_public_page
+from .caching import LISTINGS_KEY, cache_public_page, category_key, tag
 from .models import Comparison, Framework
 from .views import paginate
 
@@ -34,11 +34,12 @@ def category(request, slug):
     page_url = settings.SITE_URL + reverse("comparisons:category", kwargs={"slug": slug})
     if page.number > 1:
         page_url += f"?page={page.number}"
-    return render(
+    response = render(
         request,
         "comparisons/category.html",
         {"category": names[0], "slug": slug, "page": page, "page_url": page_url},
     )
+    return tag(response, [LISTINGS_KEY, category_key(names[0])])
 
 
 def compare_picker(request):

@@ -12,10 +12,17 @@ either: a page is never served without its "may be out of date" marks.
 
 Each cached page carries an ETag derived from the version, so a repeat visitor
 gets a 304 without the page being rendered or even read from the cache.
+
+The shared HTTP cache in front (deploy/varnish/site.vcl) follows the same rule:
+may_share() is the one place that decides whether a response may be kept by a
+cache shared between visitors, and CachedPageMiddleware applies it to every
+response. A view opts in by naming, in an ``xkey`` header (tag()), the content
+it shows; purges.py purges those tags through the cache when the content changes.
 """
 
 import functools
 import hashlib
+import re
 import uuid
 
 from django.conf import settings
@@ -114,7 +121,7 @@ def _remember_locally(digest, page):
 
 # Headers a view sets about its own content, kept with the cached body (the
 # security headers come from middleware on every response, cached or not).
-KEPT_HEADERS = ("Content-Disposition", "Link", "X-Robots-Tag")
+KEPT_HEADERS = ("Content-Disposition", "Link", "X-Robots-Tag", "xkey")
 
 
 def _store_page(digest, response):
@@ -195,6 +202,10 @@ class CachedPageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        # Last word on every response, cached here or not: may a shared cache keep it?
+        return share_if_allowed(request, self._respond(request))
+
+    def _respond(self, request):
         if (
             request.method in ("GET", "HEAD")
             # Sessions are not loaded yet: anyone with a session cookie goes on.
@@ -219,3 +230,94 @@ def _cached_query_params(request):
     if path.startswith("/compare/") and list(request.GET) == ["w"]:
         return ("w",) if len(request.GET.getlist("w")) == 1 else None
     return None
+
+
+# What a response shows, as xkey tags: the HTTP cache purges by these names
+# (purges.py). A page listing comparisons (home, hubs, search, the sitemap and
+# the feed) carries LISTINGS_KEY, which every content change purges.
+TAG_HEADER = "xkey"
+LISTINGS_KEY = "listings"
+
+
+def comparison_key(pk):
+    return f"comparison-{pk}"
+
+
+def framework_key(pk):
+    return f"framework-{pk}"
+
+
+def category_key(name):
+    from .models import category_slug
+
+    return f"category-{category_slug(name)}"
+
+
+def comparison_keys(comparison):
+    """The tags of a comparison as a page shows it: itself, its frameworks, its category.
+    Reads the participants prefetched with the comparison."""
+    keys = {comparison_key(comparison.pk), category_key(comparison.category)}
+    keys.update(framework_key(p.framework_id) for p in comparison.participants.all())
+    return keys
+
+
+def tag(response, keys):
+    """Name in the response what it shows (space-separated, as the xkey vmod reads it)."""
+    response[TAG_HEADER] = " ".join(sorted(set(keys)))
+    return response
+
+
+def shows(*keys):
+    """Decorate a view whose every response shows ``keys`` (e.g. LISTINGS_KEY)."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            return tag(view(request, *args, **kwargs), keys)
+
+        return wrapper
+
+    return decorator
+
+
+_PERSONAL_DIRECTIVE = re.compile(r"\b(private|no-store)\b")
+
+
+def may_share(request, response):
+    """Whether a cache shared between visitors may keep ``response``: the one home
+    of that rule, for the HTTP cache in front.
+
+    Only a tagged response (a public view said what content it shows), a 200 to
+    an anonymous GET or HEAD with no flash message waiting (_may_use_cache),
+    that sets no cookie, used no CSRF token and was not marked private or
+    no-store by its view (previews, a reader's junk weights). Everything else
+    (the booking form, status pages, the admin, errors, POSTs) is never shared.
+    """
+    return (
+        response.has_header(TAG_HEADER)
+        and response.status_code == 200
+        and _may_use_cache(request)
+        and not response.cookies
+        and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+        and not _PERSONAL_DIRECTIVE.search(response.get("Cache-Control", ""))
+    )
+
+
+def share_if_allowed(request, response):
+    """Say how long a shared cache may keep a response may_share() allows.
+
+    ``no-cache`` is for every cache that is not purged (browsers, and any proxy
+    that does not know our tags): they revalidate each time (cheap, with the
+    ETag). ``s-maxage`` and the ``stale-*`` directives are for the HTTP cache in
+    front, which is purged on every change (deploy/varnish/site.vcl reads them).
+    """
+    if may_share(request, response):
+        patch_cache_control(
+            response,
+            public=True,
+            no_cache=True,
+            s_maxage=settings.HTTP_CACHE_MAX_AGE,
+            stale_while_revalidate=settings.HTTP_CACHE_STALE_WHILE_REVALIDATE,
+            stale_if_error=settings.HTTP_CACHE_STALE_IF_ERROR,
+        )
+    return response

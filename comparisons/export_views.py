@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.views.decorators.http import require_safe
 
-from .caching import cache_public_page
+from .caching import cache_public_page, comparison_keys, tag
 from .decision_record import SCHEMA_FILE, build_record, render_markdown
 from .views import redirect_target, visible_comparison
 from .weighing import QUERY_PARAMETER
@@ -74,7 +74,7 @@ def export(request, slug, url_name, respond):
 
     given = [value for value in request.GET.getlist(QUERY_PARAMETER) if value]
     record = build_record(comparison, given, preview=preview)
-    response = respond(record, comparison.slug)
+    response = tag(respond(record, comparison.slug), comparison_keys(comparison))
     response["Link"] = f'<{record["page"]["url"]}>; rel="canonical"'
     weights = record["weights"]
     if given or preview:

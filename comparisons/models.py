@@ -30,6 +30,7 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.text import slugify
 
+from compare_site import leases
 from compare_site.validators import validate_http_url, validate_no_control_characters
 
 # For the fields shown through the rich_text filter (comparisons/templatetags), which
@@ -1109,3 +1110,122 @@ class AccuracyReport(models.Model):
     @property
     def is_open(self):
         return self.status == self.Status.OPEN
+
+
+class CachePurgeStatus(models.TextChoices):
+    """CachePurge.Status; at module level so that its Meta can build the constraint."""
+
+    PENDING = "pending", "Pending"
+    PURGED = "purged", "Purged"
+
+
+class CachePurgeQuerySet(models.QuerySet):
+    def due(self, now=None):
+        now = now or timezone.now()
+        return self.filter(status=CachePurgeStatus.PENDING, next_attempt_at__lte=now)
+
+    def claimable(self, now=None):
+        """Due at ``now`` and not leased to a worker (compare_site/leases.py)."""
+        return self.due(now).filter(leases.lease_free())
+
+    def claim_next(self, *, token, now=None):
+        """Lease the next purge due at ``now`` to the worker holding ``token``; or None."""
+        return leases.claim_next(
+            lambda: self.claimable(now), token=token, seconds=CachePurge.LEASE_SECONDS
+        )
+
+
+class CachePurge(models.Model):
+    """Tags to purge from one shared HTTP cache, in the outbox until the cache confirms.
+
+    Written in the transaction of the change it announces (comparisons/purges.py),
+    tried right after the commit, and retried by the task worker, with backoff
+    and without end, until the cache answers 200: a purge is never dropped.
+    """
+
+    Status = CachePurgeStatus
+
+    # A PURGE takes at most HTTP_CACHE_PURGE_TIMEOUT_SECONDS; the lease leaves room.
+    LEASE_SECONDS = 30
+    MAX_RETRY = timedelta(minutes=10)
+
+    cache_url = models.URLField(
+        "cache",
+        max_length=500,
+        help_text="Where PURGE is sent, one of HTTP_CACHE_PURGE_URLS, e.g. http://127.0.0.1:6081/",
+    )
+    keys = models.TextField(
+        "tags",
+        help_text="The xkey tags of the pages to purge, e.g. comparison-12 framework-3 listings",
+    )
+    status = models.CharField(
+        "status", max_length=10, choices=Status, default=Status.PENDING, db_index=True
+    )
+    attempts = models.PositiveIntegerField("attempts", default=0)
+    next_attempt_at = models.DateTimeField(
+        "next attempt",
+        default=timezone.now,
+        help_text="Not before then; a scheduled publication's purge waits for its publish time.",
+    )
+    created_at = models.DateTimeField("queued", default=timezone.now)
+    purged_at = models.DateTimeField("purged", null=True, blank=True)
+    last_error = models.TextField("last error", blank=True)
+    leased_until = models.DateTimeField(
+        "leased until",
+        null=True,
+        blank=True,
+        help_text="A worker is sending it until then; after that another may take it over.",
+    )
+    lease_token = models.CharField("lease holder", max_length=32, blank=True)
+
+    objects = CachePurgeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "cache purge"
+        verbose_name_plural = "cache purges"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=CachePurgeStatus.values),
+                name="%(app_label)s_%(class)s_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=CachePurgeStatus.PURGED) | Q(purged_at__isnull=False),
+                name="%(app_label)s_%(class)s_purged_has_time",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="comparisons_purge_due_idx")
+        ]
+
+    def __str__(self):
+        return f"{self.keys} at {self.cache_url}"
+
+    def retry_delay(self):
+        """HTTP_CACHE_PURGE_RETRY_SECONDS after the first failure, doubling up to MAX_RETRY."""
+        first = timedelta(seconds=settings.HTTP_CACHE_PURGE_RETRY_SECONDS)
+        return min(first * 2 ** min(self.attempts - 1, 20), self.MAX_RETRY)
+
+    def record(self, error, now=None):
+        """Save this attempt's result (``error``: None when purged) while our lease holds;
+        False when another worker took the purge over meanwhile."""
+        now = now or timezone.now()
+        self.attempts += 1
+        if error is None:
+            self.status, self.purged_at, self.last_error = self.Status.PURGED, now, ""
+        else:
+            self.last_error = error[:2000]
+            self.next_attempt_at = now + self.retry_delay()
+        return bool(
+            CachePurge.objects.filter(
+                pk=self.pk, lease_token=self.lease_token, status=self.Status.PENDING
+            ).update(
+                attempts=self.attempts,
+                status=self.status,
+                purged_at=self.purged_at,
+                last_error=self.last_error,
+                next_attempt_at=self.next_attempt_at,
+                leased_until=None,
+                lease_token="",
+            )
+        )

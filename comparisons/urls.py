@@ -4,6 +4,7 @@ and its exports, framework pages, search, the methodology and the Atom feed."""
 from django.urls import path
 
 from . import browse_views, export_views, report_views, views
+from .caching import LISTINGS_KEY, shows
 from .feeds import ComparisonFeed
 
 app_name = "comparisons"
@@ -41,5 +42,5 @@ urlpatterns = [
     path("frameworks/<slug:slug>/", views.framework_detail, name="framework"),
     path("search/", views.search, name="search"),
     path("methodology/", views.methodology, name="methodology"),
-    path("feed/", ComparisonFeed(), name="feed"),
+    path("feed/", shows(LISTINGS_KEY)(ComparisonFeed()), name="feed"),
 ]

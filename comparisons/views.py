@@ -26,7 +26,15 @@ from django.utils.cache import add_never_cache_headers, patch_cache_control
 
 from . import search as catalogue_search
 from .browse_forms import PickerForm
-from .caching import cache_public_page
+from .caching import (
+    LISTINGS_KEY,
+    cache_public_page,
+    comparison_key,
+    comparison_keys,
+    framework_key,
+    shows,
+    tag,
+)
 from .models import (
     REVIEW_INTERVAL,
     STATISTIC_MAX_AGE_YEARS,
@@ -75,6 +83,7 @@ def paginate(request, queryset):
 
 
 @cache_public_page(query_params=["category", "page"])
+@shows(LISTINGS_KEY)
 def home(request):
     """Published comparisons, newest first, grouped by category, and the compare picker.
 
@@ -142,6 +151,7 @@ def comparison_result(request, slug):
     response = render(
         request, "comparisons/includes/weighted_result.html", weights_context(comparison, weights)
     )
+    tag(response, comparison_keys(comparison))
     response["X-Robots-Tag"] = "noindex"
     if preview or weights.notices:
         add_never_cache_headers(response)
@@ -242,6 +252,7 @@ def render_comparison(request, comparison, preview=False):
         for factor in factors
     ]
     page_url = settings.SITE_URL + comparison.get_absolute_url()
+    related = list(Comparison.objects.published().with_listing_data().related_to(comparison))
     response = render(
         request,
         "comparisons/detail.html",
@@ -251,15 +262,15 @@ def render_comparison(request, comparison, preview=False):
             "rows": rows,
             "scoreboard": comparison.scoreboard(),
             "statistics": list(comparison.statistics.all()),
-            "related": list(
-                Comparison.objects.published().with_listing_data().related_to(comparison)
-            ),
+            "related": related,
             # A weighted view points search engines at the plain page and is not indexed.
             "page_url": page_url,
             "weighted": not weights.is_default,
             "preview": preview,
         },
     )
+    # The related comparisons' titles and frameworks are on the page too.
+    tag(response, set().union(*map(comparison_keys, [comparison, *related])))
     if weights.notices:
         # Whatever junk a link carried is answered, but never stored in the page cache.
         add_never_cache_headers(response)
@@ -325,7 +336,8 @@ def framework_detail(request, slug):
         .order_by("-year", "pk")[:FRAMEWORK_STATISTICS]
     )
     page_url = settings.SITE_URL + framework.get_absolute_url()
-    return render(
+    shown = [framework, *(rival for names in rivals.values() for rival in names)]
+    response = render(
         request,
         "comparisons/framework.html",
         {
@@ -337,6 +349,11 @@ def framework_detail(request, slug):
             "page_url": page_url if page.number == 1 else f"{page_url}?page={page.number}",
         },
     )
+    return tag(
+        response,
+        [framework_key(shown_framework.pk) for shown_framework in shown]
+        + [comparison_key(participation.comparison_id) for participation in page.object_list],
+    )
 
 
 def framework_result(participation, rivals):
@@ -346,12 +363,14 @@ def framework_result(participation, rivals):
     return f"won {participation.won} of {participation.total} {factors}{against}"
 
 
+@shows(LISTINGS_KEY)
 def search(request):
     """Published comparisons and frameworks matching ``?q=``, best first (search.py).
 
-    Never page-cached, so a comparison published, unpublished or edited shows in
-    the results of the very next request; never indexed by search engines
-    either. A query too long is answered 400 with a message, a page past the
+    Never page-cached here, so a comparison published, unpublished or edited
+    shows in the results of the very next request (the HTTP cache in front keeps
+    it until the next change purges the listings); never indexed by search
+    engines either. A query too long is answered 400 with a message, a page past the
     last 404.
     """
     raw = request.GET.get("q", "")

@@ -16,7 +16,6 @@ ScheduledRun which interval each scheduled job already ran for.
 import logging
 import secrets
 import zoneinfo
-from contextlib import nullcontext
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 
@@ -25,10 +24,12 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, connections, models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+
+from compare_site import leases
 
 logger = logging.getLogger(__name__)
 
@@ -851,41 +852,18 @@ class OutgoingEmailQuerySet(models.QuerySet):
 
         Leases are always read against the real clock, whatever ``now`` says.
         """
-        lease_free = Q(leased_until__isnull=True) | Q(leased_until__lt=timezone.now())
-        return self.due(now).filter(lease_free)
+        return self.due(now).filter(leases.lease_free())
 
     def claim_next(self, *, token, now=None):
         """Lease the next message due at ``now`` to the worker holding ``token``; or None.
 
-        The claim is its own short transaction, committed before anything is
-        sent, so a worker that dies mid-send holds one lease only, and that
-        lease runs out after OUTBOX_LEASE_SECONDS for another worker to take.
-        On PostgreSQL, SELECT ... FOR UPDATE SKIP LOCKED keeps workers off each
-        other's candidates. SQLite has no row locks (and upgrading a read
-        transaction to a write fails instead of waiting), so there the SELECT
-        and the UPDATE run in autocommit; the UPDATE repeats the claimable
-        condition, so when two workers pick the same row only one changes it.
+        The claim is committed before anything is sent (compare_site/leases.py), so a
+        worker that dies mid-send holds one lease only, and that lease runs out
+        after OUTBOX_LEASE_SECONDS for another worker to take.
         """
-        lease = timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
-        skip_locked = connections[self.db].features.has_select_for_update_skip_locked
-        while True:
-            with transaction.atomic(using=self.db) if skip_locked else nullcontext():
-                candidates = self.claimable(now).order_by("next_attempt_at", "pk")
-                if skip_locked:
-                    candidates = candidates.select_for_update(skip_locked=True)
-                message = candidates.first()
-                if message is None:
-                    return None
-                message.leased_until = timezone.now() + lease
-                message.lease_token = token
-                claimed = (
-                    self.claimable(now)
-                    .filter(pk=message.pk)
-                    .update(leased_until=message.leased_until, lease_token=token)
-                )
-            if claimed:
-                return message
-            # Another worker claimed it between our SELECT and UPDATE (SQLite): next one.
+        return leases.claim_next(
+            lambda: self.claimable(now), token=token, seconds=settings.OUTBOX_LEASE_SECONDS
+        )
 
     def anonymise(self):
         """Blank recipients and contents; a message not sent yet is withdrawn (failed)."""

@@ -182,7 +182,7 @@ class TestFreshness:
             framework.save()
         assert result_slugs(results_for(client, "renamedframework")) == [comparison.slug]
 
-    def test_results_are_not_stored_in_any_cache(self, client, seed):
+    def test_results_are_not_kept_by_the_page_cache(self, client, seed):
         response = results_for(client, "pytorch")
         assert "no-cache" in response["Cache-Control"]
         assert "ETag" not in response

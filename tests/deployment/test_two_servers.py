@@ -13,7 +13,6 @@ import socket
 import subprocess
 import sys
 import uuid
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,7 @@ from django.conf import settings
 
 from tests.support.databases import throwaway_database_url
 from tests.support.faults import free_port, wait_until_up
-from tests.support.http_client import Browser
+from tests.support.http_client import Browser, FormReader
 from tests.support.missing import skip_or_fail_in_ci
 
 ROOT = Path(settings.BASE_DIR)
@@ -37,47 +36,6 @@ def redis_is_up():
             return True
     except OSError:
         return False
-
-
-class FormReader(HTMLParser):
-    """Collects the fields of the admin change form as a browser would submit them."""
-
-    def __init__(self):
-        super().__init__()
-        self.fields = []
-        self._textarea = None
-        self._select = None
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        name = attrs.get("name")
-        if tag == "input" and name:
-            kind = attrs.get("type", "text")
-            if kind in ("submit", "button", "file"):
-                return
-            if kind in ("checkbox", "radio") and "checked" not in attrs:
-                return
-            self.fields.append([name, attrs.get("value", "on" if kind == "checkbox" else "")])
-        elif tag == "textarea" and name:
-            self._textarea = [name, ""]
-            self.fields.append(self._textarea)
-        elif tag == "select" and name:
-            self._select = [name, None]
-        elif tag == "option" and self._select is not None:
-            # The first option unless another one is selected, as browsers do.
-            if self._select[1] is None or "selected" in attrs:
-                self._select[1] = attrs.get("value", "")
-
-    def handle_data(self, data):
-        if self._textarea is not None:
-            self._textarea[1] += data
-
-    def handle_endtag(self, tag):
-        if tag == "textarea":
-            self._textarea = None
-        elif tag == "select" and self._select is not None:
-            self.fields.append(self._select)
-            self._select = None
 
 
 @pytest.fixture
