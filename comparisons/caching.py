@@ -44,13 +44,24 @@ def forget_content_version():
 
 
 def current_content_version():
+    return _content_state()[0]
+
+
+def seconds_until_content_changes():
+    """How long the current content stays as it is with nobody saving anything:
+    until the next scheduled publication or the New Year (see the module's doc)."""
+    return max(0, int(_content_state()[1] - timezone.now().timestamp()))
+
+
+def _content_state():
+    """(version, timestamp of the next change no save announces)."""
     stored = cache.get(VERSION_KEY)
     if stored is None:
         return _new_content_version()
     version, next_due = stored
     if next_due is not None and timezone.now().timestamp() >= next_due:
         return _new_content_version()
-    return version
+    return version, next_due
 
 
 def _new_content_version():
@@ -66,7 +77,7 @@ def _new_content_version():
     # Finite, like the pages: a forgetting lost in a cache outage (see
     # compare_site/cache.py) can keep pages stale for at most PAGE_TIMEOUT.
     cache.set(VERSION_KEY, (version, next_due.timestamp()), PAGE_TIMEOUT)
-    return version
+    return version, next_due.timestamp()
 
 
 def _is_anonymous(request):
@@ -312,12 +323,17 @@ def share_if_allowed(request, response):
     front, which is purged on every change (deploy/varnish/site.vcl reads them).
     """
     if may_share(request, response):
+        # Never fresh, nor served stale while refreshing, past the next change no
+        # save purges (a scheduled publication, the New Year's "may be out of
+        # date" marks); stale-if-error stays: an error page is worse than a mark late.
+        unchanged_for = seconds_until_content_changes()
+        refresh_window = min(settings.HTTP_CACHE_STALE_WHILE_REVALIDATE, unchanged_for)
         patch_cache_control(
             response,
             public=True,
             no_cache=True,
-            s_maxage=settings.HTTP_CACHE_MAX_AGE,
-            stale_while_revalidate=settings.HTTP_CACHE_STALE_WHILE_REVALIDATE,
+            s_maxage=min(settings.HTTP_CACHE_MAX_AGE, unchanged_for - refresh_window),
+            stale_while_revalidate=refresh_window,
             stale_if_error=settings.HTTP_CACHE_STALE_IF_ERROR,
         )
     return response

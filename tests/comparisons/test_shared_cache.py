@@ -181,3 +181,34 @@ def test_a_scheduled_publication_queues_a_purge_for_its_publish_time(purge_urls)
     assert f"comparison-{scheduled.pk}" in at_due.first().keys.split()
     assert not CachePurge.objects.due(due - timedelta(seconds=1)).filter(next_attempt_at=due)
     assert CachePurge.objects.due(due).filter(next_attempt_at=due).count() == len(purge_urls)
+
+
+def shared_lifetime(response):
+    """Seconds a shared cache may serve the response without asking: fresh, then
+    stale while it refreshes."""
+    directives = dict(
+        part.strip().partition("=")[::2] for part in response["Cache-Control"].split(",")
+    )
+    return int(directives["s-maxage"]) + int(directives["stale-while-revalidate"])
+
+
+@pytest.mark.parametrize("minutes_before", [5, 0.25])
+def test_no_page_is_kept_past_the_new_year(client, comparison, time_machine, minutes_before):
+    """At the New Year statistics become "may be out of date" with no save, so no
+    purge: a shared cache must not keep a page across it."""
+    new_year = timezone.now().replace(
+        year=timezone.now().year + 1, month=1, day=1, hour=0, minute=0, second=0, microsecond=0
+    )
+    time_machine.move_to(new_year - timedelta(minutes=minutes_before), tick=False)
+    for name, url in public_addresses(comparison).items():
+        response = client.get(url)
+        assert shared(response), name
+        assert shared_lifetime(response) <= minutes_before * 60, (name, response["Cache-Control"])
+
+
+def test_no_page_is_kept_past_a_scheduled_publication(client, comparison, time_machine):
+    time_machine.move_to(timezone.now().replace(month=6, day=1, hour=12), tick=False)
+    make_comparison(title="Coming soon", published_at=timezone.now() + timedelta(minutes=10))
+    response = client.get(reverse("comparisons:home"))
+    assert shared(response)
+    assert 0 < shared_lifetime(response) <= 10 * 60
