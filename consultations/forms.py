@@ -22,6 +22,7 @@ from django.utils.html import format_html, format_html_join
 from compare_site.validators import validate_no_control_characters
 from comparisons.models import Comparison
 
+from . import slots
 from .abuse import RenderToken, read_render_token, sign_render_time
 from .models import (
     BOOKING_HORIZON,
@@ -31,6 +32,7 @@ from .models import (
     LAST_START,
     MIN_NOTICE,
     ConsultationRequest,
+    format_local,
     in_working_hours,
     normalise_email,
     offered_timezone_names,
@@ -66,10 +68,10 @@ class FreeSlotsBoundField(SlotRulesBoundField):
         a day is open when it is the first or holds a ticked slot."""
         picked = set(self.value() or ())
         days = []
-        for number, (day, slots) in enumerate(self.field.days):
+        for number, (day, day_slots) in enumerate(self.field.days):
             rows = [
                 (value, label, value in picked, f"{self.auto_id}_{value[:16].replace(':', '')}")
-                for value, label in slots
+                for value, label in day_slots
             ]
             days.append((day, number == 0 or any(row[2] for row in rows), rows))
         return days
@@ -490,6 +492,7 @@ class BookingForm(HumanCheckForm, forms.ModelForm):
         self.fields["slots"] = FreeSlotsField(
             starts=list(self.free), tz=ZoneInfo(self.display_timezone), label="Times that suit you"
         )
+        self._bound_fields_cache.pop("slots", None)
         self.add_error(
             "slots",
             forms.ValidationError(
@@ -571,8 +574,26 @@ class ScheduleForm(forms.Form):
         help_text="On the hour or half hour, in UTC.",
     )
 
+    outside_hours = forms.BooleanField(
+        label="Schedule it even though no consultant works then",
+        required=False,
+        help_text="Only after agreeing it with a consultant.",
+    )
+
     def __init__(self, *args, consultation, **kwargs):
         super().__init__(*args, **kwargs)
+        self.consultation = consultation
+        now = timezone.now()
+        # The browser's picker offers no date beyond the horizon; clean() refuses one anyway.
+        self.fields["other"].widget.attrs.update(
+            min=f"{now:%Y-%m-%dT%H:%M}", max=f"{now + BOOKING_HORIZON:%Y-%m-%dT%H:%M}"
+        )
+        offset = now.astimezone(ZoneInfo(consultation.timezone)).strftime("%z")
+        self.fields["other"].help_text = (
+            f"On the hour or half hour, in UTC, {HORIZON_TEXT}. The visitor's timezone is "
+            f"{consultation.timezone} (UTC{offset[:3]}:{offset[3:]} now); the time for the "
+            "visitor is shown before anything is sent."
+        )
         self.windows = {w.starts_at.isoformat(): w for w in consultation.windows.all()}
         self.fields["window"].choices = [
             (key, f"{w.starts_at:%A %d %B %Y, %H:%M} UTC ({w.local_label()} for the visitor)")
@@ -593,5 +614,18 @@ class ScheduleForm(forms.Form):
             validate_slot(start)
         except forms.ValidationError as error:
             self.add_error(None if error.code == "slot_past" else "other", error)
+            return cleaned
         cleaned["start"] = start
+        self.local_label = format_local(start, self.consultation.timezone)
+        working = slots.working_consultants(start)
+        if working == [] and not cleaned.get("outside_hours"):
+            self.add_error(
+                "outside_hours",
+                forms.ValidationError(
+                    f"{start:%A %d %B %Y, %H:%M} UTC ({self.local_label} for the visitor) is "
+                    "outside every consultant's working hours. Tick this box to schedule it "
+                    "anyway, or pick another time.",
+                    code="outside_hours",
+                ),
+            )
         return cleaned

@@ -122,3 +122,30 @@ def hold_slots(*, consultation, starts, free):
             break
         else:
             raise SlotTaken(start)
+
+
+def hold_scheduled_slot(*, consultation, start):
+    """Staff scheduled ``consultation`` at ``start``: it keeps only that slot's hold.
+
+    The visitor's other held slots are freed. The slot is held, if this request
+    does not hold it yet, for a consultant working then and free (the assignee
+    first); with nobody working then (staff ticked "outside working hours")
+    nothing is held. Raises SlotTaken when every consultant working then holds
+    it for another request.
+    """
+    consultation.slot_holds.exclude(starts_at=start).delete()
+    if consultation.slot_holds.exists():
+        return
+    working = working_consultants(start) or []
+    off = set(
+        TimeOff.objects.filter(
+            person__in=working, starts_at__lt=start + SLOT_LENGTH, ends_at__gt=start
+        ).values_list("person_id", flat=True)
+    )
+    candidates = sorted(
+        (c.pk for c in working if c.pk not in off),
+        key=lambda pk: pk != consultation.assignee_id,
+    )
+    if not candidates:
+        return
+    hold_slots(consultation=consultation, starts=[start], free={start: candidates})
