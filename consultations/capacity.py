@@ -72,9 +72,8 @@ def estimate_first_reply(*, now, backlog, triagers):
 
 def recent_pace(replies, hours, *, now):
     """First replies per working hour over the last RECENT_DAYS, or DEFAULT_PACE."""
-    worked = sum(1 for _ in shift_slots(hours, now - RECENT_DAYS, now)) * (
-        STEP / timedelta(hours=1)
-    )
+    steps = shift_slots(hours, now - RECENT_DAYS, now - STEP)
+    worked = sum(1 for _ in steps) * (STEP / timedelta(hours=1))
     if replies < MIN_REPLIES_FOR_PACE or not worked:
         return DEFAULT_PACE
     return replies / worked
