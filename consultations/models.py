@@ -1184,20 +1184,15 @@ class SlotHoldQuerySet(models.QuerySet):
 
         One interface, two guarantees. PostgreSQL refuses an overlapping row
         itself (the exclusion constraint of migration 0010), however many
-        bookings race. SQLite has no such constraint, so there the transaction
-        takes the database's write lock first (a write that changes nothing),
-        and only then looks for an overlap and inserts: two bookings can only
-        do that one after the other.
+        bookings race. SQLite has no such constraint; there every transaction
+        begins by taking the database's write lock (transaction_mode IMMEDIATE
+        in settings), so looking for an overlap and inserting happen for one
+        booking at a time.
         """
         ends_at = starts_at + SLOT_LENGTH
-        connection = connections[self.db]
         try:
             with transaction.atomic(using=self.db):
-                if connection.vendor != "postgresql":
-                    with connection.cursor() as cursor:
-                        cursor.execute(
-                            f"UPDATE {SlotHold._meta.db_table} SET id = id WHERE 1 = 0"  # noqa: S608
-                        )
+                if connections[self.db].vendor != "postgresql":
                     if self.overlapping(consultant_id, starts_at, ends_at).exists():
                         raise SlotTaken
                 return self.create(
