@@ -373,11 +373,9 @@ class BookingForm(HumanCheckForm, forms.ModelForm):
         if self.free:
             for name in WINDOW_FIELDS:
                 del self.fields[name]
-            self.fields["slots"] = FreeSlotsField(
-                starts=list(self.free),
-                tz=ZoneInfo(self.display_timezone),
-                label="Times that suit you",
-            )
+            self.fields["slots"] = self.free_slots_field()
+            # In the page's order (the error summary follows it): before the consent.
+            self.order_fields([name for name in self.fields if name != "consent"])
         self.helper = FormHelper()
         self.helper.form_id = "booking-form"
         self.helper.attrs = {"novalidate": ""}
@@ -416,6 +414,11 @@ class BookingForm(HumanCheckForm, forms.ModelForm):
             return ""
         expected = self.promise.expected_label(self.display_timezone)
         return f"We are busier than usual: expect a reply by {expected}."
+
+    def free_slots_field(self):
+        return FreeSlotsField(
+            starts=list(self.free), tz=ZoneInfo(self.display_timezone), label="Times that suit you"
+        )
 
     @property
     def offers_slots(self):
@@ -489,9 +492,7 @@ class BookingForm(HumanCheckForm, forms.ModelForm):
         self.data.setlist(
             "slots", [v for v in self.data.getlist("slots") if v != slot_value(start)]
         )
-        self.fields["slots"] = FreeSlotsField(
-            starts=list(self.free), tz=ZoneInfo(self.display_timezone), label="Times that suit you"
-        )
+        self.fields["slots"] = self.free_slots_field()
         self._bound_fields_cache.pop("slots", None)
         self.add_error(
             "slots",
