@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import Group
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from consultations import slots
@@ -371,3 +372,20 @@ class TestOwnHoursInTheAdmin:
         assert client.get(
             reverse("admin:consultations_workinghours_change", args=[colin.working_hours.last().pk])
         ).status_code in (302, 404)
+
+
+def test_the_slot_form_costs_the_same_queries_for_one_consultant_or_five(client, fixed_clock):
+    make_consultant("c0")
+    client.get(BOOK_URL)  # the reply estimate is cached from here on
+    with CaptureQueriesContext(connection) as one:
+        client.get(BOOK_URL)
+    for number in range(1, 5):
+        consultant = make_consultant(f"c{number}")
+        TimeOff.objects.create(person=consultant, starts_at=utc(25, 0), ends_at=utc(26, 0))
+        SlotHold.objects.take(
+            consultant_id=consultant.pk, request=make_consultation(), starts_at=utc(26, 10)
+        )
+    with CaptureQueriesContext(connection) as five:
+        response = client.get(BOOK_URL)
+    assert len(five) == len(one)
+    assert 'name="slots"' in response.content.decode()
