@@ -632,8 +632,8 @@ class ScheduleForm(forms.Form):
         offset = now.astimezone(ZoneInfo(consultation.timezone)).strftime("%z")
         self.fields["other"].help_text = (
             f"On the hour or half hour, in UTC, {HORIZON_TEXT}. The visitor's timezone is "
-            f"{consultation.timezone} (UTC{offset[:3]}:{offset[3:]} now); the time for the "
-            "visitor is shown before anything is sent."
+            f"{consultation.timezone} (UTC{offset[:3]}:{offset[3:]} now); the confirmation "
+            "names the time in both."
         )
         self.windows = {w.starts_at.isoformat(): w for w in consultation.windows.all()}
         self.fields["window"].choices = [
