@@ -151,6 +151,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite keeps no connection worth reusing across requests, and the
     # development server's threads must not share one.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Each transaction takes the write lock as it begins, so one that reads and
+    # then writes (a booking holding a slot) waits its turn instead of failing
+    # with "database is locked" (SlotHoldQuerySet.take relies on it).
+    DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Fail fast: a database that hangs gives visitors the 503 page within
     # seconds instead of holding every worker thread. connect_timeout covers

@@ -12,7 +12,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q, Value
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
@@ -24,7 +24,7 @@ from django.utils.http import urlencode
 
 from compare_site.validators import validate_no_control_characters
 
-from . import invitations, services
+from . import invitations, services, slots
 from .forms import ScheduleForm
 from .models import (
     WARN_BEFORE_HOURS,
@@ -34,7 +34,11 @@ from .models import (
     PendingAddition,
     SavedReply,
     ScheduledRun,
+    SlotHold,
+    SlotTaken,
     StaffTimezone,
+    TimeOff,
+    WorkingHours,
     format_short,
     timezone_names,
 )
@@ -484,19 +488,29 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
             raise PermissionDenied
         form = ScheduleForm(request.POST or None, consultation=consultation)
         if request.method == "POST" and form.is_valid():
+            start = form.cleaned_data["start"]
             try:
-                invitations.schedule_consultation(
-                    consultation=consultation,
-                    start=form.cleaned_data["start"],
-                    by=request.user,
-                    location=form.cleaned_data["location"],
-                )
+                with transaction.atomic():
+                    invitations.schedule_consultation(
+                        consultation=consultation,
+                        start=start,
+                        by=request.user,
+                        location=form.cleaned_data["location"],
+                    )
+                    slots.hold_scheduled_slot(consultation=consultation, start=start)
             except ValidationError as error:
                 form.add_error(None, error)
+            except SlotTaken:
+                form.add_error(
+                    None,
+                    "Every consultant working then already has this slot for another "
+                    "request; pick another time.",
+                )
             else:
                 self.message_user(
                     request,
-                    f"Scheduled {consultation.reference}; the invitation is queued.",
+                    f"Scheduled {consultation.reference} at {start:%A %d %B %Y, %H:%M} UTC "
+                    f"({form.local_label} for the visitor); the invitation is queued.",
                     messages.SUCCESS,
                 )
                 return redirect("admin:consultations_consultationrequest_change", pk)
@@ -632,3 +646,57 @@ class SavedReplyAdmin(admin.ModelAdmin):
 
     list_display = ["title"]
     search_fields = ["title", "body"]
+
+
+# --- Consultants' hours, time off and held slots (issue 15: real free slots) ---
+
+
+class OwnTimeAdmin(admin.ModelAdmin):
+    """Staff keep their own hours and time off; a superuser keeps anyone's."""
+
+    list_select_related = ["person"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return queryset if request.user.is_superuser else queryset.filter(person=request.user)
+
+    def get_list_filter(self, request):
+        # Whose rows to show is a superuser's filter; others see only their own.
+        filters = super().get_list_filter(request)
+        return filters if request.user.is_superuser else [f for f in filters if f != "person"]
+
+    def get_exclude(self, request, obj=None):
+        return [] if request.user.is_superuser else ["person"]
+
+    def save_model(self, request, obj, form, change):
+        if not request.user.is_superuser:
+            obj.person = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(WorkingHours)
+class WorkingHoursAdmin(OwnTimeAdmin):
+    list_display = ["person", "weekday", "starts", "ends", "timezone"]
+    list_filter = ["weekday", "person"]
+    fields = ["person", "weekday", "starts", "ends", "timezone"]
+
+
+@admin.register(TimeOff)
+class TimeOffAdmin(OwnTimeAdmin):
+    list_display = ["person", "starts_at", "ends_at", "reason"]
+    list_filter = ["person"]
+    fields = ["person", "starts_at", "ends_at", "reason"]
+    date_hierarchy = "starts_at"
+
+
+@admin.register(SlotHold)
+class SlotHoldAdmin(RecordAdmin):
+    """Which consultant's slot each request holds (written by bookings and scheduling)."""
+
+    list_display = ["starts_at", "consultant", "request", "created_at"]
+    list_filter = ["consultant"]
+    list_select_related = ["consultant", "request"]
+    date_hierarchy = "starts_at"
+
+
+# --- end of consultants' hours, time off and held slots ---

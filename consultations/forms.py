@@ -10,17 +10,20 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import HTML, Div, Fieldset, Layout, Submit
+from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout, Submit
 from django import forms
 from django.conf import settings
+from django.forms.boundfield import BoundField
 from django.forms.utils import flatatt
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from compare_site.validators import validate_no_control_characters
 from comparisons.models import Comparison
 
+from . import slots
 from .abuse import RenderToken, read_render_token, sign_render_time
 from .models import (
     BOOKING_HORIZON,
@@ -30,24 +33,99 @@ from .models import (
     LAST_START,
     MIN_NOTICE,
     ConsultationRequest,
+    format_local,
     in_working_hours,
     normalise_email,
+    offered_timezone_names,
     on_slot_grid,
-    timezone_names,
     validate_slot,
 )
 
 WINDOW_FIELDS = ("window_1", "window_2", "window_3")
 NOTICE_TEXT = f"at least {MIN_NOTICE // timedelta(hours=1)} hours from now"
+# The element that states the slot rules; every slot field points at it.
+SLOT_RULES_ID = "slot-rules"
+# How many of the offered free slots a visitor may pick.
+MAX_PICKED_SLOTS = 3
 WINDOW_HELP = (
     "A 30-minute slot in your timezone, starting on the hour or half hour: Monday to Friday "
     f"between {FIRST_START:%H:%M} and {LAST_END:%H:%M}, {NOTICE_TEXT} and {HORIZON_TEXT}."
 )
 
 
+class SlotRulesBoundField(BoundField):
+    """A slot field described by the slot rules (SLOT_RULES_ID) and then its own errors."""
+
+    @property
+    def aria_describedby(self):
+        errors = f" {self.auto_id}_error" if self.errors else ""
+        return f"{SLOT_RULES_ID}{errors}"
+
+
+class FreeSlotsBoundField(SlotRulesBoundField):
+    @property
+    def days(self):
+        """[(day label, open?, [(value, time label, checked?, input id)])] for the template;
+        a day is open when it is the first or holds a ticked slot."""
+        picked = set(self.value() or ())
+        days = []
+        for number, (day, day_slots) in enumerate(self.field.days):
+            rows = [
+                (value, label, value in picked, f"{self.auto_id}_{value[:16].replace(':', '')}")
+                for value, label in day_slots
+            ]
+            days.append((day, number == 0 or any(row[2] for row in rows), rows))
+        return days
+
+    @property
+    def first_input_id(self):
+        days = self.days
+        return days[0][2][0][3] if days else self.auto_id
+
+    def days_html(self):
+        """The days as the template shows them, built here like LongSelect: a Django
+        template per checkbox costs tens of milliseconds at a thousand slots."""
+        described = self.aria_describedby
+        return format_html_join(
+            "",
+            '<details class="slot-day"{}><summary>{} <span class="slot-day__count">'
+            '({} free)</span></summary><div class="slot-day__times" role="group" '
+            'aria-label="{}">{}</div></details>',
+            (
+                (
+                    mark_safe(" open") if is_open else "",
+                    day,
+                    len(rows),
+                    day,
+                    format_html_join(
+                        "",
+                        '<div class="slot"><input type="checkbox" name="{}" value="{}" id="{}" '
+                        'aria-describedby="{}"{}><label for="{}">{}<span class="visually-hidden">'
+                        ", {}</span></label></div>",
+                        (
+                            (
+                                self.html_name,
+                                value,
+                                input_id,
+                                described,
+                                mark_safe(" checked") if checked else "",
+                                input_id,
+                                label,
+                                day,
+                            )
+                            for value, label, checked, input_id in rows
+                        ),
+                    ),
+                )
+                for day, is_open, rows in self.days
+            ),
+        )
+
+
 class LocalDateTimeField(forms.DateTimeField):
     """A wall-clock time (no timezone yet): the form applies the visitor's timezone."""
 
+    bound_field_class = SlotRulesBoundField
     widget = forms.DateTimeInput(attrs={"type": "datetime-local", "step": 1800})
 
     def __init__(self, **kwargs):
@@ -84,6 +162,48 @@ class LongSelect(forms.Select):
             flatatt(self.build_attrs(self.attrs, {**(attrs or {}), "name": name})),
             options,
         )
+
+
+def slot_value(start):
+    """A slot start (aware) as the booking form sends it: UTC, e.g. 2026-11-26T15:00Z."""
+    return start.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+class FreeSlotsField(forms.MultipleChoiceField):
+    """One or more of the free slots (slots.free_slots()), shown as checkboxes by day.
+
+    The choices are UTC starts; ``days`` groups them, labelled in ``tz``, for
+    the template (consultations/_slot_picker.html).
+    """
+
+    bound_field_class = FreeSlotsBoundField
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, *, starts, tz, **kwargs):
+        self.starts = {slot_value(start): start for start in starts}
+        self.days = []
+        for start in starts:
+            local = start.astimezone(tz)
+            label = f"{local:%A} {local.day} {local:%B}"
+            if not self.days or self.days[-1][0] != label:
+                self.days.append((label, []))
+            self.days[-1][1].append((slot_value(start), f"{local:%H:%M}"))
+        kwargs.setdefault(
+            "error_messages",
+            {
+                "required": "Pick at least one time that suits you.",
+                "invalid_choice": "That time is no longer free; pick another.",
+            },
+        )
+        super().__init__(choices=[(value, value) for value in self.starts], **kwargs)
+
+    def clean(self, value):
+        picked = super().clean(value)
+        if len(picked) > MAX_PICKED_SLOTS:
+            raise forms.ValidationError(
+                f"Pick at most {MAX_PICKED_SLOTS} times.", code="too_many_slots"
+            )
+        return sorted(self.starts[value] for value in picked)
 
 
 def clean_email_address(value):
@@ -240,7 +360,7 @@ class BookingForm(HumanCheckForm, forms.ModelForm):
             "invalid_choice": "Choose a timezone from the list, for example Europe/Berlin."
         },
     )
-    window_1 = LocalDateTimeField(label="First choice", help_text=WINDOW_HELP)
+    window_1 = LocalDateTimeField(label="First choice")
     window_2 = LocalDateTimeField(label="Second choice")
     window_3 = LocalDateTimeField(label="Third choice (optional)", required=False)
     consent = forms.BooleanField(
@@ -271,13 +391,17 @@ class BookingForm(HumanCheckForm, forms.ModelForm):
             "message": forms.Textarea(attrs={"rows": 5}),
         }
 
-    def __init__(self, *args, now=None, **kwargs):
+    def __init__(self, *args, now=None, free=None, promise=None, **kwargs):
+        """``free`` is slots.free_slots(): when it offers slots, the visitor picks them
+        instead of typing windows. ``promise`` is capacity.promise_for()."""
         super().__init__(*args, **kwargs)
         self.now = now or timezone.now()
+        self.free = free or {}
+        self.promise = promise
         # Invisible control characters break the emails and pages these go into.
         for name in ("name", "email", "company", "topic", "message"):
             self.fields[name].validators.append(validate_no_control_characters)
-        self.fields["timezone"].choices = [(n, n) for n in sorted(timezone_names())]
+        self.fields["timezone"].choices = [(n, n) for n in offered_timezone_names()]
         self.fields["topic"].required = False
         self.fields["consent"].label = format_html(
             'You may contact me by email about this consultation. See our <a href="{}">privacy '
@@ -286,6 +410,12 @@ class BookingForm(HumanCheckForm, forms.ModelForm):
         )
         if not self.is_bound:
             self.initial.setdefault("timezone", "UTC")
+        if self.free:
+            for name in WINDOW_FIELDS:
+                del self.fields[name]
+            self.fields["slots"] = self.free_slots_field()
+            # In the page's order (the error summary follows it): before the consent.
+            self.order_fields([name for name in self.fields if name != "consent"])
         self.helper = FormHelper()
         self.helper.form_id = "booking-form"
         self.helper.attrs = {"novalidate": ""}
@@ -303,20 +433,75 @@ class BookingForm(HumanCheckForm, forms.ModelForm):
                 "topic",
                 "message",
             ),
-            Fieldset(
-                "When suits you",
-                HTML(
-                    '<p class="form-text">Offer two or three 30-minute slots; we confirm one '
-                    "of them, or suggest another.</p>"
-                ),
-                "timezone",
-                *WINDOW_FIELDS,
-            ),
-            Div("website", css_class="hp-field"),
+            self.when_fieldset(),
+            # Hidden from sight and from assistive technology: only bots fill it.
+            Div("website", css_class="hp-field", aria_hidden="true"),
             "rendered",
             "consent",
         )
         self.helper.add_input(Submit("submit", "Request my free consultation", css_class="button"))
+
+    @property
+    def display_timezone(self):
+        """The timezone the slots are shown in: the one sent, else the one preset."""
+        name = self.data.get("timezone") if self.is_bound else self.initial.get("timezone")
+        return name if name in offered_timezone_names() else "UTC"
+
+    def busy_notice(self):
+        """ "We are busier than usual: …" in the visitor's timezone, or "" when the
+        team can keep the promise (capacity.promise_for())."""
+        if self.promise is None or not self.promise.is_late:
+            return ""
+        expected = self.promise.expected_label(self.display_timezone)
+        return f"We are busier than usual: expect a reply by {expected}."
+
+    def free_slots_field(self):
+        return FreeSlotsField(
+            starts=list(self.free), tz=ZoneInfo(self.display_timezone), label="Times that suit you"
+        )
+
+    @property
+    def offers_slots(self):
+        return "slots" in self.fields
+
+    def when_fieldset(self):
+        if self.offers_slots:
+            rules = (
+                f"Free 30-minute slots {HORIZON_TEXT}, shown in your timezone. Pick one, or up "
+                f"to {MAX_PICKED_SLOTS}: each one you pick is held for you until we reply."
+            )
+            return Fieldset(
+                "When suits you",
+                "timezone",
+                HTML(
+                    '<p><button type="submit" name="show_times" value="1" formnovalidate '
+                    'class="button">Show the times in this timezone</button></p>'
+                ),
+                HTML(format_html('<p class="form-text" id="{}">{}</p>', SLOT_RULES_ID, rules)),
+                Field("slots", template="consultations/_slot_picker.html"),
+            )
+        return Fieldset(
+            "When suits you",
+            HTML(
+                '<p class="form-text">Offer two or three 30-minute slots; we confirm one '
+                "of them, or suggest another.</p>"
+            ),
+            "timezone",
+            HTML(format_html('<p class="form-text" id="{}">{}</p>', SLOT_RULES_ID, WINDOW_HELP)),
+            *WINDOW_FIELDS,
+        )
+
+    def error_summary(self):
+        """(label, link target id, message) for each error, in the form's order; the
+        page lists them at the top, each linking to its field."""
+        summary = [("", "", message) for message in self.non_field_errors()]
+        for name, field in self.fields.items():
+            if name in self.errors and name not in ("website", "rendered"):
+                bound = self[name]
+                target = bound.first_input_id if name == "slots" else bound.id_for_label
+                label = "Consent" if name == "consent" else field.label
+                summary.extend((label, target, message) for message in self.errors[name])
+        return summary
 
     def clean_name(self):
         return " ".join(self.cleaned_data["name"].split())
@@ -333,9 +518,29 @@ class BookingForm(HumanCheckForm, forms.ModelForm):
                     "Choose a comparison above, or tell us the topic here.", code="no_subject"
                 ),
             )
-        if "timezone" in cleaned:
+        if self.offers_slots:
+            self.windows_utc = cleaned.get("slots", [])
+        elif "timezone" in cleaned:
             self.windows_utc = self._clean_windows(ZoneInfo(cleaned["timezone"]))
         return cleaned
+
+    def slot_taken(self, start, free):
+        """Another visitor took ``start`` as this one sent the form: offer the slots
+        still ``free`` (the taken one unticked), say so, keep everything else."""
+        self.free = free or {}
+        self.data = self.data.copy()
+        self.data.setlist(
+            "slots", [v for v in self.data.getlist("slots") if v != slot_value(start)]
+        )
+        self.fields["slots"] = self.free_slots_field()
+        self._bound_fields_cache.pop("slots", None)
+        self.add_error(
+            "slots",
+            forms.ValidationError(
+                "That slot was just taken — pick another; everything you typed is kept.",
+                code="slot_taken",
+            ),
+        )
 
     def _clean_windows(self, tz):
         """The windows in UTC; each broken rule becomes a message on its own field."""
@@ -430,10 +635,27 @@ class ScheduleForm(forms.Form):
     )
 
     location = ScheduleLocationField()
+    outside_hours = forms.BooleanField(
+        label="Schedule it even though no consultant works then",
+        required=False,
+        help_text="Only after agreeing it with a consultant.",
+    )
 
     def __init__(self, *args, consultation, **kwargs):
         kwargs.setdefault("initial", {"location": consultation.meeting_location})
         super().__init__(*args, **kwargs)
+        self.consultation = consultation
+        now = timezone.now()
+        # The browser's picker offers no date beyond the horizon; clean() refuses one anyway.
+        self.fields["other"].widget.attrs.update(
+            min=f"{now:%Y-%m-%dT%H:%M}", max=f"{now + BOOKING_HORIZON:%Y-%m-%dT%H:%M}"
+        )
+        offset = now.astimezone(ZoneInfo(consultation.timezone)).strftime("%z")
+        self.fields["other"].help_text = (
+            f"On the hour or half hour, in UTC, {HORIZON_TEXT}. The visitor's timezone is "
+            f"{consultation.timezone} (UTC{offset[:3]}:{offset[3:]} now); the confirmation "
+            "names the time in both."
+        )
         self.windows = {w.starts_at.isoformat(): w for w in consultation.windows.all()}
         self.fields["window"].choices = [
             (key, f"{w.starts_at:%A %d %B %Y, %H:%M} UTC ({w.local_label()} for the visitor)")
@@ -454,7 +676,20 @@ class ScheduleForm(forms.Form):
             validate_slot(start)
         except forms.ValidationError as error:
             self.add_error(None if error.code == "slot_past" else "other", error)
+            return cleaned
         cleaned["start"] = start
+        self.local_label = format_local(start, self.consultation.timezone)
+        working = slots.working_consultants(start)
+        if working == [] and not cleaned.get("outside_hours"):
+            self.add_error(
+                "outside_hours",
+                forms.ValidationError(
+                    f"{start:%A %d %B %Y, %H:%M} UTC ({self.local_label} for the visitor) is "
+                    "outside every consultant's working hours. Tick this box to schedule it "
+                    "anyway, or pick another time.",
+                    code="outside_hours",
+                ),
+            )
         return cleaned
 
 

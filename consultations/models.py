@@ -24,7 +24,7 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, OperationalError, connections, models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -77,6 +77,21 @@ def new_reference():
 def timezone_names():
     # "localtime" and "Factory" are tzdata artefacts, not places a visitor lives.
     return frozenset(zoneinfo.available_timezones() - {"localtime", "Factory", "posixrules"})
+
+
+# The areas of the tz database's canonical Area/Location names; the legacy
+# aliases outside them (GB-Eire, W-SU, US/Eastern, Etc/GMT+5) are not offered.
+TIMEZONE_AREAS = frozenset(
+    {"Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe"}
+    | {"Indian", "Pacific"}
+)
+
+
+@cache
+def offered_timezone_names():
+    """The timezones the booking form lists: UTC and the Area/Location names, sorted."""
+    names = (n for n in timezone_names() if n.partition("/")[0] in TIMEZONE_AREAS and "/" in n)
+    return ("UTC", *sorted(names))
 
 
 def validate_timezone(value):
@@ -319,6 +334,16 @@ class ConsultationRequest(models.Model):
         help_text="CONSULTATION_REPLY_HOURS (for example 24 hours) after the request "
         "arrived; set once and never changed.",
     )
+    # Issue 15, the honest promise: set at booking only when the team could not
+    # reply within the promise (capacity.py); respond_by stays the promise.
+    expected_reply_at = models.DateTimeField(
+        "expected reply",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the booking form told the visitor to expect a reply, if later than "
+        "respond by (a busy team, a weekend, a holiday).",
+    )
     first_response_at = models.DateTimeField(
         "first response",
         null=True,
@@ -489,6 +514,9 @@ class ConsultationRequest(models.Model):
                 history.append((event.at, text))
         return history
 
+    def expected_reply_local(self):
+        return format_local(self.expected_reply_at, self.timezone) if self.expected_reply_at else ""
+
     def due_label(self, now=None):
         """The triage badge as text: "Overdue by 3 h", "Due in 2 h", "Answered" or ""."""
         now = now or timezone.now()
@@ -537,6 +565,9 @@ class ConsultationRequest(models.Model):
         if previous == self.Status.DUPLICATE:
             # Reopened: no longer a duplicate of anything.
             self.duplicate_of = None
+        if to not in self.OPEN_STATUSES or previous == self.Status.SCHEDULED:
+            # Closed, or the scheduled slot cancelled: its consultants' slots are free again.
+            self.slot_holds.all().delete()
         self.save(update_fields=["status", "scheduled_start", "first_response_at", "duplicate_of"])
         self.events.create(
             actor=by,
@@ -1280,3 +1311,201 @@ class StaffTimezone(models.Model):
         """The user's timezone name, or settings.TIME_ZONE until they set one."""
         row = cls.objects.filter(user=user).first() if user.pk else None
         return row.timezone if row else settings.TIME_ZONE
+
+
+# --- Consultants' hours, time off and held slots (issue 15: real free slots) ---
+#
+# Staff publish weekly WorkingHours and TimeOff; consultations/slots.py turns
+# them into the free 30-minute slots the booking form offers, and the honest
+# promise (consultations/capacity.py) reads the triagers' hours from the same
+# rows. A SlotHold is one consultant's slot taken by one request.
+
+CONSULTANTS_GROUP = "Consultants"
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class WorkingHours(models.Model):
+    """One weekly stretch of a staff member's working time, in their own timezone."""
+
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="working_hours",
+        verbose_name="staff member",
+        help_text="A consultant (offers slots) or a triager (answers requests).",
+    )
+    weekday = models.PositiveSmallIntegerField("weekday", choices=Weekday)
+    starts = models.TimeField("from", help_text="Local time, for example 09:00.")
+    ends = models.TimeField("until", help_text="Local time, for example 17:00.")
+    timezone = models.CharField(
+        "timezone",
+        max_length=64,
+        default="UTC",
+        validators=[validate_timezone],
+        help_text="The staff member's IANA timezone, for example Europe/London.",
+    )
+
+    class Meta:
+        ordering = ["person", "weekday", "starts"]
+        verbose_name = "working hours"
+        verbose_name_plural = "working hours"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(weekday__gte=0, weekday__lte=6),
+                name="%(app_label)s_%(class)s_weekday_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(ends__gt=models.F("starts")),
+                name="%(app_label)s_%(class)s_ends_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.starts:%H:%M}–{self.ends:%H:%M} {self.timezone}"
+
+    def clean(self):
+        if self.starts and self.ends and self.ends <= self.starts:
+            raise ValidationError({"ends": "End after the start, on the same day."})
+
+
+class TimeOff(models.Model):
+    """A stretch when a staff member does not work (a holiday, leave): no slots, no replies."""
+
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="time_off",
+        verbose_name="staff member",
+    )
+    starts_at = models.DateTimeField("from", help_text="For example 2026-12-24 00:00.")
+    ends_at = models.DateTimeField("until", help_text="For example 2026-12-28 00:00.")
+    reason = models.CharField("reason", max_length=100, blank=True, help_text="e.g. Holiday")
+
+    class Meta:
+        ordering = ["starts_at"]
+        verbose_name = "time off"
+        verbose_name_plural = "time off"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")),
+                name="%(app_label)s_%(class)s_ends_after_start",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.person} off {self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%Y-%m-%d %H:%M}"
+
+    def clean(self):
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": "End after the start."})
+
+
+# How long a booking waits for another one holding the same slot (SlotHoldQuerySet.take).
+SLOT_LOCK_WAIT_MS = 1000
+# PostgreSQL's SQLSTATE for a lock_timeout that ran out.
+LOCK_NOT_AVAILABLE = "55P03"
+
+
+class SlotTaken(Exception):
+    """Another booking holds that consultant's slot (or every consultant's, for a start)."""
+
+
+class SlotHoldQuerySet(models.QuerySet):
+    def overlapping(self, consultant_id, starts_at, ends_at):
+        return self.filter(
+            consultant_id=consultant_id, starts_at__lt=ends_at, ends_at__gt=starts_at
+        )
+
+    def take(self, *, consultant_id, request, starts_at):
+        """Hold ``consultant_id``'s slot from ``starts_at`` for ``request``; SlotTaken if held.
+
+        One interface, two guarantees. PostgreSQL refuses an overlapping row
+        itself (the exclusion constraint of migration 0010), however many
+        bookings race. SQLite has no such constraint; there every transaction
+        begins by taking the database's write lock (transaction_mode IMMEDIATE
+        in settings), so looking for an overlap and inserting happen for one
+        booking at a time.
+        """
+        ends_at = starts_at + SLOT_LENGTH
+        on_postgresql = connections[self.db].vendor == "postgresql"
+        try:
+            with transaction.atomic(using=self.db):
+                if on_postgresql:
+                    # A booking holding the same slot, not yet committed, makes this
+                    # insert wait for its outcome. Many waiting in line (20 visitors
+                    # for one slot on a busy machine) ran into the statement timeout:
+                    # a 503 and the form lost. Waiting briefly, then being told the
+                    # slot is taken, keeps the form (if the other booking fails, the
+                    # slot is offered again).
+                    with connections[self.db].cursor() as cursor:
+                        cursor.execute(f"SET LOCAL lock_timeout = '{SLOT_LOCK_WAIT_MS}ms'")
+                elif self.overlapping(consultant_id, starts_at, ends_at).exists():
+                    raise SlotTaken
+                return self.create(
+                    consultant_id=consultant_id,
+                    request=request,
+                    starts_at=starts_at,
+                    ends_at=ends_at,
+                )
+        except IntegrityError:
+            raise SlotTaken from None
+        except OperationalError as error:
+            if getattr(error.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+                raise SlotTaken from None
+            raise
+
+
+class SlotHold(models.Model):
+    """One consultant's slot held for one request: never two requests in the same slot.
+
+    PostgreSQL enforces it with an exclusion constraint on (consultant =,
+    tstzrange(starts_at, ends_at) &&), added in migration 0010 for that
+    database only; SlotHoldQuerySet.take() enforces it on SQLite.
+    """
+
+    consultant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="slot_holds",
+        verbose_name="consultant",
+    )
+    request = models.ForeignKey(
+        ConsultationRequest,
+        on_delete=models.CASCADE,
+        related_name="slot_holds",
+        verbose_name="request",
+    )
+    starts_at = models.DateTimeField("starts", help_text="In UTC, for example 2026-11-26 15:00.")
+    ends_at = models.DateTimeField("ends", help_text="SLOT_LENGTH after the start.")
+    created_at = models.DateTimeField("held since", default=timezone.now)
+
+    objects = SlotHoldQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at", "consultant"]
+        verbose_name = "held slot"
+        verbose_name_plural = "held slots"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")),
+                name="%(app_label)s_%(class)s_ends_after_start",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["starts_at", "ends_at"], name="consultations_hold_time_idx")
+        ]
+
+    def __str__(self):
+        return f"{self.starts_at:%Y-%m-%d %H:%M} UTC · {self.consultant} · {self.request.reference}"
+
+
+# --- end of consultants' hours, time off and held slots ---

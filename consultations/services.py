@@ -38,6 +38,7 @@ from .models import (
     sign_in_records,
 )
 from .outbox import queue_email, site_url
+from .slots import hold_slots
 
 logger = logging.getLogger(__name__)
 TRIAGE_GROUP = "Triage"
@@ -129,7 +130,15 @@ def open_request_for(email, now):
 
 @transaction.atomic
 def book_consultation(
-    *, fields, windows, client_ip=None, form_nonce=None, own_references=(), now=None
+    *,
+    fields,
+    windows,
+    client_ip=None,
+    form_nonce=None,
+    own_references=(),
+    now=None,
+    free=None,
+    expected_reply_at=None,
 ):
     """Save a booking with its windows and queue the visitor's and the staff's emails.
 
@@ -142,6 +151,12 @@ def book_consultation(
     confirms it (confirm_addition). ``form_nonce``, the render token's random
     part, is spent in the same transaction; a nonce spent before raises
     FormAlreadySent and nothing is saved.
+
+    With ``free`` (slots.free_slots()), the windows are free slots the visitor
+    picked: each is held for one consultant (slots.hold_slots), and a slot
+    someone else took meanwhile raises models.SlotTaken with nothing saved.
+    ``expected_reply_at`` is the honest estimate the visitor was shown, when
+    later than the promise (capacity.py).
     """
     now = now or timezone.now()
     if form_nonce is not None:
@@ -178,17 +193,22 @@ def book_consultation(
         )
         return Booking(request=existing, is_repeat=True, awaiting_owner=True)
 
-    consultation = ConsultationRequest(received_at=now, client_ip=client_ip, **fields)
+    consultation = ConsultationRequest(
+        received_at=now, client_ip=client_ip, expected_reply_at=expected_reply_at, **fields
+    )
     consultation.full_clean()
     consultation.save()
     PreferredWindow.objects.bulk_create(
         PreferredWindow(request=consultation, starts_at=start) for start in sorted(windows)
     )
+    if free is not None:
+        hold_slots(consultation=consultation, starts=windows, free=free)
     windows = list(consultation.windows.all())
     context = {
         "request": consultation,
         "windows": windows,
         "respond_by": consultation.respond_by_local(),
+        "expected_reply": consultation.expected_reply_local(),
         "admin_url": admin_url(consultation),
         **status_links(consultation),
     }

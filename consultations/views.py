@@ -20,9 +20,16 @@ from compare_site.clients import client_ip
 from compare_site.validators import validate_no_control_characters
 from comparisons.models import Comparison
 
-from . import abuse, invitations, services
+from . import abuse, capacity, invitations, services, slots
 from .forms import BookingForm, NewTimesForm
-from .models import AuditEvent, ConsultationRequest, PendingAddition, format_local
+from .models import (
+    AuditEvent,
+    ConsultationRequest,
+    PendingAddition,
+    SlotTaken,
+    format_local,
+    offered_timezone_names,
+)
 from .reports import build_report
 
 logger = logging.getLogger(__name__)
@@ -35,11 +42,18 @@ def book(request):
     """The booking form; a valid booking redirects to its confirmation page.
 
     Never cached: each copy carries its own CSRF token and signed render token.
+    When consultants publish hours, the visitor picks free slots; "Show the
+    times in this timezone" shows the form again in the timezone chosen, as typed.
     """
+    free = slots.free_slots()
+    promise = capacity.promise_for()
     if request.method != "POST":
-        form = BookingForm(initial=prefilled(request))
+        form = BookingForm(initial=prefilled(request), free=free, promise=promise)
         return render(request, "consultations/book.html", {"form": form})
-    form = BookingForm(request.POST)
+    if "show_times" in request.POST:
+        form = BookingForm(initial=as_typed(request.POST), free=free, promise=promise)
+        return render(request, "consultations/book.html", {"form": form})
+    form = BookingForm(request.POST, free=free, promise=promise)
     if form.is_automated:
         # Silent: a bot learns nothing from the answer.
         logger.info("Booking form rejected as automated.")
@@ -66,20 +80,38 @@ def book(request):
                     client_ip=ip,
                     form_nonce=form.cleaned_data["rendered"],
                     own_references=request.session.get(SESSION_KEY, []),
+                    free=free if form.offers_slots else None,
+                    expected_reply_at=promise.expected if promise.is_late else None,
                 )
             except services.FormAlreadySent:
                 # The same form sent twice at once: the other copy booked.
                 form.ask_to_send_again(abuse.RenderToken.SPENT)
+            except SlotTaken as taken:
+                # Another visitor's booking took the slot first; nothing was saved.
+                form.slot_taken(taken.args[0], slots.free_slots())
+                status = 409
             else:
                 return booked(request, booking)
     return render(request, "consultations/book.html", {"form": form}, status=status)
 
 
+def as_typed(data):
+    """What the visitor typed, to show the form again unchecked (not the hidden fields:
+    the form signs a new render token)."""
+    initial = {name: data.get(name) for name in data if name not in ("website", "rendered")}
+    initial["slots"] = data.getlist("slots")
+    return initial
+
+
 def prefilled(request):
     """What links may fill in: ``?comparison=<slug>`` from a comparison's call to
-    action, ``?topic=`` from the compare picker ("PyTorch vs JAX"). A slug that
-    is not a published comparison, or a topic the form would refuse, is ignored."""
+    action, ``?topic=`` from the compare picker ("PyTorch vs JAX"), and
+    ``?timezone=`` (booking.js sets it from the browser, so the slots come in
+    the visitor's time). A slug that is not a published comparison, or a topic
+    or timezone the form would refuse, is ignored."""
     initial = {}
+    if request.GET.get("timezone") in offered_timezone_names():
+        initial["timezone"] = request.GET["timezone"]
     slug = request.GET.get("comparison", "")
     comparison = Comparison.objects.published().filter(slug=slug).first() if slug else None
     if comparison is not None:

@@ -118,3 +118,28 @@ def make_staff(username, *, group=None, groups=(), permissions=(), **fields):
             Permission.objects.get(content_type__app_label=app_label, codename=codename)
         )
     return user
+
+
+def make_hours(person, *, weekdays=range(5), starts="09:00", ends="17:00", tz="UTC"):
+    """``person``'s weekly working hours: the same stretch on each of ``weekdays``."""
+    from datetime import time
+
+    from consultations.models import WorkingHours
+
+    return [
+        WorkingHours.objects.create(
+            person=person,
+            weekday=weekday,
+            starts=time.fromisoformat(starts),
+            ends=time.fromisoformat(ends),
+            timezone=tz,
+        )
+        for weekday in weekdays
+    ]
+
+
+def make_consultant(username="connie", **hours):
+    """A staff member in the Consultants group with working hours (make_hours)."""
+    consultant = make_staff(username, group="Consultants")
+    make_hours(consultant, **hours)
+    return consultant

@@ -1,0 +1,144 @@
+"""
+The honest promise: when would a request sent now get its first reply?
+
+``estimate_first_reply()`` is a pure function of the open backlog and each
+triager's working hours, time off and recent pace; ``current_estimate()``
+reads those from the database (a few queries) and keeps the answer in the
+cache for ESTIMATE_CACHE_SECONDS. The booking form and the confirmation say
+"We are busier than usual: expect a reply by …" when the estimate is later
+than the promise (``respond_by``, which stays the promise the report counts).
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.core.cache import cache
+from django.db.models import Count
+from django.utils import timezone
+
+from .models import AuditEvent, ConsultationRequest, TimeOff, format_local, response_time
+from .services import TRIAGE_GROUP
+from .slots import overlaps, shift_slots, staff_with_hours
+
+# The estimate walks the triagers' hours in steps this long, up to LOOK_AHEAD.
+STEP = timedelta(minutes=30)
+LOOK_AHEAD = timedelta(days=21)
+# A triager's pace: first replies per working hour over the last RECENT_DAYS;
+# DEFAULT_PACE until they have MIN_REPLIES_FOR_PACE replies in that time.
+RECENT_DAYS = timedelta(days=28)
+MIN_REPLIES_FOR_PACE = 5
+DEFAULT_PACE = 2.0
+ESTIMATE_CACHE_SECONDS = 60
+CACHE_KEY = "consultations:first-reply-estimate"
+
+
+@dataclass(frozen=True)
+class Triager:
+    """What the estimate needs of one triager: weekly hours (WorkingHours rows, or
+    anything with weekday, starts, ends and timezone), time off as (start, end)
+    pairs, and first replies per working hour."""
+
+    hours: tuple
+    time_off: tuple = field(default=())
+    pace: float = DEFAULT_PACE
+
+
+def estimate_first_reply(*, now, backlog, triagers):
+    """When the request sent at ``now`` gets its first reply; None when nobody works
+    within LOOK_AHEAD (or no triager published hours: then nobody knows).
+
+    The team answers the queue in order (respond_by, so oldest first): the new
+    request waits for the ``backlog`` requests ahead of it. In each STEP, every
+    triager at work then answers ``pace`` requests per hour; the reply comes at
+    the end of the step in which the answered requests reach backlog + 1.
+    """
+    end = now + LOOK_AHEAD
+    capacity = {}
+    for triager in triagers:
+        for moment in shift_slots(triager.hours, now - STEP, end):
+            if not overlaps(moment, triager.time_off):
+                capacity[moment] = capacity.get(moment, 0) + triager.pace * (
+                    STEP / timedelta(hours=1)
+                )
+    answered = 0.0
+    for moment in sorted(capacity):
+        # A step already under way counts for the part still to come.
+        share = min(max((moment + STEP - now) / STEP, 0), 1)
+        answered += capacity[moment] * share
+        if answered >= backlog + 1 - 1e-9:
+            return max(moment + STEP, now)
+    return None
+
+
+def recent_pace(replies, hours, *, now):
+    """First replies per working hour over the last RECENT_DAYS, or DEFAULT_PACE."""
+    steps = shift_slots(hours, now - RECENT_DAYS, now - STEP)
+    worked = sum(1 for _ in steps) * (STEP / timedelta(hours=1))
+    if replies < MIN_REPLIES_FOR_PACE or not worked:
+        return DEFAULT_PACE
+    return replies / worked
+
+
+def load_triagers(now):
+    """The Triage group's members with published hours, as Triager values (four queries)."""
+    people = staff_with_hours(TRIAGE_GROUP)
+    if not people:
+        return []
+    replies = dict(
+        AuditEvent.objects.filter(
+            kind=AuditEvent.Kind.CONTACT, actor__in=people, at__gte=now - RECENT_DAYS
+        )
+        .values("actor")
+        .annotate(n=Count("request", distinct=True))
+        .values_list("actor", "n")
+    )
+    off = {}
+    for person_id, begin, finish in TimeOff.objects.filter(
+        person__in=people, ends_at__gt=now, starts_at__lt=now + LOOK_AHEAD
+    ).values_list("person_id", "starts_at", "ends_at"):
+        off.setdefault(person_id, []).append((begin, finish))
+    return [
+        Triager(
+            hours=tuple(person.working_hours.all()),
+            time_off=tuple(off.get(person.pk, ())),
+            pace=recent_pace(replies.get(person.pk, 0), person.working_hours.all(), now=now),
+        )
+        for person in people
+    ]
+
+
+def current_estimate(now=None):
+    """estimate_first_reply() for a request sent now, from the database, cached briefly."""
+    now = now or timezone.now()
+    cached = cache.get(CACHE_KEY)
+    if cached is not None and cached["until"] > now:
+        return cached["estimate"]
+    triagers = load_triagers(now)
+    estimate = None
+    if triagers:
+        backlog = ConsultationRequest.objects.awaiting_response().count()
+        estimate = estimate_first_reply(now=now, backlog=backlog, triagers=triagers)
+    seconds = timedelta(seconds=ESTIMATE_CACHE_SECONDS)
+    cache.set(CACHE_KEY, {"estimate": estimate, "until": now + seconds}, ESTIMATE_CACHE_SECONDS)
+    return estimate
+
+
+@dataclass(frozen=True)
+class Promise:
+    """What the booking form says about the reply: the promise, or a later honest time."""
+
+    respond_by: datetime
+    expected: datetime | None
+
+    @property
+    def is_late(self):
+        return self.expected is not None and self.expected > self.respond_by
+
+    def expected_label(self, tz_name):
+        return format_local(self.expected, tz_name) if self.is_late else ""
+
+
+def promise_for(now=None):
+    """The promise for a request sent ``now``: respond_by, and the estimate when later."""
+    now = now or timezone.now()
+    return Promise(respond_by=now + response_time(), expected=current_estimate(now))

@@ -1,0 +1,151 @@
+"""
+Real free slots: the consultants' weekly hours, minus their time off, minus
+the slots already held, on the 30-minute grid, for BOOKING_HORIZON ahead.
+
+``free_slots()`` is the one place that computes them: the booking form offers
+them, the staff Schedule form warns outside them, and ``hold_slots()`` takes
+them for a booking (one consultant per start; SlotHoldQuerySet.take keeps any
+two bookings off the same consultant's slot). When no consultant has
+published hours, ``free_slots()`` is None and the booking form keeps the
+visitor's free-form preferred windows.
+"""
+
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth import get_user_model
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from .models import (
+    BOOKING_HORIZON,
+    CONSULTANTS_GROUP,
+    MIN_NOTICE,
+    SLOT_LENGTH,
+    SlotHold,
+    SlotTaken,
+    TimeOff,
+    WorkingHours,
+    on_slot_grid,
+)
+
+
+def staff_with_hours(group):
+    """Active members of ``group`` who published working hours, hours prefetched."""
+    return list(
+        get_user_model()
+        .objects.filter(groups__name=group, is_active=True, working_hours__isnull=False)
+        .distinct()
+        .prefetch_related(Prefetch("working_hours", queryset=WorkingHours.objects.order_by()))
+    )
+
+
+def shift_slots(hours, start, end):
+    """The slot starts (UTC) inside ``hours`` (WorkingHours rows) between ``start`` and ``end``."""
+    for row in hours:
+        tz = ZoneInfo(row.timezone)
+        day = start.astimezone(tz).date() - timedelta(days=1)
+        last_day = end.astimezone(tz).date() + timedelta(days=1)
+        while day <= last_day:
+            if day.weekday() == row.weekday:
+                local = datetime.combine(day, row.starts)
+                # The first grid time at or after the shift's start.
+                local += -(local - datetime.combine(day, datetime.min.time())) % SLOT_LENGTH
+                shift_end = datetime.combine(day, row.ends)
+                while local + SLOT_LENGTH <= shift_end:
+                    aware = local.replace(tzinfo=tz)
+                    moment = aware.astimezone(UTC)
+                    # Times a daylight-saving change skips do not exist; grid in UTC too.
+                    real = moment.astimezone(tz).replace(tzinfo=None) == local
+                    if real and on_slot_grid(moment) and start <= moment <= end:
+                        yield moment
+                    local += SLOT_LENGTH
+            day += timedelta(days=1)
+
+
+def overlaps(moment, ranges):
+    return any(begin < moment + SLOT_LENGTH and moment < finish for begin, finish in ranges)
+
+
+def free_slots(now=None):
+    """{slot start (UTC): [ids of consultants free then]}, in time order, from MIN_NOTICE
+    ahead to BOOKING_HORIZON; None when no consultant has published hours. Four queries."""
+    now = now or timezone.now()
+    consultants = staff_with_hours(CONSULTANTS_GROUP)
+    if not consultants:
+        return None
+    start, end = now + MIN_NOTICE, now + BOOKING_HORIZON
+    busy = defaultdict(list)
+    for person_id, begin, finish in TimeOff.objects.filter(
+        person__in=consultants, starts_at__lt=end + SLOT_LENGTH, ends_at__gt=start
+    ).values_list("person_id", "starts_at", "ends_at"):
+        busy[person_id].append((begin, finish))
+    for consultant_id, begin, finish in SlotHold.objects.filter(
+        consultant__in=consultants, starts_at__lt=end + SLOT_LENGTH, ends_at__gt=start
+    ).values_list("consultant_id", "starts_at", "ends_at"):
+        busy[consultant_id].append((begin, finish))
+    free = defaultdict(list)
+    for consultant in consultants:
+        for moment in shift_slots(consultant.working_hours.all(), start, end):
+            if not overlaps(moment, busy[consultant.pk]) and consultant.pk not in free[moment]:
+                free[moment].append(consultant.pk)
+    return dict(sorted(free.items()))
+
+
+def working_consultants(start):
+    """Consultants whose published hours (time off aside) hold the slot from ``start``;
+    None when no consultant has published hours."""
+    consultants = staff_with_hours(CONSULTANTS_GROUP)
+    if not consultants:
+        return None
+    return [
+        consultant
+        for consultant in consultants
+        if start in set(shift_slots(consultant.working_hours.all(), start, start))
+    ]
+
+
+def hold_slots(*, consultation, starts, free):
+    """Hold each slot in ``starts`` for ``consultation``, each with a consultant free then
+    according to ``free`` (free_slots()); raises SlotTaken(start) for the first slot every
+    such consultant has meanwhile given to someone else. Call it inside the booking's
+    transaction, so a taken slot undoes the whole booking."""
+    for start in sorted(starts):
+        for consultant_id in free.get(start, ()):
+            try:
+                SlotHold.objects.take(
+                    consultant_id=consultant_id, request=consultation, starts_at=start
+                )
+            except SlotTaken:
+                continue
+            break
+        else:
+            raise SlotTaken(start)
+
+
+def hold_scheduled_slot(*, consultation, start):
+    """Staff scheduled ``consultation`` at ``start``: it keeps only that slot's hold.
+
+    The visitor's other held slots are freed. The slot is held, if this request
+    does not hold it yet, for a consultant working then and free (the assignee
+    first); with nobody working then (staff ticked "outside working hours")
+    nothing is held. Raises SlotTaken when every consultant working then holds
+    it for another request.
+    """
+    consultation.slot_holds.exclude(starts_at=start).delete()
+    if consultation.slot_holds.exists():
+        return
+    working = working_consultants(start) or []
+    off = set(
+        TimeOff.objects.filter(
+            person__in=working, starts_at__lt=start + SLOT_LENGTH, ends_at__gt=start
+        ).values_list("person_id", flat=True)
+    )
+    candidates = sorted(
+        (c.pk for c in working if c.pk not in off),
+        key=lambda pk: pk != consultation.assignee_id,
+    )
+    if not candidates:
+        return
+    hold_slots(consultation=consultation, starts=[start], free={start: candidates})
