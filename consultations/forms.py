@@ -249,7 +249,10 @@ class BookingForm(HumanCheckForm, forms.ModelForm):
 
     class Meta:
         model = ConsultationRequest
-        fields = ["name", "email", "company", "comparison", "topic", "message", "timezone"]
+        # The comparison is a declared field (ComparisonTitleField), left out
+        # here so that model validation does not look up the published
+        # comparison the field just found.
+        fields = ["name", "email", "company", "topic", "message", "timezone"]
         labels = {
             "name": "Your name",
             "email": "Email address",
@@ -393,7 +396,7 @@ class BookingForm(HumanCheckForm, forms.ModelForm):
 
     def request_fields(self):
         """The ConsultationRequest fields for services.book_consultation()."""
-        return {name: self.cleaned_data[name] for name in self._meta.fields}
+        return {name: self.cleaned_data[name] for name in [*self._meta.fields, "comparison"]}
 
 
 class ScheduleForm(forms.Form):
