@@ -202,12 +202,17 @@ class RequestStatus(models.TextChoices):
     DUPLICATE = "duplicate", "Duplicate"
 
 
+# Requests still being handled; also ConsultationRequest.OPEN_STATUSES (the
+# queue's partial index is built from it).
+OPEN_STATUSES = (RequestStatus.NEW, RequestStatus.CONTACTED, RequestStatus.SCHEDULED)
+
+
 class ConsultationRequest(models.Model):
     """A visitor's request for a free 30-minute consultation."""
 
     Status = RequestStatus
 
-    OPEN_STATUSES = (Status.NEW, Status.CONTACTED, Status.SCHEDULED)
+    OPEN_STATUSES = OPEN_STATUSES
     # Statuses that never count in the response figures.
     NOT_COUNTED = (Status.SPAM, Status.DUPLICATE)
     ALLOWED_TRANSITIONS = {
@@ -273,7 +278,6 @@ class ConsultationRequest(models.Model):
     respond_by = models.DateTimeField(
         "respond by",
         editable=False,
-        db_index=True,
         help_text="CONSULTATION_REPLY_HOURS (for example 24 hours) after the request "
         "arrived; set once and never changed.",
     )
@@ -344,7 +348,21 @@ class ConsultationRequest(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "respond_by"], name="consultations_queue_idx"),
-            models.Index(fields=["assignee", "status"], name="consultations_assignee_idx"),
+            # The triage queue's views, each in its order (respond_by, pk) so that a
+            # page is the index's next 50 entries: the open requests (the default
+            # view, due soon and overdue), the unassigned ones, and one assignee's.
+            models.Index(
+                fields=["respond_by", "id"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="consultations_open_idx",
+            ),
+            models.Index(
+                fields=["respond_by", "id"],
+                condition=Q(assignee__isnull=True),
+                name="consultations_unassigned_idx",
+            ),
+            models.Index(fields=["assignee", "respond_by"], name="consultations_assignee_idx"),
+            models.Index(fields=["respond_by", "id"], name="consultations_due_idx"),
             models.Index(fields=["email", "received_at"], name="consultations_email_idx"),
         ]
 

@@ -1,20 +1,31 @@
 """
 The staff report: how well the promise to reply within CONSULTATION_REPLY_HOURS is kept.
 
-Figures are computed in Python from one query. Spam and duplicates never
-count. A request is *settled* once it was answered or its deadline passed;
-a *breach* is a settled request not answered by respond_by. Weeks are ISO
-weeks of the arrival time in UTC. The 90th percentile uses the nearest-rank
-method (the smallest value with at least 90% of values at or below it).
+Every figure is computed by the database (counts, per-week aggregates and the
+percentiles), so the report costs a fixed handful of queries however many
+requests there are. Spam and duplicates never count. A request is *settled*
+once it was answered or its deadline passed; a *breach* is a settled request
+not answered by respond_by. Weeks are ISO weeks of the arrival time in UTC.
+The median is the middle value (the mean of the two middle ones for an even
+count); the 90th percentile uses the nearest-rank method (the smallest value
+with at least 90% of values at or below it).
 """
 
 import math
 import statistics
 from dataclasses import dataclass, field
+from datetime import UTC
 
 from django.conf import settings
+from django.db import connections
+from django.db.models import Aggregate, Count, DurationField, F, Q
+from django.db.models.functions import ExtractIsoYear, ExtractWeek
 
 from .models import ConsultationRequest
+
+# The page lists the latest breaches; the CSV has every one.
+BREACHES_SHOWN = 100
+BREACH_FIELDS = ["reference", "status", "received_at", "respond_by", "first_response_at"]
 
 # The SVG chart's geometry, in viewBox units; the template draws from CHART.
 CHART_WIDTH = 640
@@ -48,8 +59,12 @@ class Report:
     weeks: list
     median_hours: float | None
     p90_hours: float | None
+    # The latest BREACHES_SHOWN breaches, in arrival order; breach_count counts them all.
     breaches: list
     total: int
+    breach_count: int = 0
+    # Every breach, read only by the CSV export.
+    all_breaches: object = field(default=None, compare=False)
     bars: list = field(default_factory=list)
     chart: dict = field(default_factory=lambda: CHART)
 
@@ -71,7 +86,8 @@ class Report:
         yield []
         yield ["Breaches"]
         yield ["reference", "received (UTC)", "respond by (UTC)", "first response (UTC)", "status"]
-        for row in self.breaches:
+        for row in self.all_breaches.iterator() if self.all_breaches is not None else []:
+            row = breach_row(row)
             yield [
                 row["reference"],
                 _iso(row["received_at"]),
@@ -94,44 +110,98 @@ def nearest_rank(values, percent):
     return ordered[max(math.ceil(percent / 100 * len(ordered)) - 1, 0)]
 
 
-def build_report(queryset, *, now):
-    rows = list(
-        queryset.order_by("received_at", "pk").values(
-            "reference", "status", "received_at", "respond_by", "first_response_at"
+class WithinGroup(Aggregate):
+    """PostgreSQL's ordered-set aggregates: ``function(fraction) WITHIN GROUP (ORDER BY x)``."""
+
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+
+    def __init__(self, expression, fraction, **extra):
+        super().__init__(expression, fraction=float(fraction), **extra)
+
+
+class PercentileCont(WithinGroup):
+    function = "percentile_cont"  # interpolates: the median of an even count is a mean
+
+
+class PercentileDisc(WithinGroup):
+    function = "percentile_disc"  # the nearest rank
+
+
+def response_hours(answered):
+    """(median, 90th percentile) of the hours to a first response in ``answered``,
+    or (None, None). PostgreSQL computes them; other databases (SQLite) get the
+    durations sorted by the database and pick them here."""
+    delay = F("first_response_at") - F("received_at")
+    if connections[answered.db].vendor == "postgresql":
+        figures = answered.aggregate(
+            median=PercentileCont(delay, 0.5, output_field=DurationField()),
+            p90=PercentileDisc(delay, 0.9, output_field=DurationField()),
         )
+        median, p90 = figures["median"], figures["p90"]
+    else:
+        delays = [
+            second - first
+            for first, second in answered.values_list("received_at", "first_response_at")
+        ]
+        median = statistics.median(delays) if delays else None
+        p90 = nearest_rank(delays, 90) if delays else None
+    if median is None:
+        return None, None
+    return round(median.total_seconds() / 3600, 2), round(p90.total_seconds() / 3600, 2)
+
+
+def breach_row(row):
+    return {**row, "status": ConsultationRequest.Status(row["status"]).label}
+
+
+def build_report(queryset, *, now):
+    """The report over ``queryset`` as of ``now``, in four queries."""
+    counts = dict(queryset.order_by().values_list("status").annotate(Count("pk")))
+    by_status = [
+        (label, counts.get(value, 0)) for value, label in ConsultationRequest.Status.choices
+    ]
+
+    counted = queryset.exclude(status__in=ConsultationRequest.NOT_COUNTED)
+    answered = Q(first_response_at__isnull=False)
+    on_time = Q(first_response_at__lte=F("respond_by"))
+    settled = answered | Q(respond_by__lt=now)
+    per_week = (
+        counted.order_by()
+        .values(
+            year=ExtractIsoYear("received_at", tzinfo=UTC),
+            number=ExtractWeek("received_at", tzinfo=UTC),
+        )
+        .annotate(
+            received=Count("pk"),
+            settled=Count("pk", filter=settled),
+            on_time=Count("pk", filter=on_time),
+        )
+        .order_by("year", "number")
     )
-    counts = {status: 0 for status in ConsultationRequest.Status.values}
-    for row in rows:
-        counts[row["status"]] += 1
-    by_status = [(ConsultationRequest.Status(s).label, n) for s, n in counts.items()]
-
-    weeks = {}
-    hours = []
-    breaches = []
-    for row in rows:
-        if row["status"] in ConsultationRequest.NOT_COUNTED:
-            continue
-        year, number, _ = row["received_at"].isocalendar()
-        week = weeks.setdefault((year, number), Week(label=f"{year}-W{number:02d}"))
-        week.received += 1
-        answered = row["first_response_at"]
-        if answered is not None:
-            hours.append((answered - row["received_at"]).total_seconds() / 3600)
-        if answered is None and row["respond_by"] >= now:
-            continue  # the clock is still running
-        week.settled += 1
-        if answered is not None and answered <= row["respond_by"]:
-            week.on_time += 1
-        else:
-            breaches.append({**row, "status": ConsultationRequest.Status(row["status"]).label})
-
+    weeks = [
+        Week(
+            label=f"{row['year']}-W{row['number']:02d}",
+            received=row["received"],
+            settled=row["settled"],
+            on_time=row["on_time"],
+        )
+        for row in per_week
+    ]
+    median, p90 = response_hours(counted.filter(answered))
+    breaches = counted.filter(
+        Q(first_response_at__gt=F("respond_by"))
+        | Q(first_response_at__isnull=True, respond_by__lt=now)
+    ).values(*BREACH_FIELDS)
+    latest = list(breaches.order_by("-received_at", "-pk")[:BREACHES_SHOWN])
     report = Report(
         by_status=by_status,
-        weeks=[weeks[key] for key in sorted(weeks)],
-        median_hours=round(statistics.median(hours), 2) if hours else None,
-        p90_hours=round(nearest_rank(hours, 90), 2) if hours else None,
-        breaches=breaches,
-        total=len(rows),
+        weeks=weeks,
+        median_hours=median,
+        p90_hours=p90,
+        breaches=[breach_row(row) for row in reversed(latest)],
+        breach_count=sum(week.settled - week.on_time for week in weeks),
+        all_breaches=breaches.order_by("received_at", "pk"),
+        total=sum(counts.values()),
     )
     report.bars = chart_bars(report.weeks)
     return report
