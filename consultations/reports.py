@@ -19,7 +19,7 @@ from datetime import UTC
 from django.conf import settings
 from django.db import connections
 from django.db.models import Aggregate, Count, DurationField, F, Q
-from django.db.models.functions import ExtractIsoYear, ExtractWeek
+from django.db.models.functions import TruncWeek
 
 from .models import ConsultationRequest
 
@@ -167,20 +167,19 @@ def build_report(queryset, *, now):
     settled = answered | Q(respond_by__lt=now)
     per_week = (
         counted.order_by()
-        .values(
-            year=ExtractIsoYear("received_at", tzinfo=UTC),
-            number=ExtractWeek("received_at", tzinfo=UTC),
-        )
+        # Monday 00:00 UTC of the ISO week; PostgreSQL knows how many weeks there
+        # are from the statistics migration 0011 made on this very expression.
+        .values(monday=TruncWeek("received_at", tzinfo=UTC))
         .annotate(
             received=Count("pk"),
             settled=Count("pk", filter=settled),
             on_time=Count("pk", filter=on_time),
         )
-        .order_by("year", "number")
+        .order_by("monday")
     )
     weeks = [
         Week(
-            label=f"{row['year']}-W{row['number']:02d}",
+            label="{}-W{:02d}".format(*row["monday"].isocalendar()),
             received=row["received"],
             settled=row["settled"],
             on_time=row["on_time"],
