@@ -345,6 +345,30 @@ def print_table(results, ceiling_rps):
         print(f"{name:<44} {result['rps']:>9.1f} {ratio:>7.2f} {p50:>8} {p99:>8}  {notes}")
 
 
+def print_growth_table(rows):
+    """How cost grows with the data: one row per target, data size and concurrency."""
+    print()
+    print("How cost grows")
+    print(
+        f"{'target':<34} {'data':<22} {'conns':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}  notes"
+    )
+    print("-" * 110)
+    for row in rows:
+        p50 = f"{row['p50_ms']:.2f}" if row.get("p50_ms") is not None else "-"
+        p99 = f"{row['p99_ms']:.2f}" if row.get("p99_ms") is not None else "-"
+        print(
+            f"{row['target']:<34} {row['size']:<22} {row['connections']:>5} {row['rps']:>9.1f} "
+            f"{p50:>8} {p99:>8}  {row.get('notes', '')}"
+        )
+
+
+def comma_list(convert):
+    return lambda text: [convert(item) for item in text.split(",") if item]
+
+
+TARGETS = ["pages", "booking", "triage", "growth"]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -371,6 +395,19 @@ def main():
     )
     parser.add_argument("--requests", type=int, default=100_000)
     parser.add_argument(
+        "--targets",
+        type=comma_list(str),
+        default=TARGETS,
+        help=f"which to measure, of {','.join(TARGETS)} (the static ceiling always)",
+    )
+    parser.add_argument(
+        "--growth-requests",
+        type=comma_list(int),
+        default=[100_000, 1_000_000],
+        help="request counts for the growth table's triage queue and report, each in a "
+        "database of its own named after --database-url (e.g. compare_bench_requests_100000)",
+    )
+    parser.add_argument(
         "--generator", choices=["wrk", "python"], default="wrk" if shutil.which("wrk") else "python"
     )
     parser.add_argument("--output", default=str(ROOT / "bench-results"))
@@ -390,7 +427,8 @@ def main():
         f"--comparisons={args.comparisons}",
         f"--frameworks={args.frameworks}",
     )
-    manage(environment, "generate_bench_requests", f"--requests={args.requests}")
+    if "triage" in args.targets:
+        manage(environment, "generate_bench_requests", f"--requests={args.requests}")
     seed_bytes = write_ceiling_file(environment, args)
 
     base = f"http://127.0.0.1:{args.port}"
@@ -428,6 +466,8 @@ def main():
             ("5a. search, common term", SEARCH_COMMON),
             ("5b. search, typo", SEARCH_TYPO),
         ]
+        if "pages" not in args.targets:
+            targets = targets[:1]
         for name, path in targets:
             print(f"measuring {name} ...", flush=True)
             results[name] = load(base + path, args)
@@ -438,6 +478,8 @@ def main():
             ("5c. search, common term, one connection", SEARCH_COMMON),
             ("5d. search, typo, one connection", SEARCH_TYPO),
         ]:
+            if "pages" not in args.targets:
+                break
             print(f"measuring {name} ...", flush=True)
             results[name] = load(base + path, alone)
             results[name]["notes"] = "1 connection; p99 budget: under 50 ms"
@@ -448,8 +490,22 @@ def main():
     finally:
         stop_server(server)
 
+    growth = []
+    if "growth" in args.targets:
+        growth = consultations.measure_growth(
+            args,
+            environment,
+            load,
+            ensure_database=ensure_database,
+            manage=manage,
+            start_server=start_server,
+            stop_server=stop_server,
+        )
+
     ceiling = results["1. static file, seed page bytes (ceiling)"]["rps"]
     print_table(results, ceiling)
+    if growth:
+        print_growth_table(growth)
     print()
     for key, value in budget.items():
         print(f"{key}: {value}")
@@ -468,6 +524,7 @@ def main():
             name: {**r, "ratio_to_ceiling": r["rps"] / ceiling} for name, r in results.items()
         },
         "budget": budget,
+        "growth": growth,
     }
     path = output / f"bench-{stamp}.json"
     path.write_text(json.dumps(report, indent=2, default=str))

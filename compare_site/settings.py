@@ -310,6 +310,8 @@ SESSION_COOKIE_HTTPONLY = True
 # after which staff sign in again; a stolen or planted cookie is soon worth
 # nothing. The key also changes at every booking (consultations.views.booked).
 SESSION_COOKIE_AGE = 12 * 60 * 60
+# Database sessions that skip a look-up and a repeated write (compare_site/sessions.py).
+SESSION_ENGINE = "compare_site.sessions"
 # A form refused by the CSRF check gets our page, saying what to do.
 CSRF_FAILURE_VIEW = "compare_site.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True

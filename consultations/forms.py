@@ -53,6 +53,9 @@ WINDOW_HELP = (
 )
 
 
+SLOT_TAKEN_MESSAGE = "That slot was just taken — pick another; everything you typed is kept."
+
+
 class SlotRulesBoundField(BoundField):
     """A slot field described by the slot rules (SLOT_RULES_ID) and then its own errors."""
 
@@ -192,7 +195,9 @@ class FreeSlotsField(forms.MultipleChoiceField):
             "error_messages",
             {
                 "required": "Pick at least one time that suits you.",
-                "invalid_choice": "That time is no longer free; pick another.",
+                # Taken by another booking since this form was shown (the view
+                # answers 409, as for a slot taken while this booking was saved).
+                "invalid_choice": SLOT_TAKEN_MESSAGE,
             },
         )
         super().__init__(choices=[(value, value) for value in self.starts], **kwargs)
@@ -369,7 +374,10 @@ class BookingForm(HumanCheckForm, forms.ModelForm):
 
     class Meta:
         model = ConsultationRequest
-        fields = ["name", "email", "company", "comparison", "topic", "message", "timezone"]
+        # The comparison is a declared field (ComparisonTitleField), left out
+        # here so that model validation does not look up the published
+        # comparison the field just found.
+        fields = ["name", "email", "company", "topic", "message", "timezone"]
         labels = {
             "name": "Your name",
             "email": "Email address",
@@ -537,7 +545,7 @@ class BookingForm(HumanCheckForm, forms.ModelForm):
         self.add_error(
             "slots",
             forms.ValidationError(
-                "That slot was just taken — pick another; everything you typed is kept.",
+                SLOT_TAKEN_MESSAGE,
                 code="slot_taken",
             ),
         )
@@ -598,7 +606,7 @@ class BookingForm(HumanCheckForm, forms.ModelForm):
 
     def request_fields(self):
         """The ConsultationRequest fields for services.book_consultation()."""
-        return {name: self.cleaned_data[name] for name in self._meta.fields}
+        return {name: self.cleaned_data[name] for name in [*self._meta.fields, "comparison"]}
 
 
 class ScheduleLocationField(forms.CharField):

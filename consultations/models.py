@@ -259,12 +259,17 @@ class RequestStatus(models.TextChoices):
     DUPLICATE = "duplicate", "Duplicate"
 
 
+# Requests still being handled; also ConsultationRequest.OPEN_STATUSES (the
+# queue's partial index is built from it).
+OPEN_STATUSES = (RequestStatus.NEW, RequestStatus.CONTACTED, RequestStatus.SCHEDULED)
+
+
 class ConsultationRequest(models.Model):
     """A visitor's request for a free 30-minute consultation."""
 
     Status = RequestStatus
 
-    OPEN_STATUSES = (Status.NEW, Status.CONTACTED, Status.SCHEDULED)
+    OPEN_STATUSES = OPEN_STATUSES
     # Statuses that never count in the response figures.
     NOT_COUNTED = (Status.SPAM, Status.DUPLICATE)
     ALLOWED_TRANSITIONS = {
@@ -330,7 +335,6 @@ class ConsultationRequest(models.Model):
     respond_by = models.DateTimeField(
         "respond by",
         editable=False,
-        db_index=True,
         help_text="CONSULTATION_REPLY_HOURS (for example 24 hours) after the request "
         "arrived; set once and never changed.",
     )
@@ -442,7 +446,21 @@ class ConsultationRequest(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "respond_by"], name="consultations_queue_idx"),
-            models.Index(fields=["assignee", "status"], name="consultations_assignee_idx"),
+            # The triage queue's views, each in its order (respond_by, pk) so that a
+            # page is the index's next 50 entries: the open requests (the default
+            # view, due soon and overdue), the unassigned ones, and one assignee's.
+            models.Index(
+                fields=["respond_by", "id"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="consultations_open_idx",
+            ),
+            models.Index(
+                fields=["respond_by", "id"],
+                condition=Q(assignee__isnull=True),
+                name="consultations_unassigned_idx",
+            ),
+            models.Index(fields=["assignee", "respond_by"], name="consultations_assignee_idx"),
+            models.Index(fields=["respond_by", "id"], name="consultations_due_idx"),
             models.Index(fields=["email", "received_at"], name="consultations_email_idx"),
         ]
 
@@ -1429,7 +1447,7 @@ class SlotHoldQuerySet(models.QuerySet):
         """Hold ``consultant_id``'s slot from ``starts_at`` for ``request``; SlotTaken if held.
 
         One interface, two guarantees. PostgreSQL refuses an overlapping row
-        itself (the exclusion constraint of migration 0010), however many
+        itself (the exclusion constraint of migration 0011), however many
         bookings race. SQLite has no such constraint; there every transaction
         begins by taking the database's write lock (transaction_mode IMMEDIATE
         in settings), so looking for an overlap and inserting happen for one
@@ -1468,7 +1486,7 @@ class SlotHold(models.Model):
     """One consultant's slot held for one request: never two requests in the same slot.
 
     PostgreSQL enforces it with an exclusion constraint on (consultant =,
-    tstzrange(starts_at, ends_at) &&), added in migration 0010 for that
+    tstzrange(starts_at, ends_at) &&), added in migration 0011 for that
     database only; SlotHoldQuerySet.take() enforces it on SQLite.
     """
 

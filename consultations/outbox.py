@@ -41,25 +41,51 @@ def header_text(text):
 def queue_email(*, to, template, context, request=None, ics="", in_reply_to=""):
     """Queue one email per recipient, rendered from templates/consultations/email/;
     ``in_reply_to`` is the Message-ID of the thread it belongs to, if any."""
-    subject = render_to_string(f"consultations/email/{template}_subject.txt", context)
-    body = render_to_string(f"consultations/email/{template}.txt", context)
-    # Wake a worker once the rows are committed. robust: the booking is already
-    # saved, so a failed enqueue must not turn into an error page; the
-    # scheduled sweep (tasks.deliver_outbox, every minute) sends it anyway.
-    from .tasks import deliver_outbox
+    return queue_emails(
+        render_emails(
+            to=to,
+            template=template,
+            context=context,
+            request=request,
+            ics=ics,
+            in_reply_to=in_reply_to,
+        )
+    )
 
-    transaction.on_commit(deliver_outbox.enqueue, robust=True)
+
+def render_emails(*, to, template, context, request=None, ics="", in_reply_to=""):
+    """One unsaved OutgoingEmail per recipient, for queue_emails()."""
+    subject = header_text(render_to_string(f"consultations/email/{template}_subject.txt", context))
+    body = render_to_string(f"consultations/email/{template}.txt", context)
     return [
-        OutgoingEmail.objects.create(
+        OutgoingEmail(
             request=request,
             to=address,
-            subject=header_text(subject),
+            subject=subject,
             body=body,
             ics=ics,
             in_reply_to=in_reply_to,
         )
         for address in to
     ]
+
+
+def queue_emails(emails):
+    """Save rendered emails (render_emails) in one INSERT and wake a worker after the commit."""
+    # Once per transaction, however many emails it queues. robust: the booking
+    # is already saved, so a failed enqueue must not turn into an error page;
+    # the scheduled sweep (tasks.deliver_outbox, every minute) sends it anyway.
+    pending = transaction.get_connection().run_on_commit
+    if not any(callback is wake_worker for _, callback, _ in pending):
+        transaction.on_commit(wake_worker, robust=True)
+    return OutgoingEmail.objects.bulk_create(emails)
+
+
+def wake_worker():
+    """Enqueue one pass over the outbox (tasks.deliver_outbox)."""
+    from .tasks import deliver_outbox
+
+    deliver_outbox.enqueue()
 
 
 def deliver_due(*, now=None, should_stop=lambda: False):

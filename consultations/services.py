@@ -37,7 +37,7 @@ from .models import (
     normalise_email,
     sign_in_records,
 )
-from .outbox import queue_email, site_url
+from .outbox import queue_email, queue_emails, render_emails, site_url
 from .slots import hold_slots
 
 logger = logging.getLogger(__name__)
@@ -142,8 +142,8 @@ def book_consultation(
 ):
     """Save a booking with its windows and queue the visitor's and the staff's emails.
 
-    ``fields`` are the ConsultationRequest fields the visitor filled in,
-    ``windows`` their preferred slot starts in UTC. The same email with an
+    ``fields`` are the ConsultationRequest fields the visitor filled in, as
+    BookingForm cleaned them, ``windows`` their preferred slot starts in UTC. The same email with an
     open request from the last 7 days saves nothing new. If that request is
     one of ``own_references`` (this browser sent it), the repeat is noted on
     its audit trail; otherwise anyone could be typing that address, so the
@@ -193,17 +193,18 @@ def book_consultation(
         )
         return Booking(request=existing, is_repeat=True, awaiting_owner=True)
 
+    # No full_clean(): the form validated the fields, and re-checking each
+    # constraint and the reference's uniqueness took a query apiece. The
+    # database's constraints still refuse a row that breaks one.
     consultation = ConsultationRequest(
         received_at=now, client_ip=client_ip, expected_reply_at=expected_reply_at, **fields
     )
-    consultation.full_clean()
-    consultation.save()
-    PreferredWindow.objects.bulk_create(
+    consultation.save(force_insert=True)
+    windows = PreferredWindow.objects.bulk_create(
         PreferredWindow(request=consultation, starts_at=start) for start in sorted(windows)
     )
     if free is not None:
-        hold_slots(consultation=consultation, starts=windows, free=free)
-    windows = list(consultation.windows.all())
+        hold_slots(consultation=consultation, starts=[w.starts_at for w in windows], free=free)
     context = {
         "request": consultation,
         "windows": windows,
@@ -212,11 +213,21 @@ def book_consultation(
         "admin_url": admin_url(consultation),
         **status_links(consultation),
     }
-    # The thread's first email: later ones answer its Message-ID (thread_root).
-    queue_email(
-        to=[consultation.email], template="confirmation", context=context, request=consultation
+    # The confirmation is the thread's first email: later ones answer its
+    # Message-ID (thread_root). Both emails go in one INSERT.
+    queue_emails(
+        [
+            *render_emails(
+                to=[consultation.email],
+                template="confirmation",
+                context=context,
+                request=consultation,
+            ),
+            *render_emails(
+                to=triage_recipients(), template="staff_new", context=context, request=consultation
+            ),
+        ]
     )
-    queue_email(to=triage_recipients(), template="staff_new", context=context, request=consultation)
     return Booking(request=consultation, is_repeat=False)
 
 

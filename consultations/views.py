@@ -10,6 +10,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -74,15 +75,18 @@ def book(request):
             status = 429
         else:
             try:
-                booking = services.book_consultation(
-                    fields=form.request_fields(),
-                    windows=form.windows_utc,
-                    client_ip=ip,
-                    form_nonce=form.cleaned_data["rendered"],
-                    own_references=request.session.get(SESSION_KEY, []),
-                    free=free if form.offers_slots else None,
-                    expected_reply_at=promise.expected if promise.is_late else None,
-                )
+                # One transaction for the booking and the visitor's new session.
+                with transaction.atomic():
+                    booking = services.book_consultation(
+                        fields=form.request_fields(),
+                        windows=form.windows_utc,
+                        client_ip=ip,
+                        form_nonce=form.cleaned_data["rendered"],
+                        own_references=request.session.get(SESSION_KEY, []),
+                        free=free if form.offers_slots else None,
+                        expected_reply_at=promise.expected if promise.is_late else None,
+                    )
+                    response = booked(request, booking)
             except services.FormAlreadySent:
                 # The same form sent twice at once: the other copy booked.
                 form.ask_to_send_again(abuse.RenderToken.SPENT)
@@ -91,7 +95,9 @@ def book(request):
                 form.slot_taken(taken.args[0], slots.free_slots())
                 status = 409
             else:
-                return booked(request, booking)
+                return response
+    if form.has_error("slots", code="invalid_choice"):
+        status = 409  # another booking took it since the form was shown
     return render(request, "consultations/book.html", {"form": form}, status=status)
 
 
@@ -132,15 +138,18 @@ def booked(request, booking):
     The key changes at every booking, so a session cookie planted in the
     visitor's browser beforehand never becomes one that shows their request.
     """
-    request.session.cycle_key()
     consultation = booking.request
+    if not booking.is_repeat:
+        references = request.session.get(SESSION_KEY, [])
+        request.session[SESSION_KEY] = [*references[-9:], consultation.reference]
+    # Last: the new session's row is written here, with the references in it
+    # (the session middleware then has nothing more to write).
+    request.session.cycle_key()
     if booking.awaiting_owner:
         # Not this browser's request: say nothing about it, not even its reference.
         return redirect("consultations:check_email")
     if booking.is_repeat:
         return redirect("consultations:repeat", reference=consultation.reference)
-    references = request.session.get(SESSION_KEY, [])
-    request.session[SESSION_KEY] = [*references[-9:], consultation.reference]
     return redirect(consultation)
 
 
