@@ -220,7 +220,10 @@ class TestBookingFreeSlots:
         response = client.post(BOOK_URL, slot_booking(*four))
         assert "Pick at most 3 times." in page_text(response)
         response = client.post(BOOK_URL, slot_booking(utc(28, 10)))  # a Saturday
-        assert "That time is no longer free; pick another." in page_text(response)
+        assert response.status_code == 409
+        assert "That slot was just taken — pick another; everything you typed is kept." in (
+            page_text(response)
+        )
         assert not ConsultationRequest.objects.exists()
 
     def test_show_times_keeps_what_was_typed_without_errors(self, client, connie):

@@ -118,6 +118,8 @@ def plan(queryset):
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_bitmapscan = off")
+        # Nor sorting a few rows, which a small table favours over the index in order.
+        cursor.execute("SET LOCAL enable_sort = off")
     return queryset.explain()
 
 
@@ -132,14 +134,7 @@ class TestIndexes:
         assert "consultations_open_idx" in plan(requests.open()[:50])
         assert "consultations_open_idx" in plan(requests.overdue(now)[:50])
         assert "consultations_open_idx" in plan(requests.due_within(4, now)[:50])
-        # Unassigned: its own partial index, or the assignee index, whose rows with no
-        # assignee are in the same order (which one the planner takes on a small
-        # table turns on whether autovacuum has analysed it yet). Either way no sort.
-        unassigned = plan(requests.unassigned()[:50])
-        assert "Sort" not in unassigned
-        assert "consultations_unassigned_idx" in unassigned or (
-            "consultations_assignee_idx" in unassigned and "assignee_id IS NULL" in unassigned
-        )
+        assert "consultations_unassigned_idx" in plan(requests.unassigned()[:50])
         assert "consultations_due_idx" in plan(requests[:50])
         assert "consultations_assignee_idx" in plan(requests.filter(assignee=triager)[:50])
 

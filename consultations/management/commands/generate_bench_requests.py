@@ -40,6 +40,7 @@ COLUMNS = [
     "status",
     "assignee_id",
     "scheduled_start",
+    "meeting_location",
 ]
 BATCH = 50_000
 
@@ -150,6 +151,7 @@ class Command(BaseCommand):
                 if status == Status.SCHEDULED
                 else None
             ),
+            "meeting_location": "",
         }
 
     def copy(self, rows):
