@@ -11,16 +11,20 @@
 (function () {
   if (!window.fetch) return;
   const WAIT_MS = 150;
+  // The latest question asked for each datalist. Inputs may share one (the
+  // picker's frameworks): an answer for one input that comes late must not
+  // replace the names offered for the input being typed in now.
+  const latest = new WeakMap();
 
   function suggest(input) {
     const list = input.list;
     if (!list) return;
     let timer = 0;
-    let latest = 0;
 
     async function ask() {
       const typed = input.value.trim();
-      const ask = ++latest;
+      const ask = (latest.get(list) || 0) + 1;
+      latest.set(list, ask);
       if (!typed) {
         list.replaceChildren();
         return;
@@ -35,7 +39,7 @@
       } catch (error) {
         return; // offline: the reader types the whole name
       }
-      if (ask !== latest || !Array.isArray(names)) return;
+      if (ask !== latest.get(list) || !Array.isArray(names)) return;
       list.replaceChildren(
         ...names.map(function (name) {
           const option = document.createElement("option");
