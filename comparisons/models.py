@@ -293,7 +293,7 @@ class ComparisonStatus(models.TextChoices):
 # from the rows themselves (comparisons/search.py), never restored.
 @reversion.register(
     follow=["participants", "factors", "statistics"],
-    exclude=["content_fingerprint", "search_vector", "rank_vector"],
+    exclude=["content_fingerprint", "search_vector"],
 )
 class Comparison(models.Model):
     """A page setting two or more frameworks side by side."""
@@ -399,24 +399,16 @@ class Comparison(models.Model):
     frameworks = models.ManyToManyField(
         Framework, through="Participant", related_name="comparisons", verbose_name="frameworks"
     )
-    # Both kept current by comparisons/search.py (update_search_vectors, called
-    # when any of the page's rows is saved or deleted) and only filled on
-    # PostgreSQL; the GIN index is made by a migration on PostgreSQL alone (a
-    # GinIndex in Meta.indexes would break SQLite's table rebuilds).
+    # Kept current by comparisons/search.py (update_search_vectors, called when
+    # any of the page's rows is saved or deleted) and only filled on PostgreSQL;
+    # its RUM index is made by a migration on PostgreSQL alone (an index in
+    # Meta.indexes would break SQLite's table rebuilds).
     search_vector = SearchVectorField(
         "search vector",
         null=True,
         blank=True,
         editable=False,
         help_text="The page's words for search: title, frameworks, verdict, factors, assessments.",
-    )
-    rank_vector = SearchVectorField(
-        "ranking vector",
-        null=True,
-        blank=True,
-        editable=False,
-        help_text="The words that rank a search result: title, frameworks, verdict and factor "
-        "names, without the assessments.",
     )
 
     objects = ComparisonQuerySet.as_manager()

@@ -8,17 +8,18 @@ frameworks that appear in a published comparison (name, description).
 On PostgreSQL, full-text search with ranking. Each comparison stores its words
 in ``Comparison.search_vector`` (title and framework names weigh most, then
 subtitle and verdict, then framework descriptions and factor names, then
-assessments), indexed with GIN. update_search_vectors() is the one place that
-writes it, in one UPDATE for any number of comparisons; signals.py calls it when
-any row of a page is saved or deleted, generate_bench_data and the
-rebuild_search_index command call it in bulk. The reader's words are read with
-websearch_to_tsquery, which accepts any text ("quoted phrases", or, -not).
-Typos are found with pg_trgm: a word close to a framework's name ("pytroch" for
-PyTorch) and, when nothing else matched, a query close to part of a title,
-both through GIN trigram indexes (migration 0010 makes every index, on
-PostgreSQL only). Results rank on a second, smaller stored vector (no
-assessments), and the search's transaction tells the planner to prefer the
-indexes (see _PostgreSQL.prepare).
+assessments), indexed with RUM (migration 0013), which keeps each word's
+positions so that the best matches come out of the index first: a page of a
+common word's thousands of results reads 20 rows, not all of them.
+update_search_vectors() is the one place that writes the vector, in one UPDATE
+for any number of comparisons; signals.py calls it when any row of a page is
+saved or deleted, generate_bench_data and the rebuild_search_index command call
+it in bulk. The reader's words are read with websearch_to_tsquery, which
+accepts any text ("quoted phrases", or, -not). Typos are found with pg_trgm: a
+word close to a framework's name ("pytroch" for PyTorch) and, when nothing else
+matched, a query close to part of a title, both through GIN trigram indexes
+(migration 0011 makes them, on PostgreSQL only). The search's transaction tells
+the planner to prefer the indexes (see _PostgreSQL.prepare).
 
 On SQLite (``make run``), a plain fallback behind the same interface: every
 word must appear (case-insensitively) in one of the same fields, newest first,
@@ -53,6 +54,8 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    FloatField,
+    Func,
     OuterRef,
     Prefetch,
     Q,
@@ -248,7 +251,6 @@ def search(raw, *, page=1):
         backend.prepare()
         framework_hits = _with_comparisons(list(backend.frameworks()[:MAX_FRAMEWORKS]))
         meant = _typo_names(query, framework_hits)
-        backend.prepare_ranking()
         paginator = CappedPaginator(_keys(backend.comparisons(meant)), PAGE_SIZE)
         if paginator.count == 0 and backend.has_looser_match:
             # Nothing matched the words or a framework's name: try titles that look alike.
@@ -275,8 +277,8 @@ def _page_of(keys):
     """The comparisons of ``keys``, in that order, with their frameworks."""
     comparisons = (
         Comparison.objects.filter(pk__in=keys)
-        # The vectors stay in the database: the page needs none of their bytes.
-        .defer("search_vector", "rank_vector")
+        # The vector stays in the database: the page needs none of its bytes.
+        .defer("search_vector")
         .prefetch_related(
             Prefetch("participants", queryset=Participant.objects.select_related("framework"))
         )
@@ -400,6 +402,17 @@ def _with_factor_matches(comparisons, terms):
     ]
 
 
+class SearchDistance(Func):
+    """``vector <=> query``, the RUM extension's distance between a stored vector and
+    a query: 0 for the best match, growing as the match weakens (the inverse of
+    ts_rank, weights included), Infinity for no match. Ordered by, it reads the
+    best rows first off the RUM index."""
+
+    arg_joiner = " <=> "
+    template = "(%(expressions)s)"
+    output_field = FloatField()
+
+
 class _NoWords:
     """A query of only punctuation or symbols: nothing to look for, on either database."""
 
@@ -411,9 +424,6 @@ class _NoWords:
 
     def prepare(self):
         """Set up the transaction the search's queries run in."""
-
-    def prepare_ranking(self):
-        """Set up the transaction for the queries that count and rank the matches."""
 
     def frameworks(self):
         return Framework.objects.none()
@@ -453,16 +463,6 @@ class _PostgreSQL(_NoWords):
         # to prefer the indexes; a scan still happens where no index serves.
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_seqscan = off")
-
-    def prepare_ranking(self):
-        # Ranking reads every match, and the planner, pricing each vector check as
-        # free, reads them through the status index checking each row's vector
-        # (28 ms for a word in all 10,000 bench comparisons) rather than in one
-        # bitmap scan of the GIN index (11 ms). The queries from here on (count,
-        # ranking, the page's rows) go without plain index scans; the frameworks'
-        # lookups before need them (93 ms without).
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL enable_indexscan = off")
 
     def close_frameworks(self):
         """Frameworks whose name is close to a word typed (by the trigram index).
@@ -512,15 +512,13 @@ class _PostgreSQL(_NoWords):
         )
 
     def word_matches(self):
-        """Comparisons holding the words, through the GIN index of their vector."""
+        """Comparisons holding the words, through the RUM index of their vector."""
         return Q(search_vector=self.text_query)
 
     def comparisons(self, meant=(), looser=False):
-        # Words alone are matched on the table's own vector: with plain index scans
-        # off (prepare_ranking), one bitmap scan of its GIN index (11 ms for a word
-        # in all 10,000 bench comparisons, against 30 ms through a self-join).
-        # Other ways of matching are each a part of one UNION, so that each uses
-        # its index, rather than OR-ed into a filter over every published comparison.
+        # Other ways of matching than the words are each a part of one UNION, so
+        # that each uses its index, rather than OR-ed into a filter over every
+        # published comparison.
         parts = []
         if looser:
             # Only when nothing else matched: comparing every title of a common
@@ -533,23 +531,30 @@ class _PostgreSQL(_NoWords):
                     "comparison"
                 )
             )
-        if parts:
-            words = Comparison.objects.filter(self.word_matches()).values("pk")
-            # UNION ALL: an IN list may repeat a key, and sorting out 10,000 repeats
-            # is not free.
-            matches = Q(pk__in=words.union(*parts, all=True))
-        else:
-            matches = self.word_matches()
-        # Ranked on the small vector, by the words typed or the names they misspelt.
+        # Ranked by the words typed or the names they misspelt.
         rank_query = self.text_query
         for name in meant:
             rank_query |= SearchQuery(name, search_type="plain", config=SEARCH_CONFIG)
+        distance = SearchDistance(F("search_vector"), rank_query)
+        if not parts:
+            # Words alone, the common case: the RUM index hands the matches over
+            # best first, so a page reads its 20 rows rather than ranking every
+            # match (3 ms against 18 for a word in all 10,000 bench comparisons).
+            # That ordering scan takes no second key: equals come in the index's order.
+            return (
+                _published_comparisons()
+                .filter(self.word_matches())
+                .alias(distance=distance)
+                .order_by("distance")
+            )
+        words = Comparison.objects.filter(self.word_matches()).values("pk")
+        # UNION ALL: an IN list may repeat a key, and sorting out repeats is not free.
+        matches = Q(pk__in=words.union(*parts, all=True))
         return (
             _published_comparisons()
             .filter(matches)
-            .annotate(rank=SearchRank(F("rank_vector"), rank_query))
-            # A vector not computed yet ranks last, not first (NULL sorts first).
-            .order_by(F("rank").desc(nulls_last=True), "-published_at", "pk")
+            .alias(distance=distance)
+            .order_by("distance", "-published_at", "pk")
         )
 
 
@@ -632,16 +637,11 @@ class _Fallback(_NoWords):
         )
 
 
-def search_vector_expressions(apps=django_apps):
-    """A comparison's two vectors, as SQL expressions over its own rows.
-
-    (rank_vector, search_vector): the first holds the title and framework names
-    (weight A), subtitle and verdict (B), framework descriptions and factor names
-    (C); the second all of that and the assessments (D). Matching uses the
-    second, through its GIN index; ranking reads only the first, which is small
-    enough to sit in the table's row, so that ranking thousands of matches never
-    reads every page's assessments. ``apps`` lets a migration pass its historical
-    registry.
+def search_vector_expression(apps=django_apps):
+    """A comparison's vector, as an SQL expression over its own rows: the title and
+    framework names (weight A), subtitle and verdict (B), framework descriptions
+    and factor names (C), and the assessments (D). ``apps`` lets a migration pass
+    its historical registry.
     """
     Participant = apps.get_model("comparisons", "Participant")
     Factor = apps.get_model("comparisons", "Factor")
@@ -659,7 +659,7 @@ def search_vector_expressions(apps=django_apps):
     factors = Factor.objects.filter(comparison=OuterRef("pk"))
     assessments = Assessment.objects.filter(factor__comparison=OuterRef("pk"))
     config = SEARCH_CONFIG
-    ranked = (
+    return (
         SearchVector("title", config=config, weight="A")
         + SearchVector(
             joined(participants, "comparison", "framework__name"), config=config, weight="A"
@@ -671,15 +671,12 @@ def search_vector_expressions(apps=django_apps):
             config=config,
             weight="C",
         )
+        + SearchVector(joined(assessments, "factor__comparison", "text"), config=config, weight="D")
     )
-    assessed = SearchVector(
-        joined(assessments, "factor__comparison", "text"), config=config, weight="D"
-    )
-    return ranked, ranked + assessed
 
 
 def update_search_vectors(comparisons, apps=django_apps):
-    """Recompute the stored vectors of ``comparisons`` (a queryset): one UPDATE per
+    """Recompute the stored vector of ``comparisons`` (a queryset): one UPDATE per
     UPDATE_BATCH comparisons, so that each statement stays well inside the
     statement timeout however large the catalogue (a save's changes are one).
 
@@ -688,12 +685,12 @@ def update_search_vectors(comparisons, apps=django_apps):
     """
     if connections[comparisons.db].vendor != "postgresql":
         return 0
-    ranked, everything = search_vector_expressions(apps)
+    vector = search_vector_expression(apps)
     pks = list(comparisons.order_by("pk").values_list("pk", flat=True))
     updated = 0
     for start in range(0, len(pks), UPDATE_BATCH):
         batch = comparisons.model.objects.filter(pk__in=pks[start : start + UPDATE_BATCH])
-        updated += batch.update(rank_vector=ranked, search_vector=everything)
+        updated += batch.update(search_vector=vector)
     return updated
 
 

@@ -1,7 +1,7 @@
 """Recompute every comparison's stored search vectors (comparisons/search.py).
 
 Saves keep the vectors current by themselves; this is for rows written without
-them (a raw SQL import, a restored dump, a change to what search_vector_expressions
+them (a raw SQL import, a restored dump, a change to what search_vector_expression
 covers). One UPDATE per 200 comparisons; on SQLite, which searches the rows directly, nothing to do.
 """
 
