@@ -686,8 +686,10 @@ class ConsultationRequest(models.Model):
     @transaction.atomic
     def offer_new_windows(self, starts):
         """The visitor asked to move the consultation: ``starts`` (UTC) replace the
-        windows they offered, a booked slot is freed, and staff are flagged."""
+        windows they offered, the slots held for them and a booked slot are freed,
+        and staff are flagged."""
         self.windows.all().delete()
+        self.slot_holds.all().delete()
         PreferredWindow.objects.bulk_create(
             PreferredWindow(request=self, starts_at=start) for start in sorted(starts)
         )
