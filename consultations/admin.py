@@ -705,11 +705,56 @@ class OwnTimeAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
 
+class WorkingHoursForm(forms.ModelForm):
+    """A stretch of hours, with the timezone they are in: the staff member's own
+    (StaffTimezone), which every one of their stretches shares."""
+
+    timezone = forms.ChoiceField(
+        label="Timezone",
+        required=False,
+        help_text="The staff member's IANA timezone, for example Europe/London: all their "
+        "hours are in it, and the admin shows them times in it.",
+    )
+
+    class Meta:
+        model = WorkingHours
+        fields = ["person", "weekday", "starts", "ends"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"].choices = [
+            ("", "Unchanged (the staff member's timezone)"),
+            *((name, name) for name in sorted(timezone_names())),
+        ]
+        if self.instance.pk:
+            self.initial["timezone"] = StaffTimezone.of(self.instance.person)
+
+
 @admin.register(WorkingHours)
 class WorkingHoursAdmin(OwnTimeAdmin):
-    list_display = ["person", "weekday", "starts", "ends", "timezone"]
+    form = WorkingHoursForm
+    list_display = ["person", "weekday", "starts", "ends", "person_timezone"]
     list_filter = ["weekday", "person"]
+    list_select_related = ["person__staff_timezone"]
     fields = ["person", "weekday", "starts", "ends", "timezone"]
+
+    @admin.display(description="timezone")
+    def person_timezone(self, obj):
+        return StaffTimezone.of(obj.person)
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        if not request.user.is_superuser:
+            # Staff add their own hours: in their own timezone, shown.
+            initial.setdefault("timezone", StaffTimezone.of(request.user))
+        return initial
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if form.cleaned_data.get("timezone"):
+            StaffTimezone.objects.update_or_create(
+                user=obj.person, defaults={"timezone": form.cleaned_data["timezone"]}
+            )
 
 
 @admin.register(TimeOff)

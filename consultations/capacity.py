@@ -16,7 +16,7 @@ from django.core.cache import cache
 from django.db.models import Count
 from django.utils import timezone
 
-from .models import AuditEvent, ConsultationRequest, TimeOff, format_local, response_time
+from .models import AuditEvent, ConsultationRequest, format_local, response_time
 from .services import TRIAGE_GROUP
 from .slots import overlaps, shift_slots, staff_with_hours
 
@@ -35,12 +35,13 @@ CACHE_KEY = "consultations:first-reply-estimate"
 @dataclass(frozen=True)
 class Triager:
     """What the estimate needs of one triager: weekly hours (WorkingHours rows, or
-    anything with weekday, starts, ends and timezone), time off as (start, end)
-    pairs, and first replies per working hour."""
+    anything with weekday, starts and ends) as local times in ``timezone``, time
+    off as (start, end) pairs, and first replies per working hour."""
 
     hours: tuple
     time_off: tuple = field(default=())
     pace: float = DEFAULT_PACE
+    timezone: str = "UTC"
 
 
 def estimate_first_reply(*, now, backlog, triagers):
@@ -55,7 +56,7 @@ def estimate_first_reply(*, now, backlog, triagers):
     end = now + LOOK_AHEAD
     capacity = {}
     for triager in triagers:
-        for moment in shift_slots(triager.hours, now - STEP, end):
+        for moment in shift_slots(triager.hours, triager.timezone, now - STEP, end):
             if not overlaps(moment, triager.time_off):
                 capacity[moment] = capacity.get(moment, 0) + triager.pace * (
                     STEP / timedelta(hours=1)
@@ -70,9 +71,9 @@ def estimate_first_reply(*, now, backlog, triagers):
     return None
 
 
-def recent_pace(replies, hours, *, now):
+def recent_pace(replies, hours, tz_name, *, now):
     """First replies per working hour over the last RECENT_DAYS, or DEFAULT_PACE."""
-    steps = shift_slots(hours, now - RECENT_DAYS, now - STEP)
+    steps = shift_slots(hours, tz_name, now - RECENT_DAYS, now - STEP)
     worked = sum(1 for _ in steps) * (STEP / timedelta(hours=1))
     if replies < MIN_REPLIES_FOR_PACE or not worked:
         return DEFAULT_PACE
@@ -81,27 +82,25 @@ def recent_pace(replies, hours, *, now):
 
 def load_triagers(now):
     """The Triage group's members with published hours, as Triager values (four queries)."""
-    people = staff_with_hours(TRIAGE_GROUP)
+    people = staff_with_hours(TRIAGE_GROUP, off_between=(now, now + LOOK_AHEAD))
     if not people:
         return []
     replies = dict(
         AuditEvent.objects.filter(
-            kind=AuditEvent.Kind.CONTACT, actor__in=people, at__gte=now - RECENT_DAYS
+            kind=AuditEvent.Kind.CONTACT,
+            actor__in=[person.pk for person in people],
+            at__gte=now - RECENT_DAYS,
         )
         .values("actor")
         .annotate(n=Count("request", distinct=True))
         .values_list("actor", "n")
     )
-    off = {}
-    for person_id, begin, finish in TimeOff.objects.filter(
-        person__in=people, ends_at__gt=now, starts_at__lt=now + LOOK_AHEAD
-    ).values_list("person_id", "starts_at", "ends_at"):
-        off.setdefault(person_id, []).append((begin, finish))
     return [
         Triager(
-            hours=tuple(person.working_hours.all()),
-            time_off=tuple(off.get(person.pk, ())),
-            pace=recent_pace(replies.get(person.pk, 0), person.working_hours.all(), now=now),
+            hours=person.hours,
+            timezone=person.timezone,
+            time_off=person.time_off,
+            pace=recent_pace(replies.get(person.pk, 0), person.hours, person.timezone, now=now),
         )
         for person in people
     ]

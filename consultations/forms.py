@@ -54,6 +54,10 @@ WINDOW_HELP = (
 
 
 SLOT_TAKEN_MESSAGE = "That slot was just taken — pick another; everything you typed is kept."
+FREE_SLOTS_RULES = (
+    f"Free 30-minute slots {HORIZON_TEXT}, shown in your timezone. Pick one, or up "
+    f"to {MAX_PICKED_SLOTS}: each one you pick is held for you until we reply."
+)
 
 
 class SlotRulesBoundField(BoundField):
@@ -474,10 +478,7 @@ class BookingForm(HumanCheckForm, forms.ModelForm):
 
     def when_fieldset(self):
         if self.offers_slots:
-            rules = (
-                f"Free 30-minute slots {HORIZON_TEXT}, shown in your timezone. Pick one, or up "
-                f"to {MAX_PICKED_SLOTS}: each one you pick is held for you until we reply."
-            )
+            rules = FREE_SLOTS_RULES
             return Fieldset(
                 "When suits you",
                 "timezone",
@@ -703,7 +704,9 @@ class ScheduleForm(forms.Form):
 
 class NewTimesForm(forms.Form):
     """The visitor offers new times for their consultation (the reschedule link),
-    under the booking form's rules for slots, in the visitor's own timezone."""
+    in the visitor's own timezone, under the booking form's rules: the free slots
+    when consultants publish hours (``free``, slots.free_slots()), else typed
+    windows."""
 
     window_1 = LocalDateTimeField(label="First choice", help_text=WINDOW_HELP)
     window_2 = LocalDateTimeField(label="Second choice (optional)", required=False)
@@ -712,16 +715,34 @@ class NewTimesForm(forms.Form):
     # The booking form's slot rules, shared rather than restated (one home).
     _clean_windows = BookingForm._clean_windows
     _window_error = BookingForm._window_error
+    free_slots_field = BookingForm.free_slots_field
+    offers_slots = BookingForm.offers_slots
+    slot_taken = BookingForm.slot_taken
+    slot_rules = FREE_SLOTS_RULES
+    slot_rules_id = SLOT_RULES_ID
 
-    def __init__(self, *args, consultation, now=None, **kwargs):
+    def __init__(self, *args, consultation, now=None, free=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.consultation = consultation
         self.now = now or timezone.now()
+        self.free = free or {}
         self.windows_utc = []
-        for name in WINDOW_FIELDS:
-            self.fields[name].widget.attrs["aria-describedby"] = "new-times-rules"
+        if self.free:
+            for name in WINDOW_FIELDS:
+                del self.fields[name]
+            self.fields["slots"] = self.free_slots_field()
+        else:
+            for name in WINDOW_FIELDS:
+                self.fields[name].widget.attrs["aria-describedby"] = "new-times-rules"
+
+    @property
+    def display_timezone(self):
+        return self.consultation.timezone
 
     def clean(self):
         cleaned = super().clean()
-        self.windows_utc = self._clean_windows(ZoneInfo(self.consultation.timezone))
+        if self.offers_slots:
+            self.windows_utc = cleaned.get("slots", [])
+        else:
+            self.windows_utc = self._clean_windows(ZoneInfo(self.consultation.timezone))
         return cleaned

@@ -22,6 +22,7 @@ from django.utils import timezone
 from .models import SLOT_LENGTH, format_local
 from .outbox import queue_email, site_url
 from .services import admin_url, queue_visitor_email, staff_recipients
+from .slots import hold_slots
 
 CANCEL_SALT = "consultations.cancel-slot"
 
@@ -166,11 +167,17 @@ def withdraw_by_visitor(*, consultation):
 
 
 @transaction.atomic
-def new_times_from_visitor(*, consultation, starts):
+def new_times_from_visitor(*, consultation, starts, free=None):
     """The visitor asked to move the consultation to one of ``starts`` (UTC): a booked
-    slot is cancelled (with its .ics), the assignee (or triage) is told, the request flagged."""
+    slot is cancelled (with its .ics), the assignee (or triage) is told, the request flagged.
+
+    With ``free`` (slots.free_slots()), ``starts`` are free slots the visitor
+    picked: each is held for a consultant, and one taken meanwhile raises
+    models.SlotTaken with nothing changed."""
     slot = consultation.scheduled_start
     consultation.offer_new_windows(starts)
+    if free is not None:
+        hold_slots(consultation=consultation, starts=starts, free=free)
     if slot is not None:
         queue_cancellation(consultation, slot=slot, by_visitor=True)
     notify_staff_of_visitor_change(consultation, template="new_times", slot=slot)

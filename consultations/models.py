@@ -686,8 +686,10 @@ class ConsultationRequest(models.Model):
     @transaction.atomic
     def offer_new_windows(self, starts):
         """The visitor asked to move the consultation: ``starts`` (UTC) replace the
-        windows they offered, a booked slot is freed, and staff are flagged."""
+        windows they offered, the slots held for them and a booked slot are freed,
+        and staff are flagged."""
         self.windows.all().delete()
+        self.slot_holds.all().delete()
         PreferredWindow.objects.bulk_create(
             PreferredWindow(request=self, starts_at=start) for start in sorted(starts)
         )
@@ -1301,7 +1303,8 @@ class SavedReply(models.Model):
 
 
 class StaffTimezone(models.Model):
-    """A staff member's own timezone, for the times the admin shows them beside the visitor's."""
+    """A staff member's own timezone: the one home of it. The admin shows them times
+    in it beside the visitor's, and their WorkingHours are local times in it."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -1326,9 +1329,14 @@ class StaffTimezone(models.Model):
 
     @classmethod
     def of(cls, user):
-        """The user's timezone name, or settings.TIME_ZONE until they set one."""
-        row = cls.objects.filter(user=user).first() if user.pk else None
-        return row.timezone if row else settings.TIME_ZONE
+        """The user's timezone name, or settings.TIME_ZONE until they set one. No query
+        when the user was loaded with select_related("staff_timezone")."""
+        if not user.pk:
+            return settings.TIME_ZONE
+        try:
+            return user.staff_timezone.timezone
+        except cls.DoesNotExist:
+            return settings.TIME_ZONE
 
 
 # --- Consultants' hours, time off and held slots (issue 15: real free slots) ---
@@ -1352,7 +1360,8 @@ class Weekday(models.IntegerChoices):
 
 
 class WorkingHours(models.Model):
-    """One weekly stretch of a staff member's working time, in their own timezone."""
+    """One weekly stretch of a staff member's working time, in their own timezone
+    (StaffTimezone.of(person): one timezone per person, for all their hours)."""
 
     person = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -1364,13 +1373,6 @@ class WorkingHours(models.Model):
     weekday = models.PositiveSmallIntegerField("weekday", choices=Weekday)
     starts = models.TimeField("from", help_text="Local time, for example 09:00.")
     ends = models.TimeField("until", help_text="Local time, for example 17:00.")
-    timezone = models.CharField(
-        "timezone",
-        max_length=64,
-        default="UTC",
-        validators=[validate_timezone],
-        help_text="The staff member's IANA timezone, for example Europe/London.",
-    )
 
     class Meta:
         ordering = ["person", "weekday", "starts"]
@@ -1388,7 +1390,7 @@ class WorkingHours(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_weekday_display()} {self.starts:%H:%M}–{self.ends:%H:%M} {self.timezone}"
+        return f"{self.get_weekday_display()} {self.starts:%H:%M}–{self.ends:%H:%M}"
 
     def clean(self):
         if self.starts and self.ends and self.ends <= self.starts:

@@ -11,6 +11,7 @@ visitor's free-form preferred windows.
 """
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -25,26 +26,66 @@ from .models import (
     SLOT_LENGTH,
     SlotHold,
     SlotTaken,
+    StaffTimezone,
     TimeOff,
     WorkingHours,
     on_slot_grid,
 )
 
 
-def staff_with_hours(group):
-    """Active members of ``group`` who published working hours, hours prefetched."""
-    return list(
+@dataclass(frozen=True)
+class StaffHours:
+    """One staff member's published time: weekly ``hours`` (WorkingHours rows, or
+    anything with weekday, starts and ends) as local times in ``timezone``, and
+    ``time_off`` as (start, end) pairs."""
+
+    pk: int
+    hours: tuple
+    timezone: str
+    time_off: tuple = field(default=())
+
+    def slots(self, start, end):
+        return shift_slots(self.hours, self.timezone, start, end)
+
+    def is_off(self, moment):
+        return overlaps(moment, self.time_off)
+
+
+def staff_with_hours(group, *, off_between=None):
+    """Active members of ``group`` who published working hours, as StaffHours (their
+    timezone from StaffTimezone); with ``off_between`` (start, end), their time off
+    overlapping it. The one place that reads who works when: free slots and the
+    honest promise both ask it. Two queries, three with time off (one with nobody)."""
+    people = list(
         get_user_model()
         .objects.filter(groups__name=group, is_active=True, working_hours__isnull=False)
         .distinct()
+        .select_related("staff_timezone")
         .prefetch_related(Prefetch("working_hours", queryset=WorkingHours.objects.order_by()))
     )
+    off = defaultdict(list)
+    if people and off_between is not None:
+        start, end = off_between
+        for person_id, begin, finish in TimeOff.objects.filter(
+            person__in=people, starts_at__lt=end, ends_at__gt=start
+        ).values_list("person_id", "starts_at", "ends_at"):
+            off[person_id].append((begin, finish))
+    return [
+        StaffHours(
+            pk=person.pk,
+            hours=tuple(person.working_hours.all()),
+            timezone=StaffTimezone.of(person),
+            time_off=tuple(off[person.pk]),
+        )
+        for person in people
+    ]
 
 
-def shift_slots(hours, start, end):
-    """The slot starts (UTC) inside ``hours`` (WorkingHours rows) between ``start`` and ``end``."""
+def shift_slots(hours, tz_name, start, end):
+    """The slot starts (UTC) inside ``hours`` (WorkingHours rows, local times in
+    ``tz_name``) between ``start`` and ``end``."""
+    tz = ZoneInfo(tz_name)
     for row in hours:
-        tz = ZoneInfo(row.timezone)
         day = start.astimezone(tz).date() - timedelta(days=1)
         last_day = end.astimezone(tz).date() + timedelta(days=1)
         while day <= last_day:
@@ -68,41 +109,52 @@ def overlaps(moment, ranges):
     return any(begin < moment + SLOT_LENGTH and moment < finish for begin, finish in ranges)
 
 
-def free_slots(now=None):
+def free_slots(now=None, *, keeping=None):
     """{slot start (UTC): [ids of consultants free then]}, in time order, from MIN_NOTICE
-    ahead to BOOKING_HORIZON; None when no consultant has published hours. Four queries."""
+    ahead to BOOKING_HORIZON; None when no consultant has published hours. Four queries.
+
+    With ``keeping`` (a request), the slots that request holds count as free:
+    the visitor moving their consultation may keep one of them."""
     now = now or timezone.now()
-    consultants = staff_with_hours(CONSULTANTS_GROUP)
+    start, end = now + MIN_NOTICE, now + BOOKING_HORIZON
+    consultants = staff_with_hours(CONSULTANTS_GROUP, off_between=(start, end + SLOT_LENGTH))
     if not consultants:
         return None
-    start, end = now + MIN_NOTICE, now + BOOKING_HORIZON
     busy = defaultdict(list)
-    for person_id, begin, finish in TimeOff.objects.filter(
-        person__in=consultants, starts_at__lt=end + SLOT_LENGTH, ends_at__gt=start
-    ).values_list("person_id", "starts_at", "ends_at"):
-        busy[person_id].append((begin, finish))
-    for consultant_id, begin, finish in SlotHold.objects.filter(
-        consultant__in=consultants, starts_at__lt=end + SLOT_LENGTH, ends_at__gt=start
-    ).values_list("consultant_id", "starts_at", "ends_at"):
+    holds = SlotHold.objects.filter(
+        consultant__in=[c.pk for c in consultants],
+        starts_at__lt=end + SLOT_LENGTH,
+        ends_at__gt=start,
+    )
+    if keeping is not None:
+        holds = holds.exclude(request=keeping)
+    for consultant_id, begin, finish in holds.values_list("consultant_id", "starts_at", "ends_at"):
         busy[consultant_id].append((begin, finish))
     free = defaultdict(list)
     for consultant in consultants:
-        for moment in shift_slots(consultant.working_hours.all(), start, end):
-            if not overlaps(moment, busy[consultant.pk]) and consultant.pk not in free[moment]:
+        for moment in consultant.slots(start, end):
+            if (
+                not consultant.is_off(moment)
+                and not overlaps(moment, busy[consultant.pk])
+                and consultant.pk not in free[moment]
+            ):
                 free[moment].append(consultant.pk)
     return dict(sorted(free.items()))
 
 
-def working_consultants(start):
-    """Consultants whose published hours (time off aside) hold the slot from ``start``;
-    None when no consultant has published hours."""
-    consultants = staff_with_hours(CONSULTANTS_GROUP)
+def working_consultants(start, *, available=False):
+    """Consultants (StaffHours) whose published hours hold the slot from ``start``, and
+    with ``available`` who are not on time off then either; None when no consultant
+    has published hours."""
+    consultants = staff_with_hours(
+        CONSULTANTS_GROUP, off_between=(start, start + SLOT_LENGTH) if available else None
+    )
     if not consultants:
         return None
     return [
         consultant
         for consultant in consultants
-        if start in set(shift_slots(consultant.working_hours.all(), start, start))
+        if start in set(consultant.slots(start, start)) and not consultant.is_off(start)
     ]
 
 
@@ -136,14 +188,8 @@ def hold_scheduled_slot(*, consultation, start):
     consultation.slot_holds.exclude(starts_at=start).delete()
     if consultation.slot_holds.exists():
         return
-    working = working_consultants(start) or []
-    off = set(
-        TimeOff.objects.filter(
-            person__in=working, starts_at__lt=start + SLOT_LENGTH, ends_at__gt=start
-        ).values_list("person_id", flat=True)
-    )
     candidates = sorted(
-        (c.pk for c in working if c.pk not in off),
+        (c.pk for c in working_consultants(start, available=True) or []),
         key=lambda pk: pk != consultation.assignee_id,
     )
     if not candidates:

@@ -253,17 +253,38 @@ def cancellable(consultation):
 
 
 def status_reschedule(request, token):
-    """The visitor offers new times; a booked slot is cancelled and staff are told."""
+    """The visitor offers new times: free slots when consultants publish hours (their
+    own held slots among them), else typed windows; a booked slot is cancelled and
+    staff are told. A slot another booking took answers 409, as on the booking form."""
     consultation = request_from_token(token)
     form = None
+    status_code = 200
     if consultation.is_open:
-        form = NewTimesForm(request.POST or None, consultation=consultation)
-        if request.method == "POST" and form.is_valid():
-            invitations.new_times_from_visitor(consultation=consultation, starts=form.windows_utc)
-            messages.success(request, "Thank you: we have your new times and will confirm one.")
-            return redirect("consultations:status", token=token)
+        free = slots.free_slots(keeping=consultation)
+        data = request.POST if request.method == "POST" else None
+        form = NewTimesForm(data, consultation=consultation, free=free)
+        if request.method == "POST":
+            status_code = 400
+            if form.is_valid():
+                try:
+                    invitations.new_times_from_visitor(
+                        consultation=consultation,
+                        starts=form.windows_utc,
+                        free=free if form.offers_slots else None,
+                    )
+                except SlotTaken as taken:
+                    # Nothing was saved: show the request as it still is.
+                    consultation = form.consultation = request_from_token(token)
+                    form.slot_taken(taken.args[0], slots.free_slots(keeping=consultation))
+                    status_code = 409
+                else:
+                    messages.success(
+                        request, "Thank you: we have your new times and will confirm one."
+                    )
+                    return redirect("consultations:status", token=token)
+            elif form.has_error("slots", code="invalid_choice"):
+                status_code = 409  # another booking took it since the form was shown
     context = {**status_context(consultation, links=False), "form": form, "token": token}
-    status_code = 400 if form is not None and form.is_bound else 200
     response = render(request, "consultations/status_reschedule.html", context, status=status_code)
     return private_page(response)
 

@@ -121,18 +121,19 @@ def make_staff(username, *, group=None, groups=(), permissions=(), **fields):
 
 
 def make_hours(person, *, weekdays=range(5), starts="09:00", ends="17:00", tz="UTC"):
-    """``person``'s weekly working hours: the same stretch on each of ``weekdays``."""
+    """``person``'s weekly working hours: the same stretch on each of ``weekdays``, in
+    ``tz``, which becomes their timezone (StaffTimezone)."""
     from datetime import time
 
-    from consultations.models import WorkingHours
+    from consultations.models import StaffTimezone, WorkingHours
 
+    StaffTimezone.objects.update_or_create(user=person, defaults={"timezone": tz})
     return [
         WorkingHours.objects.create(
             person=person,
             weekday=weekday,
             starts=time.fromisoformat(starts),
             ends=time.fromisoformat(ends),
-            timezone=tz,
         )
         for weekday in weekdays
     ]

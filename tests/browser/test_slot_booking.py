@@ -1,4 +1,5 @@
-"""A visitor in New York books a real free slot; a busy team says so before booking;
+"""A visitor in New York books a real free slot, follows the email's links to the status
+page and moves it to another free slot; a busy team says so before booking;
 a failed submit moves focus to the error summary. The server's clock is frozen at
 FIXED_NOW (Tuesday 24 November 2026, 09:00 UTC); the consultant works Monday to
 Friday 09:00–17:00 in London (UTC in November)."""
@@ -8,13 +9,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import Group
+from django.urls import reverse
 from playwright.sync_api import expect
 
+from consultations import services
 from consultations.models import ConsultationRequest, SlotHold
 from tests.clock import FIXED_NOW
 from tests.factories import make_consultant, make_consultation, make_hours, make_staff
 
 from .booking import fill_details
+from .test_request_status import link_in, visitor_emails
 
 pytestmark = pytest.mark.browser
 
@@ -74,6 +78,29 @@ def test_a_visitor_in_new_york_books_a_real_free_slot(live_server, open_page, co
     assert (hold.consultant, hold.request) == (consultant, consultation)
     assert hold.starts_at == datetime(2026, 11, 25, 15, tzinfo=UTC)
     assert page.csp_errors == []
+
+    # Later, in a fresh browser with no session: the confirmation's links are enough.
+    visitor = open_page("mobile", timezone_id=NEW_YORK)
+    confirmation = visitor_emails(consultation).first()
+    visitor.goto(link_in(confirmation, "Follow your request", live_server))
+    expect(visitor.get_by_role("heading", level=1)).to_have_text("Your consultation request")
+    expect(visitor.locator(".request-status__state")).to_contain_text(
+        "A person will reply by Wednesday 25 November 2026, 04:00 EST"
+    )
+    # Moving it: the same free slots as the booking form, in New York time.
+    visitor.goto(link_in(confirmation, "Offer other times", live_server))
+    expect(visitor.get_by_role("heading", level=1)).to_have_text("Offer other times")
+    visitor.get_by_role("button", name="Send my new times").click()
+    expect(visitor.get_by_text("Pick at least one time that suits you.")).to_be_visible()
+    visitor.locator("summary", has_text="Thursday 26 November").click()
+    visitor.get_by_label("11:30, Thursday 26 November").check()
+    visitor.get_by_role("button", name="Send my new times").click()
+    expect(visitor.get_by_role("status")).to_contain_text("we have your new times")
+    expect(visitor.locator(".request-history")).to_contain_text("You offered new times.")
+    assert visitor.csp_errors == []
+    hold = SlotHold.objects.get()
+    assert (hold.consultant, hold.request) == (consultant, consultation)
+    assert hold.starts_at == datetime(2026, 11, 26, 16, 30, tzinfo=UTC)
 
 
 def test_without_javascript_the_visitor_picks_a_timezone_and_books(
@@ -145,3 +172,15 @@ def test_booking_form_with_free_slots_passes_the_checks(live_server, audit, cons
         expect(page.locator("#error-summary")).to_be_visible()
 
     audit("booking-free-slots-errors", failed_submit)
+
+
+def test_new_times_with_free_slots_pass_the_checks(live_server, audit, consultant):
+    consultation = make_consultation(timezone=NEW_YORK)
+    path = reverse("consultations:status_reschedule", args=[services.status_token(consultation)])
+
+    def failed_submit(page):
+        page.goto(live_server.url + path)
+        page.get_by_role("button", name="Send my new times").click()
+        expect(page.get_by_text("Pick at least one time that suits you.")).to_be_visible()
+
+    audit("new-times-free-slots-errors", failed_submit)

@@ -28,11 +28,8 @@ def moment(day, hour, minute=0):
     return datetime(2026, 11, day, hour, minute, tzinfo=UTC)
 
 
-def office_hours(weekdays=range(5), starts=9, ends=17, tz="UTC"):
-    return tuple(
-        SimpleNamespace(weekday=d, starts=time(starts), ends=time(ends), timezone=tz)
-        for d in weekdays
-    )
+def office_hours(weekdays=range(5), starts=9, ends=17):
+    return tuple(SimpleNamespace(weekday=d, starts=time(starts), ends=time(ends)) for d in weekdays)
 
 
 # Two triagers, Monday to Friday 09:00–17:00 UTC, two first replies an hour each:
@@ -70,7 +67,7 @@ class TestTheEstimate:
         assert estimate_first_reply(now=moment(25, 16), backlog=10, triagers=team) == moment(27, 11)
 
     def test_the_triagers_own_timezones_count(self):
-        new_york = [Triager(hours=office_hours(tz="America/New_York"), pace=1.0)]
+        new_york = [Triager(hours=office_hours(), timezone="America/New_York", pace=1.0)]
         # 09:00 in New York is 14:00 UTC; one an hour: the first reply at 15:00 UTC.
         assert estimate_first_reply(now=moment(24, 9), backlog=0, triagers=new_york) == moment(
             24, 15

@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.urls import reverse
 
-from consultations import invitations, services
-from consultations.models import AuditEvent, ConsultationRequest, OutgoingEmail
+from consultations import invitations, services, slots
+from consultations.forms import FREE_SLOTS_RULES, SLOT_TAKEN_MESSAGE, slot_value
+from consultations.models import AuditEvent, ConsultationRequest, OutgoingEmail, SlotHold
 from consultations.views import SESSION_KEY
 from tests.clock import at
-from tests.factories import make_staff
+from tests.factories import make_consultant, make_consultation, make_staff
 from tests.support.pages import page_text
 
 pytestmark = pytest.mark.django_db
@@ -213,3 +214,108 @@ class TestNewTimes:
         consultation.refresh_from_db()
         assert consultation.visitor_changed_at is None
         assert [w.starts_at for w in consultation.windows.all()] == [SLOT]
+
+
+class TestNewTimesInFreeSlots:
+    """With a consultant's hours published (Monday to Friday 09:00–17:00 in London,
+    UTC in December), the new-times page offers the booking form's free slots."""
+
+    # Friday 4 December, 14:00 UTC: 09:00 in New York.
+    NEW_SLOT = datetime(2026, 12, 4, 14, 0, tzinfo=UTC)
+
+    @pytest.fixture
+    def connie(self, frozen):
+        return make_consultant(tz="Europe/London")
+
+    @pytest.fixture
+    def held(self, connie):
+        """Ada's request, booked into the free slot SLOT (held for Connie)."""
+        fields = {
+            "name": "Ada Lovelace",
+            "email": "ada@example.com",
+            "topic": "Choosing a framework",
+            "message": "Which framework for our first model?",
+            "timezone": "America/New_York",
+        }
+        booking = services.book_consultation(
+            fields=fields, windows=[SLOT], now=RECEIVED, free=slots.free_slots()
+        )
+        return booking.request
+
+    def url(self, consultation):
+        return reverse(
+            "consultations:status_reschedule", args=[services.status_token(consultation)]
+        )
+
+    def holds(self):
+        return list(SlotHold.objects.values_list("consultant__username", "starts_at"))
+
+    def test_the_page_offers_free_slots_in_the_visitors_timezone(self, client, held):
+        response = client.get(self.url(held))
+        body = response.content.decode()
+        assert 'name="window_1"' not in body
+        # Her own held slot is offered too (she may keep it), in New York time.
+        assert re.search(
+            r'value="2026-12-03T15:00Z" id="[^"]+" aria-describedby="slot-rules">'
+            r'<label for="[^"]+">10:00<span class="visually-hidden">, Thursday 3 December',
+            body,
+        )
+        text = page_text(response)
+        assert FREE_SLOTS_RULES in text
+        assert "Your timezone: America/New_York." in text
+
+    def test_picking_a_new_slot_moves_the_held_and_the_booked_slot(self, client, held):
+        triager = make_staff("tess", group="Triage")
+        invitations.schedule_consultation(consultation=held, start=SLOT, by=triager)
+        response = client.post(self.url(held), {"slots": [slot_value(self.NEW_SLOT)]})
+        assert response.status_code == 302
+        held.refresh_from_db()
+        assert held.status == ConsultationRequest.Status.CONTACTED
+        assert [w.starts_at for w in held.windows.all()] == [self.NEW_SLOT]
+        assert self.holds() == [("connie", self.NEW_SLOT)]
+        assert SLOT in slots.free_slots()
+        assert held.visitor_changed_at == NOW
+        assert "METHOD:CANCEL" in OutgoingEmail.objects.exclude(ics="").latest("pk").ics
+        assert OutgoingEmail.objects.filter(
+            to=triager.email, subject=f"Visitor asked to move {held.reference}"
+        ).exists()
+
+    def test_the_booking_forms_rules_and_messages_apply(self, client, held):
+        response = client.post(self.url(held), {})
+        assert response.status_code == 400
+        assert "Pick at least one time that suits you." in page_text(response)
+        four = [self.NEW_SLOT + timedelta(minutes=30 * n) for n in range(4)]
+        response = client.post(self.url(held), {"slots": [slot_value(s) for s in four]})
+        assert "Pick at most 3 times." in page_text(response)
+        saturday = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
+        response = client.post(self.url(held), {"slots": [slot_value(saturday)]})
+        assert response.status_code == 409
+        assert SLOT_TAKEN_MESSAGE in page_text(response)
+        held.refresh_from_db()
+        assert held.visitor_changed_at is None
+        assert [w.starts_at for w in held.windows.all()] == [SLOT]
+        assert self.holds() == [("connie", SLOT)]
+
+    def test_a_slot_taken_meanwhile_changes_nothing(self, client, held, monkeypatch):
+        # Bob's booking takes Friday's slot just after Ada's page read the free slots.
+        before_bob = slots.free_slots(keeping=held)
+        slots.hold_slots(consultation=make_consultation(), starts=[self.NEW_SLOT], free=before_bob)
+        real_free_slots = slots.free_slots
+        reads = iter([before_bob])
+        monkeypatch.setattr(
+            slots, "free_slots", lambda **kw: next(reads, None) or real_free_slots(**kw)
+        )
+        later = self.NEW_SLOT + timedelta(hours=1)
+        response = client.post(
+            self.url(held), {"slots": [slot_value(self.NEW_SLOT), slot_value(later)]}
+        )
+        assert response.status_code == 409
+        assert SLOT_TAKEN_MESSAGE in page_text(response)
+        body = response.content.decode()
+        # Her other pick stays ticked; the taken one is no longer offered.
+        assert re.search(r'value="2026-12-04T15:00Z"[^>]*checked>', body)
+        assert 'value="2026-12-04T14:00Z"' not in body
+        held.refresh_from_db()
+        assert held.visitor_changed_at is None
+        assert [w.starts_at for w in held.windows.all()] == [SLOT]
+        assert sorted(self.holds()) == [("connie", SLOT), ("connie", self.NEW_SLOT)]

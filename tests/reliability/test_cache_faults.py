@@ -112,6 +112,12 @@ def visit_everything(base, email):
     assert status == 200
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
     data = booking_data(email=email, rendered=rendered_token(), csrfmiddlewaretoken=token)
+    # The demo's consultant publishes hours: the form offers free slots, not windows.
+    offered = re.search(r'name="slots" value="([^"]+)"', form)
+    if offered:
+        for name in ("window_1", "window_2", "window_3"):
+            data.pop(name, None)
+        data["slots"] = offered.group(1)
     status, _ = visitor.request("/consultations/book/", data)
     assert status == 302, "the booking was not accepted"
     steps["booking"] = visitor.timings[-1][1]
