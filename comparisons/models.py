@@ -63,6 +63,26 @@ RELATED_COUNT = 6
 SUGGESTION_COUNT = 10
 
 
+def translation_sources_field():
+    """Per language, a hash of the English text each field was translated from
+    (comparisons/translation.py): what tells an outdated translation."""
+    return models.JSONField(
+        "translated from",
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text="For each language, the English text each translation was made from (hashed).",
+    )
+
+
+# The column of the English source of a translated field (comparisons/translation.py
+# registers the fields; django-modeltranslation adds a column per language). Rules that
+# hold in every language (which category a page is in, whether a statistic is sourced)
+# read the English column, never the active language's.
+def source(field):
+    return f"{field}_{settings.MODELTRANSLATION_DEFAULT_LANGUAGE}"
+
+
 def category_slug(name):
     """The address of a category's hub: "Machine learning" -> "machine-learning".
 
@@ -140,6 +160,7 @@ class Framework(models.Model):
         validators=[validate_no_control_characters],
     )
     website = models.URLField("website", blank=True, help_text="For example: https://pytorch.org")
+    translation_sources = translation_sources_field()
 
     objects = FrameworkQuerySet.as_manager()
 
@@ -229,7 +250,7 @@ class ComparisonQuerySet(models.QuerySet):
 
     def categories(self):
         """The distinct category names, sorted."""
-        return sorted(set(self.order_by().values_list("category", flat=True).distinct()))
+        return sorted(set(self.order_by().values_list(source("category"), flat=True).distinct()))
 
     def related_to(self, comparison):
         """Up to RELATED_COUNT others, sharing the most frameworks, then the category,
@@ -242,11 +263,12 @@ class ComparisonQuerySet(models.QuerySet):
         sharing = Participant.objects.filter(framework_id__in=ids).values("comparison")
         return (
             self.exclude(pk=comparison.pk)
-            .filter(Q(pk__in=sharing) | Q(category=comparison.category))
+            .filter(Q(pk__in=sharing) | Q(**{source("category"): comparison.category_en}))
             .annotate(
                 shared=Count("participants", filter=Q(participants__framework_id__in=ids)),
                 same_category=Case(
-                    When(category=comparison.category, then=Value(1)), default=Value(0)
+                    When(Q(**{source("category"): comparison.category_en}), then=Value(1)),
+                    default=Value(0),
                 ),
                 changed_at=last_change(),
             )
@@ -270,12 +292,19 @@ class ComparisonQuerySet(models.QuerySet):
     def titled(self, text):
         """The comparison a visitor named by its slug or its exact title (any case);
         the most recently changed one if several share the title."""
-        return self.filter(Q(slug=text) | Q(title__iexact=text)).newest_change_first()
+        from .translation import in_any_language
+
+        return self.filter(
+            Q(slug=text) | in_any_language("title__iexact", text)
+        ).newest_change_first()
 
     def suggestions(self, text):
-        """Up to SUGGESTION_COUNT whose title contains ``text``, titles starting with it first."""
+        """Up to SUGGESTION_COUNT whose title (in any language) contains ``text``, titles
+        starting with it first."""
+        from .translation import in_any_language
+
         return (
-            self.filter(title__icontains=text)
+            self.filter(in_any_language("title__icontains", text))
             .alias(starts=Case(When(title__istartswith=text, then=Value(0)), default=Value(1)))
             .order_by("starts", "title", "pk")[:SUGGESTION_COUNT]
         )
@@ -410,6 +439,14 @@ class Comparison(models.Model):
         editable=False,
         help_text="The page's words for search: title, frameworks, verdict, factors, assessments.",
     )
+    translations_published = models.JSONField(
+        "translations published",
+        default=list,
+        blank=True,
+        help_text="The languages whose translation visitors read; in any other, the page "
+        "shows in English, marked as not yet translated.",
+    )
+    translation_sources = translation_sources_field()
     rank_vector = SearchVectorField(
         "ranking vector",
         null=True,
@@ -446,7 +483,8 @@ class Comparison(models.Model):
 
     @property
     def category_slug(self):
-        return category_slug(self.category)
+        """The hub's address, from the English name: the same hub in every language."""
+        return category_slug(self.category_en)
 
     def get_category_url(self):
         """The hub listing this comparison's category."""
@@ -686,6 +724,7 @@ class Participant(models.Model):
         blank=True,
         help_text="When last checked against it; shown as month and year.",
     )
+    translation_sources = translation_sources_field()
 
     class Meta:
         ordering = ["position", "pk"]
@@ -757,6 +796,7 @@ class Factor(models.Model):
         verbose_name="winner",
     )
     is_tie = models.BooleanField("tie", default=False)
+    translation_sources = translation_sources_field()
 
     class Meta:
         ordering = ["position", "pk"]
@@ -786,6 +826,12 @@ class Factor(models.Model):
         }
         return [(participant, texts.get(participant.pk, "")) for participant in participants]
 
+    def assessments_by_participant(self, participants):
+        """Each participant's Assessment of this factor (None when not assessed), in the
+        comparison's order: what the page shows, each in its own language."""
+        found = {assessment.participant_id: assessment for assessment in self.assessments.all()}
+        return [(participant, found.get(participant.pk)) for participant in participants]
+
 
 @reversion.register()
 class Assessment(models.Model):
@@ -800,6 +846,7 @@ class Assessment(models.Model):
         help_text="For example: Pythonic, intuitive eager execution, easy debugging",
         validators=[validate_no_control_characters],
     )
+    translation_sources = translation_sources_field()
 
     class Meta:
         ordering = ["pk"]
@@ -867,6 +914,7 @@ class Statistic(models.Model):
     year = models.PositiveSmallIntegerField(
         "year", null=True, blank=True, help_text="The year the figure refers to, for example: 2026"
     )
+    translation_sources = translation_sources_field()
 
     objects = StatisticQuerySet.as_manager()
 
@@ -919,7 +967,10 @@ def lacks_a_part():
     """A statistic without its value or a part of its source, as a database condition."""
     condition = Q(value="")
     for field in SOURCE_PARTS:
-        empty = {f"{field}__isnull": True} if Statistic._meta.get_field(field).null else {field: ""}
+        # A translated part is judged by its English text: a translation missing falls back to it.
+        translated = any(f.name == source(field) for f in Statistic._meta.fields)
+        name = source(field) if translated else field
+        empty = {f"{name}__isnull": True} if Statistic._meta.get_field(field).null else {name: ""}
         condition |= Q(**empty)
     return condition
 
