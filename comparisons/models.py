@@ -27,7 +27,7 @@ from django.db import models
 from django.db.models import Case, Count, F, Q, Value, When
 from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import dateformat, timezone, translation
 from django.utils.text import slugify
 
 from compare_site import leases
@@ -81,6 +81,16 @@ def translation_sources_field():
 # read the English column, never the active language's.
 def source(field):
     return f"{field}_{settings.MODELTRANSLATION_DEFAULT_LANGUAGE}"
+
+
+def default_category():
+    """ "Technology" in English; a translation of it starts empty, like every other, so
+    that an untranslated category shows as such (django-modeltranslation asks each
+    language's column for its default with that language active)."""
+    language = translation.get_language()
+    if language is None or language == settings.MODELTRANSLATION_DEFAULT_LANGUAGE:
+        return "Technology"
+    return ""
 
 
 def category_slug(name):
@@ -352,7 +362,7 @@ class Comparison(models.Model):
     category = models.CharField(
         "category",
         max_length=60,
-        default="Technology",
+        default=default_category,
         help_text="For example: Technology",
         validators=[validate_no_control_characters],
     )

@@ -325,7 +325,7 @@ def _with_comparisons(frameworks):
     shown = (
         _published_comparisons()
         .filter(participants__framework__in=frameworks)
-        .only("slug", "title")
+        .only("slug", "title", "translations_published")
         .annotate(
             framework_id=F("participants__framework"),
             number=Window(

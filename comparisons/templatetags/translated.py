@@ -24,7 +24,7 @@ from django.utils.translation import gettext
 from comparisons import search
 from comparisons.translation import ShownText, shown_text
 
-from .rich_text import render as render_markdown
+from .rich_text import rich_text
 
 register = template.Library()
 
@@ -44,7 +44,7 @@ def translated(
     if plain:
         text = search.plain_text(text)
     if markdown:
-        body = render_markdown(text)
+        body = rich_text(text)
     elif lines:
         items = [line.strip() for line in text.splitlines() if line.strip()]
         body = format_html(
@@ -72,3 +72,10 @@ def translated(
         body,
         untranslated_note(),
     )
+
+
+@register.filter
+def shown(instance, field):
+    """``{{ comparison|shown:"title" }}``: the field's plain text as {% translated %}
+    chooses it, for attributes and <title>, where no markup can mark it."""
+    return shown_text(instance, field).text
