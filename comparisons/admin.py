@@ -323,7 +323,7 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         """Rich-text fields say where their preview comes from; the script looks for that."""
         formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
-        if db_field.name in RICH_TEXT_FIELDS:
+        if db_field.name in [*RICH_TEXT_FIELDS, *german_fields(RICH_TEXT_FIELDS)]:
             formfield.widget.attrs["data-markdown-preview"] = reverse(
                 "admin:comparisons_comparison_markdown_preview"
             )

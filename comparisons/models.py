@@ -632,7 +632,10 @@ class Comparison(models.Model):
         """
         if baseline is None:
             baseline = not self.content_fingerprint and self.content_updated_at is None
-        fingerprint = hashlib.sha256(self.content_text(visible_only=True).encode()).hexdigest()
+        # The English text dates the page, whatever language the editor's admin runs in.
+        with translation.override(settings.MODELTRANSLATION_DEFAULT_LANGUAGE):
+            text = self.content_text(visible_only=True)
+        fingerprint = hashlib.sha256(text.encode()).hexdigest()
         if fingerprint == self.content_fingerprint:
             return False
         self.content_fingerprint = fingerprint
