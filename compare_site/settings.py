@@ -77,6 +77,9 @@ SITE_URL = (env("SITE_URL") or f"http://127.0.0.1:{env('PORT') or '8000'}").rstr
 LOGIN_REDIRECT_URL = "admin:index"
 
 INSTALLED_APPS = [
+    # Content in every language of LANGUAGES (comparisons/translation.py); before the
+    # admin, so that its admin integration loads first.
+    "modeltranslation",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -224,6 +227,11 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+# Content (comparisons/translation.py): English is the source every other language
+# is translated from, and what a field with no translation falls back to.
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

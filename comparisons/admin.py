@@ -12,7 +12,8 @@ from django.db.models import Count, Q
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from .admin_history import ComparisonHistoryAdmin, refused_message
 from .admin_preview import markdown_preview
@@ -25,6 +26,7 @@ from .forms import (
     assessment_field_name,
     factor_form_for,
     framework_rows,
+    german_fields,
     number_rows,
     saved_participants,
 )
@@ -39,13 +41,42 @@ from .models import (
     Participant,
     Statistic,
 )
+from .translation import (
+    TARGET_LANGUAGES,
+    TRANSLATED_FIELDS,
+    completeness,
+    missing_fields,
+    outdated_fields,
+    page_rows,
+    record_sources,
+)
+
+
+def record_changed_translations(form):
+    """Note the English text that the translations changed in ``form`` were made from
+    (comparisons/translation.py): they count as current until the English changes."""
+    instance = form.instance
+    fields = TRANSLATED_FIELDS.get(type(instance), ())
+    changed = False
+    for language in TARGET_LANGUAGES:
+        edited = [f for f in fields if f"{f}_{language}" in form.changed_data]
+        if edited:
+            record_sources(instance, language, edited)
+            changed = True
+    if changed and instance.pk:
+        instance.save(update_fields=["translation_sources"])
 
 
 @admin.register(Framework)
 class FrameworkAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "website"]
+    fields = ["name", "slug", "description", *german_fields(["description"]), "website"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        record_changed_translations(form)
 
 
 class ParticipantInline(admin.StackedInline):
@@ -58,7 +89,7 @@ class ParticipantInline(admin.StackedInline):
     fields = [
         ("framework", "is_recommended"),
         ("version", "version_as_of"),
-        "choose_when",
+        ("choose_when", *german_fields(["choose_when"])),
         "position",
     ]
     classes = ["ordered-rows"]
@@ -97,8 +128,14 @@ class FactorInline(admin.StackedInline):
         return super().get_formset(request, obj, **kwargs)
 
     def get_fields(self, request, obj=None):
-        assessments = [assessment_field_name(row.index) for row in self._rows(request, obj)]
-        return ["position", "name", *assessments, "decision"]
+        rows = self._rows(request, obj)
+        assessments = [assessment_field_name(row.index) for row in rows]
+        translated = [
+            assessment_field_name(row.index, language)
+            for language in TARGET_LANGUAGES
+            for row in rows
+        ]
+        return ["position", "name", *german_fields(["name"]), *assessments, *translated, "decision"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("assessments")
@@ -137,7 +174,13 @@ class StatisticInline(admin.StackedInline):
 
     model = Statistic
     form = OrderedRowForm
-    fields = [("value", "year"), "description", ("source_name", "source_url"), ("position", needs)]
+    fields = [
+        ("value", "year"),
+        ("description", *german_fields(["description"])),
+        ("source_name", *german_fields(["source_name"])),
+        "source_url",
+        ("position", needs),
+    ]
     readonly_fields = [needs]
     classes = ["ordered-rows"]
     extra = 0
@@ -214,6 +257,7 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
         "review",
         "statistics_needing_sources",
         "open_reports",
+        "translations",
     ]
     form = ComparisonForm
     list_filter = [StateFilter, NeedsReviewFilter, "category", SourcedFilter]
@@ -250,6 +294,20 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
                 "complete; what is missing is listed when you save.",
             },
         ),
+        (
+            "Translations",
+            {
+                "fields": [
+                    *german_fields(TRANSLATED_FIELDS[Comparison]),
+                    "translations_published",
+                    "translation_status",
+                    "confirm_translations",
+                ],
+                "description": "Each field in German. A field left empty shows in English "
+                "with a note; the frameworks', factors' and statistics' German fields are "
+                "in their rows above.",
+            },
+        ),
         ("Dates and addresses", {"fields": RECORDED_FIELDS}),
     ]
 
@@ -265,14 +323,14 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         """Rich-text fields say where their preview comes from; the script looks for that."""
         formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
-        if db_field.name in RICH_TEXT_FIELDS:
+        if db_field.name in [*RICH_TEXT_FIELDS, *german_fields(RICH_TEXT_FIELDS)]:
             formfield.widget.attrs["data-markdown-preview"] = reverse(
                 "admin:comparisons_comparison_markdown_preview"
             )
         return formfield
 
     def get_readonly_fields(self, request, obj=None):
-        readonly = [*RECORDED_FIELDS]
+        readonly = [*RECORDED_FIELDS, "translation_status"]
         if not self.has_publish_permission(request):
             readonly += ["status", "published_at"]
         return readonly
@@ -281,7 +339,7 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
         return (
             super()
             .get_queryset(request)
-            .prefetch_related("participants__framework")
+            .prefetch_related("participants__framework", "factors__assessments", "statistics")
             .annotate(
                 incomplete_statistics=Count(
                     "statistics",
@@ -306,11 +364,15 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
             obj.status = stored["status"] if stored else Comparison.Status.DRAFT
             obj.published_at = stored["published_at"] if stored else None
         super().save_model(request, obj, form, change)
+        record_changed_translations(form)
         if change and "slug" in form.changed_data:
             OldSlug.objects.remember(obj, form.initial.get("slug"))
 
     def save_formset(self, request, form, formset, change):
         super().save_formset(request, form, formset, change)
+        for row_form in formset.forms:
+            if row_form.instance.pk and not formset._should_delete_form(row_form):
+                record_changed_translations(row_form)
         if formset.model in (Participant, Factor, Statistic):
             number_rows(formset.model.objects.filter(comparison=form.instance))
 
@@ -318,6 +380,8 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
         """After the inlines are saved: publish if asked and complete, then date the change."""
         super().save_related(request, form, formsets, change)
         comparison = form.instance
+        if form.cleaned_data.get("confirm_translations"):
+            confirm_translations(comparison)
         asks_to_publish = getattr(form, "asks_to_publish", False)  # ComparisonForm.clean
         if asks_to_publish or comparison.status == Comparison.Status.PUBLISHED:
             problems = comparison.publication_problems()
@@ -419,9 +483,45 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
             comparison.open_reports_count,
         )
 
+    @admin.display(description="translations")
+    def translations(self, comparison):
+        """Per language: how much is translated, how much is outdated, whether published."""
+        return "; ".join(str(completeness(comparison, code)) for code in TARGET_LANGUAGES)
+
+    @admin.display(description="translation status")
+    def translation_status(self, comparison):
+        """What is missing or outdated, field by field, per language."""
+        if comparison.pk is None:
+            return "-"
+        lines = []
+        for language in TARGET_LANGUAGES:
+            lines.append(str(completeness(comparison, language)))
+            for row in page_rows(comparison):
+                label = row_label(row)
+                for field in outdated_fields(row, language):
+                    lines.append(f"Outdated ({language}): {label}, {field}")
+                for field in missing_fields(row, language):
+                    lines.append(f"Not translated ({language}): {label}, {field}")
+        return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines))
+
     @admin.display(description="unsourced figures", ordering="incomplete_statistics")
     def statistics_needing_sources(self, comparison):
         return comparison.incomplete_statistics or "none"
+
+
+def row_label(row):
+    """How the translation status names a row: 'Factor "Speed"'."""
+    if isinstance(row, Comparison):
+        return "Comparison"
+    return f"{row._meta.verbose_name.capitalize()} “{row}”"
+
+
+def confirm_translations(comparison):
+    """An editor checked every translation of ``comparison`` against the English text."""
+    for row in page_rows(comparison):
+        for language in TARGET_LANGUAGES:
+            record_sources(row, language)
+        row.save(update_fields=["translation_sources"])
 
 
 @admin.register(Statistic)

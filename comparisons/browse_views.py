@@ -29,15 +29,23 @@ def category(request, slug):
     names = published.category_names(slug)
     if not names:
         raise Http404("No published comparison is in this category.")
-    comparisons = published.filter(category__in=names).newest_change_first().with_listing_data()
+    comparisons = published.filter(category_en__in=names).newest_change_first().with_listing_data()
     page = paginate(request, comparisons)
+    page.object_list = list(page.object_list)
     page_url = settings.SITE_URL + reverse("comparisons:category", kwargs={"slug": slug})
     if page.number > 1:
         page_url += f"?page={page.number}"
     response = render(
         request,
         "comparisons/category.html",
-        {"category": names[0], "slug": slug, "page": page, "page_url": page_url},
+        {
+            "category": names[0],
+            # The hub is named in the page's language by one of its comparisons.
+            "named_by": page.object_list[0],
+            "slug": slug,
+            "page": page,
+            "page_url": page_url,
+        },
     )
     return tag(response, [LISTINGS_KEY, category_key(names[0])])
 

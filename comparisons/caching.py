@@ -267,7 +267,7 @@ def category_key(name):
 def comparison_keys(comparison):
     """The tags of a comparison as a page shows it: itself, its frameworks, its category.
     Reads the participants prefetched with the comparison."""
-    keys = {comparison_key(comparison.pk), category_key(comparison.category)}
+    keys = {comparison_key(comparison.pk), category_key(comparison.category_en)}
     keys.update(framework_key(p.framework_id) for p in comparison.participants.all())
     return keys
 

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
 from .models import Comparison
+from .translation import shown_text
 
 FEED_LENGTH = 20
 
@@ -45,10 +46,13 @@ class ComparisonFeed(Feed):
         )
 
     def item_title(self, comparison):
-        return comparison.title
+        return shown_text(comparison, "title").text
 
     def item_description(self, comparison):
-        return comparison.meta_description or comparison.subtitle
+        return (
+            shown_text(comparison, "meta_description").text
+            or shown_text(comparison, "subtitle").text
+        )
 
     def item_link(self, comparison):
         return settings.SITE_URL + comparison.get_absolute_url()

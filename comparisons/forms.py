@@ -14,11 +14,13 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django import forms
+from django.conf import settings
 from django.forms.models import BaseInlineFormSet
 
 from compare_site.validators import validate_no_control_characters
 
 from .models import Assessment, Comparison, Factor, Framework, Participant
+from .translation import TARGET_LANGUAGES, TRANSLATED_FIELDS, column, record_sources
 
 TIE = "tie"
 PARTICIPANTS_PREFIX = "participants"
@@ -87,8 +89,9 @@ def saved_participants(comparison):
     return list(comparison.participants.select_related("framework"))
 
 
-def assessment_field_name(index):
-    return f"assessment_{index}"
+def assessment_field_name(index, language=None):
+    """ "assessment_2" (English, the source), or "assessment_2_de" for its translation."""
+    return f"assessment_{index}" if language is None else f"assessment_{index}_{language}"
 
 
 def decision_value(index):
@@ -123,8 +126,28 @@ def number_rows(rows):
             row.save(update_fields=["position"])
 
 
+def german_fields(fields):
+    """The German columns of ``fields`` (comparisons/translation.py), for the admin."""
+    return [column(field, language) for language in TARGET_LANGUAGES for field in fields]
+
+
 class ComparisonForm(forms.ModelForm):
-    """The comparison's own fields, and the confirmation the recommendation check asks for."""
+    """The comparison's own fields in English and German, and the confirmations the
+    recommendation check and outdated translations ask for."""
+
+    translations_published = forms.MultipleChoiceField(
+        label="Translations published",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Visitors read the page in these languages; in any other, it shows in "
+        "English with a note that it is not yet translated.",
+    )
+    confirm_translations = forms.BooleanField(
+        label="The translations are current",
+        required=False,
+        help_text="Tick after checking the translations against the English text: fields "
+        "listed as outdated are then up to date again.",
+    )
 
     keep_recommendation = forms.BooleanField(
         label="Keep the recommendation",
@@ -146,7 +169,23 @@ class ComparisonForm(forms.ModelForm):
             "meta_description",
             "status",
             "published_at",
+            *german_fields(TRANSLATED_FIELDS[Comparison]),
         ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        languages = dict(settings.LANGUAGES)
+        self.fields["translations_published"].choices = [
+            (code, languages[code]) for code in TARGET_LANGUAGES
+        ]
+        self.initial["translations_published"] = self.instance.translations_published or []
+
+    def clean_translations_published(self):
+        return sorted(self.cleaned_data["translations_published"])
+
+    def save(self, commit=True):
+        self.instance.translations_published = self.cleaned_data["translations_published"]
+        return super().save(commit=commit)
 
     def clean(self):
         cleaned = super().clean()
@@ -215,7 +254,7 @@ class FactorForm(OrderedRowForm):
 
     class Meta:
         model = Factor
-        fields = ["position", "name"]
+        fields = ["position", "name", *german_fields(["name"])]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -242,7 +281,10 @@ class FactorForm(OrderedRowForm):
         for assessment in self.instance.assessments.all():
             index = index_of.get(participants.get(assessment.participant_id))
             if index is not None:
-                self.initial[assessment_field_name(index)] = assessment.text
+                self.initial[assessment_field_name(index)] = assessment.text_en
+                for language in TARGET_LANGUAGES:
+                    name = assessment_field_name(index, language)
+                    self.initial[name] = getattr(assessment, column("text", language))
 
     def clean(self):
         cleaned = super().clean()
@@ -295,9 +337,20 @@ class FactorForm(OrderedRowForm):
             participant = self._participant(row)
             text = self.cleaned_data.get(assessment_field_name(row.index), "").strip()
             if text:
-                Assessment.objects.update_or_create(
-                    factor=self.instance, participant=participant, defaults={"text": text}
+                texts = {column("text"): text}
+                changed = []
+                for language in TARGET_LANGUAGES:
+                    name = assessment_field_name(row.index, language)
+                    texts[column("text", language)] = self.cleaned_data.get(name, "").strip()
+                    if name in self.changed_data:
+                        changed.append(language)
+                assessment, _ = Assessment.objects.update_or_create(
+                    factor=self.instance, participant=participant, defaults=texts
                 )
+                if changed:
+                    for language in changed:
+                        record_sources(assessment, language)
+                    assessment.save(update_fields=["translation_sources"])
             else:
                 Assessment.objects.filter(factor=self.instance, participant=participant).delete()
 
@@ -321,4 +374,11 @@ def factor_form_for(rows, participants=()):
             ),
             validators=[validate_no_control_characters],
         )
+        for language in TARGET_LANGUAGES:
+            attrs[assessment_field_name(row.index, language)] = forms.CharField(
+                label=f"{row.label} assessment [{language}]",
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
+                validators=[validate_no_control_characters],
+            )
     return type("FactorForm", (FactorForm,), attrs)

@@ -27,7 +27,7 @@ from django.db import models
 from django.db.models import Case, Count, F, Q, Value, When
 from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import dateformat, timezone, translation
 from django.utils.text import slugify
 
 from compare_site import leases
@@ -61,6 +61,36 @@ SOURCE_PARTS = {
 RELATED_COUNT = 6
 # How many suggestions a search-as-you-type field is offered at a time.
 SUGGESTION_COUNT = 10
+
+
+def translation_sources_field():
+    """Per language, a hash of the English text each field was translated from
+    (comparisons/translation.py): what tells an outdated translation."""
+    return models.JSONField(
+        "translated from",
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text="For each language, the English text each translation was made from (hashed).",
+    )
+
+
+# The column of the English source of a translated field (comparisons/translation.py
+# registers the fields; django-modeltranslation adds a column per language). Rules that
+# hold in every language (which category a page is in, whether a statistic is sourced)
+# read the English column, never the active language's.
+def source(field):
+    return f"{field}_{settings.MODELTRANSLATION_DEFAULT_LANGUAGE}"
+
+
+def default_category():
+    """ "Technology" in English; a translation of it starts empty, like every other, so
+    that an untranslated category shows as such (django-modeltranslation asks each
+    language's column for its default with that language active)."""
+    language = translation.get_language()
+    if language is None or language == settings.MODELTRANSLATION_DEFAULT_LANGUAGE:
+        return "Technology"
+    return ""
 
 
 def category_slug(name):
@@ -140,6 +170,7 @@ class Framework(models.Model):
         validators=[validate_no_control_characters],
     )
     website = models.URLField("website", blank=True, help_text="For example: https://pytorch.org")
+    translation_sources = translation_sources_field()
 
     objects = FrameworkQuerySet.as_manager()
 
@@ -229,7 +260,7 @@ class ComparisonQuerySet(models.QuerySet):
 
     def categories(self):
         """The distinct category names, sorted."""
-        return sorted(set(self.order_by().values_list("category", flat=True).distinct()))
+        return sorted(set(self.order_by().values_list(source("category"), flat=True).distinct()))
 
     def related_to(self, comparison):
         """Up to RELATED_COUNT others, sharing the most frameworks, then the category,
@@ -242,11 +273,12 @@ class ComparisonQuerySet(models.QuerySet):
         sharing = Participant.objects.filter(framework_id__in=ids).values("comparison")
         return (
             self.exclude(pk=comparison.pk)
-            .filter(Q(pk__in=sharing) | Q(category=comparison.category))
+            .filter(Q(pk__in=sharing) | Q(**{source("category"): comparison.category_en}))
             .annotate(
                 shared=Count("participants", filter=Q(participants__framework_id__in=ids)),
                 same_category=Case(
-                    When(category=comparison.category, then=Value(1)), default=Value(0)
+                    When(Q(**{source("category"): comparison.category_en}), then=Value(1)),
+                    default=Value(0),
                 ),
                 changed_at=last_change(),
             )
@@ -270,12 +302,19 @@ class ComparisonQuerySet(models.QuerySet):
     def titled(self, text):
         """The comparison a visitor named by its slug or its exact title (any case);
         the most recently changed one if several share the title."""
-        return self.filter(Q(slug=text) | Q(title__iexact=text)).newest_change_first()
+        from .translation import in_any_language
+
+        return self.filter(
+            Q(slug=text) | in_any_language("title__iexact", text)
+        ).newest_change_first()
 
     def suggestions(self, text):
-        """Up to SUGGESTION_COUNT whose title contains ``text``, titles starting with it first."""
+        """Up to SUGGESTION_COUNT whose title (in any language) contains ``text``, titles
+        starting with it first."""
+        from .translation import in_any_language
+
         return (
-            self.filter(title__icontains=text)
+            self.filter(in_any_language("title__icontains", text))
             .alias(starts=Case(When(title__istartswith=text, then=Value(0)), default=Value(1)))
             .order_by("starts", "title", "pk")[:SUGGESTION_COUNT]
         )
@@ -323,7 +362,7 @@ class Comparison(models.Model):
     category = models.CharField(
         "category",
         max_length=60,
-        default="Technology",
+        default=default_category,
         help_text="For example: Technology",
         validators=[validate_no_control_characters],
     )
@@ -410,6 +449,14 @@ class Comparison(models.Model):
         editable=False,
         help_text="The page's words for search: title, frameworks, verdict, factors, assessments.",
     )
+    translations_published = models.JSONField(
+        "translations published",
+        default=list,
+        blank=True,
+        help_text="The languages whose translation visitors read; in any other, the page "
+        "shows in English, marked as not yet translated.",
+    )
+    translation_sources = translation_sources_field()
 
     objects = ComparisonQuerySet.as_manager()
 
@@ -438,7 +485,8 @@ class Comparison(models.Model):
 
     @property
     def category_slug(self):
-        return category_slug(self.category)
+        """The hub's address, from the English name: the same hub in every language."""
+        return category_slug(self.category_en)
 
     def get_category_url(self):
         """The hub listing this comparison's category."""
@@ -576,7 +624,10 @@ class Comparison(models.Model):
         """
         if baseline is None:
             baseline = not self.content_fingerprint and self.content_updated_at is None
-        fingerprint = hashlib.sha256(self.content_text(visible_only=True).encode()).hexdigest()
+        # The English text dates the page, whatever language the editor's admin runs in.
+        with translation.override(settings.MODELTRANSLATION_DEFAULT_LANGUAGE):
+            text = self.content_text(visible_only=True)
+        fingerprint = hashlib.sha256(text.encode()).hexdigest()
         if fingerprint == self.content_fingerprint:
             return False
         self.content_fingerprint = fingerprint
@@ -678,6 +729,7 @@ class Participant(models.Model):
         blank=True,
         help_text="When last checked against it; shown as month and year.",
     )
+    translation_sources = translation_sources_field()
 
     class Meta:
         ordering = ["position", "pk"]
@@ -749,6 +801,7 @@ class Factor(models.Model):
         verbose_name="winner",
     )
     is_tie = models.BooleanField("tie", default=False)
+    translation_sources = translation_sources_field()
 
     class Meta:
         ordering = ["position", "pk"]
@@ -778,6 +831,12 @@ class Factor(models.Model):
         }
         return [(participant, texts.get(participant.pk, "")) for participant in participants]
 
+    def assessments_by_participant(self, participants):
+        """Each participant's Assessment of this factor (None when not assessed), in the
+        comparison's order: what the page shows, each in its own language."""
+        found = {assessment.participant_id: assessment for assessment in self.assessments.all()}
+        return [(participant, found.get(participant.pk)) for participant in participants]
+
 
 @reversion.register()
 class Assessment(models.Model):
@@ -792,6 +851,7 @@ class Assessment(models.Model):
         help_text="For example: Pythonic, intuitive eager execution, easy debugging",
         validators=[validate_no_control_characters],
     )
+    translation_sources = translation_sources_field()
 
     class Meta:
         ordering = ["pk"]
@@ -859,6 +919,7 @@ class Statistic(models.Model):
     year = models.PositiveSmallIntegerField(
         "year", null=True, blank=True, help_text="The year the figure refers to, for example: 2026"
     )
+    translation_sources = translation_sources_field()
 
     objects = StatisticQuerySet.as_manager()
 
@@ -911,7 +972,10 @@ def lacks_a_part():
     """A statistic without its value or a part of its source, as a database condition."""
     condition = Q(value="")
     for field in SOURCE_PARTS:
-        empty = {f"{field}__isnull": True} if Statistic._meta.get_field(field).null else {field: ""}
+        # A translated part is judged by its English text: a translation missing falls back to it.
+        translated = any(f.name == source(field) for f in Statistic._meta.fields)
+        name = source(field) if translated else field
+        empty = {f"{name}__isnull": True} if Statistic._meta.get_field(field).null else {name: ""}
         condition |= Q(**empty)
     return condition
 

@@ -95,7 +95,7 @@ def content_changed(instance):
         return
     keys = {LISTINGS_KEY}
     if isinstance(instance, Comparison):
-        keys |= {comparison_key(instance.pk), category_key(instance.category)}
+        keys |= {comparison_key(instance.pk), category_key(instance.category_en)}
         comparison_id = instance.pk
         if instance.is_scheduled:
             queue_scheduled(instance)
@@ -128,7 +128,7 @@ def content_about_to_change(instance):
 def comparison_tags(comparison_id):
     """A comparison's tags as stored: itself, its category, its frameworks, the listings."""
     keys = {comparison_key(comparison_id), LISTINGS_KEY}
-    categories = Comparison.objects.filter(pk=comparison_id).values_list("category", flat=True)
+    categories = Comparison.objects.filter(pk=comparison_id).values_list("category_en", flat=True)
     keys.update(category_key(name) for name in categories)
     frameworks = Participant.objects.filter(comparison_id=comparison_id)
     keys.update(framework_key(pk) for pk in frameworks.values_list("framework_id", flat=True))
@@ -139,7 +139,7 @@ def queue_scheduled(comparison):
     """Purge, at its publish time, what a scheduled comparison will appear on."""
     keys = " ".join(
         sorted(
-            {comparison_key(comparison.pk), category_key(comparison.category), LISTINGS_KEY}
+            {comparison_key(comparison.pk), category_key(comparison.category_en), LISTINGS_KEY}
             | comparison_tags(comparison.pk)
         )
     )

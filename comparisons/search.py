@@ -8,7 +8,7 @@ frameworks that appear in a published comparison (name, description).
 On PostgreSQL, full-text search with ranking. Each comparison stores its words
 in ``Comparison.search_vector`` (title and framework names weigh most, then
 subtitle and verdict, then framework descriptions and factor names, then
-assessments), indexed with RUM (migration 0013), which keeps each word's
+assessments), indexed with RUM (migration 0014), which keeps each word's
 positions so that the best matches come out of the index first: a page of a
 common word's thousands of results reads 20 rows, not all of them.
 update_search_vectors() is the one place that writes the vector, in one UPDATE
@@ -41,6 +41,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from django.apps import apps as django_apps
+from django.conf import settings
 from django.contrib.postgres.search import (
     SearchQuery,
     SearchRank,
@@ -72,6 +73,7 @@ from django.utils.safestring import mark_safe
 
 from .models import Assessment, Comparison, Factor, Framework, Participant
 from .templatetags.rich_text import render as render_markdown
+from .translation import ShownText, choose_text, column, in_any_language, shown_text
 
 # Longer queries are refused with a message (the header box stops at this length too).
 MAX_QUERY_LENGTH = 200
@@ -199,6 +201,9 @@ class ComparisonHit:
     factor_name: str = ""
     framework_name: str = ""
     assessment: str = ""
+    # The two texts as shown (ShownText): in the page's language, or in English marked so.
+    shown_factor_name: "ShownText | None" = None
+    shown_assessment: "ShownText | None" = None
 
 
 @dataclass
@@ -322,7 +327,7 @@ def _with_comparisons(frameworks):
     shown = (
         _published_comparisons()
         .filter(participants__framework__in=frameworks)
-        .only("slug", "title")
+        .only("slug", "title", "translations_published")
         .annotate(
             framework_id=F("participants__framework"),
             number=Window(
@@ -370,14 +375,20 @@ def _with_factor_matches(comparisons, terms):
         for comparison in comparisons
         if pattern is not None
         and not pattern.search(
-            " ".join([comparison.title, comparison.subtitle, comparison.quick_verdict])
+            " ".join(
+                shown_text(comparison, field).text
+                for field in ("title", "subtitle", "quick_verdict")
+            )
         )
     ]
     if not unexplained:
         return [ComparisonHit(comparison) for comparison in comparisons]
+    languages = [code for code, _ in settings.LANGUAGES]
     contains = Q()
     for term in terms:
-        contains |= Q(text__icontains=term) | Q(factor__name__icontains=term)
+        contains |= in_any_language("text__icontains", term)
+        for code in languages:
+            contains |= Q(**{f"factor__{column('name', code)}__icontains": term})
     matches = (
         Assessment.objects.filter(factor__comparison__in=unexplained)
         .filter(contains)
@@ -390,16 +401,33 @@ def _with_factor_matches(comparisons, terms):
         )
         .filter(number=1)
         .values_list(
-            "factor__comparison_id", "factor__name", "participant__framework__name", "text"
+            "factor__comparison_id",
+            "participant__framework__name",
+            *(f"factor__{column('name', code)}" for code in languages),
+            *(column("text", code) for code in languages),
         )
     )
     found = {row[0]: row[1:] for row in matches}
-    return [
-        ComparisonHit(comparison, *found[comparison.pk])
-        if comparison.pk in found
-        else ComparisonHit(comparison)
-        for comparison in comparisons
-    ]
+    hits = []
+    for comparison in comparisons:
+        if comparison.pk not in found:
+            hits.append(ComparisonHit(comparison))
+            continue
+        framework_name, *texts = found[comparison.pk]
+        names = dict(zip(languages, texts[: len(languages)], strict=True))
+        assessments = dict(zip(languages, texts[len(languages) :], strict=True))
+        name, assessment = choose_text(names, comparison), choose_text(assessments, comparison)
+        hits.append(
+            ComparisonHit(
+                comparison,
+                factor_name=name.text,
+                framework_name=framework_name,
+                assessment=assessment.text,
+                shown_factor_name=name,
+                shown_assessment=assessment,
+            )
+        )
+    return hits
 
 
 class SearchDistance(Func):
@@ -486,15 +514,15 @@ class _PostgreSQL(_NoWords):
 
     def framework_matches(self):
         """Frameworks whose words match, or whose name is close to a word typed."""
-        words = SearchVector("name", "description", config=SEARCH_CONFIG)
+        words = framework_words()
         matches = Q(pk__in=Framework.objects.alias(words=words).filter(words=self.text_query))
         if self.close_names:
             matches |= Q(pk__in=Framework.objects.filter(self.close_names).values("pk"))
         return Framework.objects.filter(matches)
 
     def frameworks(self):
-        # The expression of the framework_words index (migration 0010), or it goes unused.
-        words = SearchVector("name", "description", config=SEARCH_CONFIG)
+        # The expression of the framework_words index (migration 0013), or it goes unused.
+        words = framework_words()
         # The few frameworks matched are fetched first: given them as a list, the
         # planner checks each one's published comparisons by index, where as a
         # subquery it joined every participant of every published comparison
@@ -523,7 +551,9 @@ class _PostgreSQL(_NoWords):
         if looser:
             # Only when nothing else matched: comparing every title of a common
             # word's thousands of matches would cost more than the whole search.
-            close_titles = Comparison.objects.filter(title__trigram_word_similar=self.query.text)
+            close_titles = Comparison.objects.filter(
+                in_any_language("title__trigram_word_similar", self.query.text)
+            )
             parts.append(close_titles.values("pk"))
         if self.close_framework_keys:
             parts.append(
@@ -598,17 +628,25 @@ class _Fallback(_NoWords):
 
     @staticmethod
     def word_matches(word):
+        """In any language's text: a German reader finds a page by its German words."""
+        frameworks = Framework.objects.filter(
+            Q(name__icontains=word) | in_any_language("description__icontains", word)
+        )
         return (
-            Q(title__icontains=word)
-            | Q(subtitle__icontains=word)
-            | Q(quick_verdict__icontains=word)
+            in_any_language("title__icontains", word)
+            | in_any_language("subtitle__icontains", word)
+            | in_any_language("quick_verdict__icontains", word)
+            | Q(pk__in=Participant.objects.filter(framework__in=frameworks).values("comparison"))
             | Q(
-                pk__in=Participant.objects.filter(
-                    Q(framework__name__icontains=word) | Q(framework__description__icontains=word)
-                ).values("comparison")
+                pk__in=Factor.objects.filter(in_any_language("name__icontains", word)).values(
+                    "comparison"
+                )
             )
-            | Q(pk__in=Factor.objects.filter(name__icontains=word).values("comparison"))
-            | Q(pk__in=Assessment.objects.filter(text__icontains=word).values("factor__comparison"))
+            | Q(
+                pk__in=Assessment.objects.filter(in_any_language("text__icontains", word)).values(
+                    "factor__comparison"
+                )
+            )
         )
 
     def comparisons(self, meant=(), looser=False):
@@ -646,13 +684,16 @@ def search_vector_expression(apps=django_apps):
     Participant = apps.get_model("comparisons", "Participant")
     Factor = apps.get_model("comparisons", "Factor")
     Assessment = apps.get_model("comparisons", "Assessment")
+    Comparison = apps.get_model("comparisons", "Comparison")
+    Framework = apps.get_model("comparisons", "Framework")
 
     def joined(queryset, group, column):
         return Subquery(
             queryset.order_by()
             .values(group)
-            .annotate(text=StringAgg(column, delimiter=Value(" ")))
-            .values("text")
+            # Not "text": the assessments' own field is called so (and translated).
+            .annotate(joined_text=StringAgg(column, delimiter=Value(" ")))
+            .values("joined_text")
         )
 
     participants = Participant.objects.filter(comparison=OuterRef("pk"))
@@ -660,19 +701,48 @@ def search_vector_expression(apps=django_apps):
     assessments = Assessment.objects.filter(factor__comparison=OuterRef("pk"))
     config = SEARCH_CONFIG
     return (
-        SearchVector("title", config=config, weight="A")
+        SearchVector(*languages(Comparison, "title"), config=config, weight="A")
         + SearchVector(
             joined(participants, "comparison", "framework__name"), config=config, weight="A"
         )
-        + SearchVector("subtitle", "quick_verdict", config=config, weight="B")
         + SearchVector(
-            joined(participants, "comparison", "framework__description"),
-            joined(factors, "comparison", "name"),
+            *languages(Comparison, "subtitle"),
+            *languages(Comparison, "quick_verdict"),
+            config=config,
+            weight="B",
+        )
+        + SearchVector(
+            *(
+                joined(participants, "comparison", f"framework__{name}")
+                for name in languages(Framework, "description")
+            ),
+            *(joined(factors, "comparison", name) for name in languages(Factor, "name")),
             config=config,
             weight="C",
         )
-        + SearchVector(joined(assessments, "factor__comparison", "text"), config=config, weight="D")
+        + SearchVector(
+            *(
+                joined(assessments, "factor__comparison", name)
+                for name in languages(Assessment, "text")
+            ),
+            config=config,
+            weight="D",
+        )
     )
+
+
+def languages(model, field):
+    """The columns holding ``field`` in each language (comparisons/translation.py), or
+    the field alone in a migration's model from before translations."""
+    names = {f.name for f in model._meta.fields}
+    columns = [column(field, code) for code, _ in settings.LANGUAGES]
+    return [name for name in columns if name in names] or [field]
+
+
+def framework_words(model=Framework):
+    """A framework's words in every language: the expression of the framework_words
+    index (migration 0013), which search must repeat exactly for the index to serve."""
+    return SearchVector("name", *languages(model, "description"), config=SEARCH_CONFIG)
 
 
 def update_search_vectors(comparisons, apps=django_apps):
@@ -698,11 +768,18 @@ def update_search_vectors(comparisons, apps=django_apps):
 # vector or tie the row to a comparison. A save naming only other fields
 # (publishing, the content fingerprint, a review) leaves the vector alone.
 VECTOR_FIELDS = {
-    "Comparison": {"title", "subtitle", "quick_verdict"},
-    "Framework": {"name", "description"},
+    "Comparison": {
+        "title",
+        "subtitle",
+        "quick_verdict",
+        *languages(Comparison, "title"),
+        *languages(Comparison, "subtitle"),
+        *languages(Comparison, "quick_verdict"),
+    },
+    "Framework": {"name", "description", *languages(Framework, "description")},
     "Participant": {"comparison", "framework"},
-    "Factor": {"comparison", "name"},
-    "Assessment": {"factor", "participant", "text"},
+    "Factor": {"comparison", "name", *languages(Factor, "name")},
+    "Assessment": {"factor", "participant", "text", *languages(Assessment, "text")},
 }
 # The rows changed in this thread's transaction, by what they point at; see
 # content_changed.

@@ -49,12 +49,12 @@ class CategorySitemap(SiteUrlSitemap):
         hubs = {}
         rows = (
             Comparison.objects.published()
-            .values("category")
+            .values("category_en")
             .annotate(changed_at=Max(last_change()))
-            .order_by("category")
+            .order_by("category_en")
         )
         for row in rows:
-            slug = category_slug(row["category"])
+            slug = category_slug(row["category_en"])
             hubs[slug] = max(hubs.get(slug, row["changed_at"]), row["changed_at"])
         return sorted(hubs.items())
 

@@ -45,6 +45,7 @@ from .models import (
     Statistic,
     category_slug,
 )
+from .translation import in_any_language
 from .weighing import QUERY_PARAMETER, WEIGHT_NAMES, factor_keys, names, read_weights, weigh
 
 PREVIEW_PERMISSION = "comparisons.change_comparison"
@@ -100,7 +101,8 @@ def home(request):
     page = paginate(request, published.with_listing_data())
     groups = {}
     for comparison in page.object_list:
-        groups.setdefault(comparison.category, []).append(comparison)
+        # Grouped by the English name, as hubs are: the same groups in every language.
+        groups.setdefault(comparison.category_en, []).append(comparison)
     hubs = {}
     for name in categories:  # sorted: a hub is named by its first spelling
         hubs.setdefault(category_slug(name), name)
@@ -248,7 +250,11 @@ def render_comparison(request, comparison, preview=False):
     factors = list(comparison.factors.all())
     participants_by_pk = {participant.pk: participant for participant in participants}
     rows = [
-        (factor, factor.assessment_cells(participants), participants_by_pk.get(factor.winner_id))
+        (
+            factor,
+            factor.assessments_by_participant(participants),
+            participants_by_pk.get(factor.winner_id),
+        )
         for factor in factors
     ]
     page_url = settings.SITE_URL + comparison.get_absolute_url()
@@ -330,7 +336,10 @@ def framework_detail(request, slug):
     statistics = (
         Statistic.objects.complete()
         .filter(comparison__in=published, comparison__participants__framework=framework)
-        .filter(Q(description__icontains=framework.name) | Q(value__icontains=framework.name))
+        .filter(
+            in_any_language("description__icontains", framework.name)
+            | Q(value__icontains=framework.name)
+        )
         .select_related("comparison")
         .distinct()
         .order_by("-year", "pk")[:FRAMEWORK_STATISTICS]

@@ -38,11 +38,12 @@ KEY_SEPARATOR = ":"
 
 def factor_keys(factors):
     """A short, readable key per factor (pk -> key): the slug of its name, made
-    unique within the page by a number where two names slug alike."""
+    unique within the page by a number where two names slug alike. From the English
+    name (name_en), so that a shared link weighs the same factors in every language."""
     keys = {}
     taken = set()
     for factor in factors:
-        base = slugify(factor.name) or "factor"
+        base = slugify(getattr(factor, "name_en", None) or factor.name) or "factor"
         key, number = base, 2
         while key in taken:
             key, number = f"{base}-{number}", number + 1

@@ -15,6 +15,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from comparisons.translation import shown_text
+
 register = template.Library()
 
 # As django.utils.html.json_script: no "<", ">" or "&" can end the element or
@@ -41,8 +43,9 @@ def comparison_data(comparison, page_url, home_url):
         "@type": "WebPage",
         "@id": page_url,
         "url": page_url,
-        "name": comparison.title,
-        "description": comparison.meta_description or comparison.subtitle,
+        "name": shown_text(comparison, "title").text,
+        "description": shown_text(comparison, "meta_description").text
+        or shown_text(comparison, "subtitle").text,
         "about": [software_data(participant) for participant in comparison.participants.all()],
         "breadcrumb": {
             "@type": "BreadcrumbList",
@@ -51,10 +54,15 @@ def comparison_data(comparison, page_url, home_url):
                 {
                     "@type": "ListItem",
                     "position": 2,
-                    "name": comparison.category,
+                    "name": shown_text(comparison, "category").text,
                     "item": settings.SITE_URL + comparison.get_category_url(),
                 },
-                {"@type": "ListItem", "position": 3, "name": comparison.title, "item": page_url},
+                {
+                    "@type": "ListItem",
+                    "position": 3,
+                    "name": shown_text(comparison, "title").text,
+                    "item": page_url,
+                },
             ],
         },
     }
@@ -104,7 +112,7 @@ def framework_json_ld(framework, page_url, latest=None):
         "applicationCategory": "DeveloperApplication",
     }
     if framework.description:
-        data["description"] = framework.description
+        data["description"] = shown_text(framework, "description").text
     if framework.website:
         data["sameAs"] = framework.website
     if latest is not None and latest.version:

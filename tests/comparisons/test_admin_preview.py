@@ -109,7 +109,7 @@ class TestChangePage:
         comparison = make_comparison(published=False)
         client.force_login(editor)
         page = client.get(change_url(comparison)).content.decode()
-        for name in ("quick_verdict", "recommendation"):
+        for name in ("quick_verdict", "recommendation", "quick_verdict_de", "recommendation_de"):
             textarea = re.search(rf'<textarea name="{name}"[^>]*>', page).group(0)
             assert f'data-markdown-preview="{PREVIEW_URL}"' in textarea
         assert re.search(r'<script src="/static/js/markdown-preview\.[0-9a-f]+\.js"', page)
@@ -119,9 +119,11 @@ class TestChangePage:
         comparison = make_comparison(published=False)
         client.force_login(editor)
         page = client.get(change_url(comparison)).content.decode()
-        assert page.count("data-markdown-preview=") == 2
+        # The verdict and the recommendation, in English and in German.
+        assert page.count("data-markdown-preview=") == 4
 
     def test_help_text_explains_markdown_once_per_field(self, client, editor):
         client.force_login(editor)
         page = client.get(reverse("admin:comparisons_comparison_add")).content.decode()
-        assert page.count(FORMATTING_HELP) == 2
+        # The verdict and the recommendation, in English and in German.
+        assert page.count(FORMATTING_HELP) == 4

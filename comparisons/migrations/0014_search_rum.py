@@ -55,7 +55,7 @@ def use_gin(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("comparisons", "0012_cache_purge"),
+        ("comparisons", "0013_content_translations"),
     ]
 
     operations = [
