@@ -373,6 +373,8 @@ def search(request):
     engines either. A query too long is answered 400 with a message, a page past the
     last 404.
     """
+    # The parameters this page is about: the language switcher keeps them.
+    request.page_query_params = ("q", "page")
     raw = request.GET.get("q", "")
     number = page_number(request)
     status = 200

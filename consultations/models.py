@@ -27,7 +27,9 @@ from django.core.mail import EmailMessage
 from django.db import IntegrityError, OperationalError, connections, models, transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.functional import lazy
+from django.utils.translation import pgettext, pgettext_lazy
 
 from compare_site import leases
 
@@ -111,16 +113,39 @@ def normalise_email(address):
     return address.strip().lower()
 
 
-def format_local(moment, tz_name):
-    """A moment as a visitor reads it, e.g. "Tuesday 25 November 2026, 14:30 CET"."""
-    local = moment.astimezone(zoneinfo.ZoneInfo(tz_name))
-    return f"{local:%A} {local.day} {local:%B %Y, %H:%M} {local.tzname()}"
+# Time zone abbreviations that read differently in another language (German
+# writes MEZ for CET); any other is shown as the time zone database spells it.
+ZONE_ABBREVIATIONS = {
+    "CET": pgettext_lazy("time zone abbreviation", "CET"),
+    "CEST": pgettext_lazy("time zone abbreviation", "CEST"),
+}
 
 
-def format_short(moment, tz_name):
-    """A moment in a timezone, short, e.g. "Thu 3 Dec 10:00"."""
+def _in_zone(moment, tz_name, date_format):
     local = moment.astimezone(zoneinfo.ZoneInfo(tz_name))
-    return f"{local:%a} {local.day} {local:%b %H:%M}"
+    zone = local.tzname()
+    return f"{dateformat.format(local, date_format)} {ZONE_ABBREVIATIONS.get(zone, zone)}"
+
+
+def _format_local(moment, tz_name):
+    # Translators: a PHP-style date format (Django's "date" filter), e.g. German
+    # "l, j. F Y, H:i" for "Donnerstag, 3. Dezember 2026, 05:05".
+    return _in_zone(moment, tz_name, pgettext("visitor date and time", "l j F Y, H:i"))
+
+
+def _format_short(moment, tz_name):
+    local = moment.astimezone(zoneinfo.ZoneInfo(tz_name))
+    # Translators: a PHP-style date format, e.g. German "D, j. M H:i" for "Do, 3. Dez 10:00".
+    return dateformat.format(local, pgettext("short date and time", "D j M H:i"))
+
+
+# Lazy: worked out when shown, in the language active then (an email is rendered
+# in its reader's language, outbox.render_emails), whatever was active when
+# the text was put in the email's context. A moment as a visitor reads it, e.g.
+# "Tuesday 25 November 2026, 14:30 CET" or "Dienstag, 25. November 2026, 14:30 MEZ".
+format_local = lazy(_format_local, str)
+# A moment in a timezone, short, e.g. "Thu 3 Dec 10:00".
+format_short = lazy(_format_short, str)
 
 
 def after_working_hours(moment, hours, tz_name):
@@ -406,6 +431,18 @@ class ConsultationRequest(models.Model):
         help_text="Sent in the invitation, for example https://meet.example/abc-defg or "
         "Room 2, Example Street 1, Berlin.",
     )
+    # The visitor's language (compare_site/languages.py: the address they booked
+    # at): every email to them, now or later, is written in it (outbox.render_emails).
+    language = models.CharField(
+        "language",
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        db_default=settings.LANGUAGE_CODE,
+        editable=False,
+        help_text="The language the visitor booked in, for example Deutsch; every email "
+        "to them is written in it.",
+    )
     calendar_sequence = models.PositiveIntegerField(
         "calendar sequence",
         null=True,
@@ -442,6 +479,10 @@ class ConsultationRequest(models.Model):
             models.CheckConstraint(
                 condition=Q(respond_by__gt=models.F("received_at")),
                 name="%(app_label)s_%(class)s_respond_after_received",
+            ),
+            models.CheckConstraint(
+                condition=Q(language__in=[code for code, _name in settings.LANGUAGES]),
+                name="%(app_label)s_%(class)s_language_known",
             ),
         ]
         indexes = [

@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from comparisons.models import AccuracyReport
 
@@ -107,14 +107,18 @@ def status_links(consultation):
 
 
 def queue_visitor_email(consultation, *, template, context, ics=""):
-    """An email to the visitor about their request, in the request's thread."""
+    """An email to the visitor about their request, in the request's thread and
+    their language (its links too)."""
+    with translation.override(consultation.language):
+        links = status_links(consultation)
     return queue_email(
         to=[consultation.email],
         template=template,
-        context={"request": consultation, **status_links(consultation), **context},
+        context={"request": consultation, **links, **context},
         request=consultation,
         ics=ics,
         in_reply_to=consultation.thread_root(),
+        language=consultation.language,
     )[0]
 
 
@@ -190,6 +194,7 @@ def book_consultation(
                 "link_days": ADDITION_LINK_MAX_AGE.days,
             },
             request=existing,
+            language=existing.language,
         )
         return Booking(request=existing, is_repeat=True, awaiting_owner=True)
 
@@ -222,6 +227,7 @@ def book_consultation(
                 template="confirmation",
                 context=context,
                 request=consultation,
+                language=consultation.language,
             ),
             *render_emails(
                 to=triage_recipients(), template="staff_new", context=context, request=consultation

@@ -15,6 +15,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 
 from compare_site.clients import client_ip
@@ -78,7 +79,8 @@ def book(request):
                 # One transaction for the booking and the visitor's new session.
                 with transaction.atomic():
                     booking = services.book_consultation(
-                        fields=form.request_fields(),
+                        # The page's language, which every email to the visitor uses.
+                        fields={**form.request_fields(), "language": get_language()},
                         windows=form.windows_utc,
                         client_ip=ip,
                         form_nonce=form.cleaned_data["rendered"],

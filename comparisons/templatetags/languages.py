@@ -4,7 +4,7 @@
 language it exists in (compare_site.languages.address_in): ``code``, ``name``,
 ``url`` (absolute, on SITE_URL, without a query string: what search engines
 index), ``next`` (this page's address to come back to after switching, with the
-reader's own view kept) and ``current``. Empty on a page without a request
+reader's view kept: their weights, their search) and ``current``. Empty on a page without a request
 (the error pages) or outside the languages (the admin).
 """
 
@@ -21,11 +21,11 @@ register = template.Library()
 
 def _this_page(request):
     """The address to switch from: the path and only the parameters the page is
-    keyed by, when the page cache names them (a cached page is shown to everyone
-    asking for that key, so it must not carry another reader's extra parameters)."""
-    params = getattr(request, "page_query_params", None)
-    if params is None:
-        return request.get_full_path()
+    keyed by, as the page cache names them (a cached page is shown to everyone
+    asking for that key, so it must not carry another reader's parameters). A
+    page the cache does not know keeps its path alone: what a query string asked
+    for (a booking form's prefilled comparison) is not echoed back."""
+    params = getattr(request, "page_query_params", ())
     query = urlencode(
         [(name, value) for name in params for value in request.GET.getlist(name) if value]
     )
