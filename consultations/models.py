@@ -29,7 +29,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.functional import lazy
-from django.utils.translation import pgettext, pgettext_lazy
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 
 from compare_site import leases
 
@@ -42,7 +42,11 @@ SLOT_LENGTH = timedelta(minutes=30)
 # the admin's Schedule page accept is bounded by it before any arithmetic, so
 # year 9999 is a message next to the field, never an OverflowError.
 BOOKING_HORIZON = timedelta(weeks=4)
-HORIZON_TEXT = f"within the next {BOOKING_HORIZON.days // 7} weeks"
+# Lazy: in the language of the page or email showing it.
+HORIZON_TEXT = lazy(
+    lambda: gettext("within the next %(weeks)s weeks") % {"weeks": BOOKING_HORIZON.days // 7},
+    str,
+)()
 # Working hours, in the visitor's timezone, Monday to Friday: the first slot
 # starts at FIRST_START, the last one has ended by LAST_END.
 FIRST_START = time(8)
@@ -275,13 +279,13 @@ class ConsultationRequestQuerySet(models.QuerySet):
 class RequestStatus(models.TextChoices):
     """Where a request is; also ConsultationRequest.Status (the constraints are built from it)."""
 
-    NEW = "new", "New"
-    CONTACTED = "contacted", "Contacted"
-    SCHEDULED = "scheduled", "Scheduled"
-    COMPLETED = "completed", "Completed"
-    DECLINED = "declined", "Declined"
-    SPAM = "spam", "Spam"
-    DUPLICATE = "duplicate", "Duplicate"
+    NEW = "new", pgettext_lazy("request status", "New")
+    CONTACTED = "contacted", pgettext_lazy("request status", "Contacted")
+    SCHEDULED = "scheduled", pgettext_lazy("request status", "Scheduled")
+    COMPLETED = "completed", pgettext_lazy("request status", "Completed")
+    DECLINED = "declined", pgettext_lazy("request status", "Declined")
+    SPAM = "spam", pgettext_lazy("request status", "Spam")
+    DUPLICATE = "duplicate", pgettext_lazy("request status", "Duplicate")
 
 
 # Requests still being handled; also ConsultationRequest.OPEN_STATUSES (the

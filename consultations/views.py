@@ -15,7 +15,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.views.decorators.cache import never_cache
 
 from compare_site.clients import client_ip
@@ -65,13 +65,16 @@ def book(request):
     # A form that must be sent again (it says why) does not count against the limit.
     if not form.needs_resending and abuse.ip_over_limit(ip):
         form.add_error(
-            None, "Too many bookings from your network this hour. Please try again later."
+            None, gettext("Too many bookings from your network this hour. Please try again later.")
         )
         status = 429
     elif form.is_valid():
         if abuse.email_over_limit(form.cleaned_data["email"]):
             form.add_error(
-                None, "Too many bookings for this email address this hour. Please try again later."
+                None,
+                gettext(
+                    "Too many bookings for this email address this hour. Please try again later."
+                ),
             )
             status = 429
         else:
@@ -236,10 +239,14 @@ def status_cancel(request, token):
     if request.method == "POST" and what and request.POST.get("what") == what:
         if consultation.status == ConsultationRequest.Status.SCHEDULED:
             invitations.cancel_by_visitor(consultation=consultation)
-            messages.success(request, "Your consultation slot is cancelled. We will be in touch.")
+            messages.success(
+                request, gettext("Your consultation slot is cancelled. We will be in touch.")
+            )
         else:
             invitations.withdraw_by_visitor(consultation=consultation)
-            messages.success(request, "Your request is cancelled. Thank you for telling us.")
+            messages.success(
+                request, gettext("Your request is cancelled. Thank you for telling us.")
+            )
         return redirect("consultations:status", token=token)
     context = {**status_context(consultation, links=False), "what": what, "token": token}
     return private_page(render(request, "consultations/status_cancel.html", context))
@@ -262,7 +269,9 @@ def status_reschedule(request, token):
         form = NewTimesForm(request.POST or None, consultation=consultation)
         if request.method == "POST" and form.is_valid():
             invitations.new_times_from_visitor(consultation=consultation, starts=form.windows_utc)
-            messages.success(request, "Thank you: we have your new times and will confirm one.")
+            messages.success(
+                request, gettext("Thank you: we have your new times and will confirm one.")
+            )
             return redirect("consultations:status", token=token)
     context = {**status_context(consultation, links=False), "form": form, "token": token}
     status_code = 400 if form is not None and form.is_bound else 200
@@ -306,7 +315,7 @@ def confirm_addition(request, token):
 
     def add():
         if services.confirm_addition(pending_pk=pending_pk) is not None:
-            messages.success(request, "Thank you: we added it to your request.")
+            messages.success(request, gettext("Thank you: we added it to your request."))
 
     if pending is None:
         state = "done"
