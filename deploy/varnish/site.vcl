@@ -56,13 +56,14 @@ sub vcl_recv {
     # Languages (compare_site/languages.py): the address decides a page's language
     # (/de/... is German), so the URL in the hash keeps them apart. But an English
     # address may answer a reader who chose German (django_language=de), or who has
-    # no choice yet and might prefer German (Accept-Language naming de), with a
-    # redirect: the app decides, so such requests pass, and the English copy is
-    # only ever served to readers the app would show English.
+    # no choice yet and may prefer German (Accept-Language naming de before any en,
+    # as browsers list them, best first), with a redirect: the app decides, so such
+    # requests pass, and the English copy is only served to readers who chose
+    # English, or whose browsers rank English first.
     if (req.url !~ "^/(de|static)(/|$)"
         && (req.http.Cookie ~ "(^|;\s*)django_language=de"
             || (req.http.Cookie !~ "(^|;\s*)django_language="
-                && req.http.Accept-Language ~ "(?i)(^|,)\s*de\b"))) {
+                && req.http.Accept-Language ~ "(?i)^\s*((?!en\b)[^,]*,\s*)*de\b"))) {
         return (pass);
     }
     # Other cookies (analytics, a choice of English) mean nothing to the page: one
