@@ -109,14 +109,15 @@ def schedule_consultation(*, consultation, start, by, location=None):
     if location is not None and location != consultation.meeting_location:
         consultation.meeting_location = location
         consultation.save(update_fields=["meeting_location"])
-    # The cancel link in the visitor's language (the staff member's is English).
+    # The time and the cancel link in the visitor's language (the staff member's is English).
     with translation.override(consultation.language):
-        cancel_path = reverse("consultations:cancel", args=[cancel_token(consultation)])
-    context = {
-        "slot": format_local(start, consultation.timezone),
-        "location": consultation.meeting_location,
-        "slot_cancel_url": site_url(cancel_path),
-    }
+        context = {
+            "slot": format_local(start, consultation.timezone),
+            "location": consultation.meeting_location,
+            "slot_cancel_url": site_url(
+                reverse("consultations:cancel", args=[cancel_token(consultation)])
+            ),
+        }
     return queue_visitor_email(
         consultation, template="invite", context=context, ics=calendar_invite(consultation)
     )
@@ -124,10 +125,12 @@ def schedule_consultation(*, consultation, start, by, location=None):
 
 def queue_cancellation(consultation, *, slot, by_visitor):
     """The visitor's .ics that removes the slot from their calendar."""
+    with translation.override(consultation.language):
+        when = format_local(slot, consultation.timezone)
     return queue_visitor_email(
         consultation,
         template="slot_cancelled",
-        context={"slot": format_local(slot, consultation.timezone), "by_visitor": by_visitor},
+        context={"slot": when, "by_visitor": by_visitor},
         ics=calendar_file(consultation, start=slot, method="CANCEL"),
     )
 

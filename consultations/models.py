@@ -131,25 +131,21 @@ def _in_zone(moment, tz_name, date_format):
     return f"{dateformat.format(local, date_format)} {ZONE_ABBREVIATIONS.get(zone, zone)}"
 
 
-def _format_local(moment, tz_name):
+def format_local(moment, tz_name):
+    """A moment as a visitor reads it, in the active language: "Tuesday 25 November
+    2026, 14:30 CET", "Dienstag, 25. November 2026, 14:30 MEZ". An email is rendered
+    in its reader's language (outbox.render_emails); what goes in its context is
+    formatted in that language too (services.queue_visitor_email's callers)."""
     # Translators: a PHP-style date format (Django's "date" filter), e.g. German
     # "l, j. F Y, H:i" for "Donnerstag, 3. Dezember 2026, 05:05".
     return _in_zone(moment, tz_name, pgettext("visitor date and time", "l j F Y, H:i"))
 
 
-def _format_short(moment, tz_name):
+def format_short(moment, tz_name):
+    """A moment in a timezone, short, e.g. "Thu 3 Dec 10:00"."""
     local = moment.astimezone(zoneinfo.ZoneInfo(tz_name))
     # Translators: a PHP-style date format, e.g. German "D, j. M H:i" for "Do, 3. Dez 10:00".
     return dateformat.format(local, pgettext("short date and time", "D j M H:i"))
-
-
-# Lazy: worked out when shown, in the language active then (an email is rendered
-# in its reader's language, outbox.render_emails), whatever was active when
-# the text was put in the email's context. A moment as a visitor reads it, e.g.
-# "Tuesday 25 November 2026, 14:30 CET" or "Dienstag, 25. November 2026, 14:30 MEZ".
-format_local = lazy(_format_local, str)
-# A moment in a timezone, short, e.g. "Thu 3 Dec 10:00".
-format_short = lazy(_format_short, str)
 
 
 def after_working_hours(moment, hours, tz_name):
