@@ -10,7 +10,12 @@ STAMP := $(VENV)/.installed
 # those tests skip with a message saying what to install.
 NODE_MODULES := $(if $(shell command -v npm 2>/dev/null),node_modules)
 
-.PHONY: run serve-cached test ci lint dates bench clean
+.PHONY: run serve-cached test ci lint dates bench clean messages
+
+# The interface's translations, compiled from locale/*/LC_MESSAGES/*.po in pure
+# Python (compare_site/translations.py, Babel): no GNU gettext needed to run or test.
+PO_FILES := $(wildcard locale/*/LC_MESSAGES/*.po)
+MO_FILES := $(PO_FILES:.po=.mo)
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python 3.12 or newer is needed (found " + sys.version.split()[0] + ").")'
@@ -20,11 +25,16 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # --ignore-scripts: vnu-jar's install script would download a Java; the machine's is used.
+$(MO_FILES): %.mo: %.po $(STAMP)
+	$(BIN)/python -m compare_site.translations
+
+messages: $(MO_FILES)
+
 node_modules: package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund
 	touch node_modules
 
-run: $(STAMP)
+run: $(STAMP) $(MO_FILES)
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DJANGO_DEBUG=1 $(BIN)/python manage.py load_demo
 	DJANGO_DEBUG=1 $(BIN)/python manage.py create_demo_admin
@@ -38,7 +48,7 @@ run: $(STAMP)
 # task worker (purge retries, scheduled publications) and the scheduler; production
 # settings over plain HTTP on 127.0.0.1. Visit http://127.0.0.1:$(VARNISH_PORT)/.
 VARNISH_PORT ?= 6081
-serve-cached: $(STAMP)
+serve-cached: $(STAMP) $(MO_FILES)
 	$(BIN)/python bench/varnish.py serve --port $(PORT) --varnish-port $(VARNISH_PORT)
 
 # Both cores by default (PYTEST_WORKERS=0 for one process); tests that start
@@ -46,7 +56,7 @@ serve-cached: $(STAMP)
 PYTEST_WORKERS ?= auto
 XDIST := -n $(PYTEST_WORKERS) --dist loadgroup
 
-test: $(STAMP) $(NODE_MODULES)
+test: $(STAMP) $(MO_FILES) $(NODE_MODULES)
 	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 # What CI runs (.ci/run): lint, checks, the migrations check, the suite, then
@@ -55,7 +65,7 @@ ci: lint test dates
 
 # The tests that read the clock, once at each instant in tests/clock.py
 # (a week, both DST changes in Berlin and New York, New Year's Eve).
-dates: $(STAMP)
+dates: $(STAMP) $(MO_FILES)
 	$(BIN)/python -m pytest --every-date -q -p no:cacheprovider $(XDIST) $(PYTEST_ARGS)
 
 # The checks of .pre-commit-config.yaml, from the dev extra (no downloads).
@@ -68,7 +78,7 @@ lint: $(STAMP)
 	DJANGO_DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache node_modules
+	rm -rf $(VENV) staticfiles .pytest_cache node_modules $(MO_FILES)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

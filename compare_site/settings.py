@@ -110,6 +110,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Which language a request gets, and the first visit's redirect: above the page
+    # cache, which keys pages by it (compare_site/languages.py).
+    "compare_site.languages.LanguageMiddleware",
     # Answers cache hits for public pages before the rest runs.
     "comparisons.caching.CachedPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -226,12 +229,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Languages: English at today's addresses, German under /de/ (i18n_patterns in
+# compare_site/urls.py). Which one a request gets, and when a first visit is
+# sent to German, is decided in one place: compare_site/languages.py. The
+# interface's German is locale/de/LC_MESSAGES/django.po, compiled by `make
+# messages` (which `make run` and `make test` run); see "Languages" in the README.
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("de", "Deutsch")]
 # Content (comparisons/translation.py): English is the source every other language
 # is translated from, and what a field with no translation falls back to.
 MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
 MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The reader's choice, once made (the switcher, or a first visit's Accept-Language).
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = not DEBUG
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

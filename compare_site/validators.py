@@ -3,6 +3,7 @@
 import unicodedata
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 # Tab and line breaks are part of ordinary text (browsers send textarea line
 # breaks as CR LF); every other control character is invisible, breaks pages
@@ -40,16 +41,20 @@ def validate_no_control_characters(value):
             continue
         if unicodedata.category(char) in ("Cc", "Cs"):
             raise ValidationError(
-                "This text contains an invisible control character (%(code)s), which we "
-                "cannot store. It usually comes from pasting: retype the text around it.",
+                _(
+                    "This text contains an invisible control character (%(code)s), which we "
+                    "cannot store. It usually comes from pasting: retype the text around it."
+                ),
                 code="control_character",
                 params={"code": f"U+{ord(char):04X}"},
             )
         if char in DISGUISING_CHARACTERS:
             raise ValidationError(
-                "This text contains an invisible formatting character (%(code)s %(name)s), "
-                "which can make text display differently from what it says. It usually "
-                "comes from pasting: retype the text around it.",
+                _(
+                    "This text contains an invisible formatting character (%(code)s %(name)s), "
+                    "which can make text display differently from what it says. It usually "
+                    "comes from pasting: retype the text around it."
+                ),
                 code="disguising_character",
                 params={"code": f"U+{ord(char):04X}", "name": unicodedata.name(char)},
             )
@@ -59,4 +64,6 @@ def validate_http_url(value):
     """Refuse a link that is not http:// or https:// (ftp:, javascript:, data: and the
     like): links people give us are shown to editors, and must open in a browser."""
     if value and not str(value).startswith(("http://", "https://")):
-        raise ValidationError("The link must start with http:// or https://.", code="link_scheme")
+        raise ValidationError(
+            _("The link must start with http:// or https://."), code="link_scheme"
+        )

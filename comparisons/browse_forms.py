@@ -7,6 +7,8 @@ reveals a framework that has no public page.
 """
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .models import Framework
 
@@ -16,10 +18,10 @@ PICKER_PARAMETER = "f"
 # A longer value names no framework (Framework.name holds at most 80 characters).
 MAX_NAME_LENGTH = 80
 INPUT_LABELS = (
-    "First framework",
-    "Second framework",
-    "Third framework (optional)",
-    "Fourth framework (optional)",
+    _("First framework"),
+    _("Second framework"),
+    _("Third framework (optional)"),
+    _("Fourth framework (optional)"),
 )
 
 
@@ -31,7 +33,7 @@ class RepeatedValues(forms.Widget):
 
 
 class PickerForm(forms.Form):
-    f = forms.Field(widget=RepeatedValues, required=False, label="Frameworks to compare")
+    f = forms.Field(widget=RepeatedValues, required=False, label=_("Frameworks to compare"))
 
     def clean_f(self):
         """The picked Framework rows in the reader's order, each once."""
@@ -42,11 +44,15 @@ class PickerForm(forms.Form):
                 names.append(name)
         if len(names) > MAX_PICKED:
             raise forms.ValidationError(
-                f"Pick at most {MAX_PICKED} frameworks; you named {len(names)}.", code="too_many"
+                gettext("Pick at most %(most)s frameworks; you named %(count)s.")
+                % {"most": MAX_PICKED, "count": len(names)},
+                code="too_many",
             )
         if len(names) < MIN_PICKED:
             raise forms.ValidationError(
-                f"Pick at least {MIN_PICKED} different frameworks to compare.", code="too_few"
+                gettext("Pick at least %(least)s different frameworks to compare.")
+                % {"least": MIN_PICKED},
+                code="too_few",
             )
         known = list(
             Framework.objects.in_published_comparisons().named(
@@ -66,13 +72,18 @@ class PickerForm(forms.Form):
         if unknown:
             quoted = ", ".join(f"“{name[:MAX_NAME_LENGTH]}”" for name in unknown)
             raise forms.ValidationError(
-                f"We have no comparison with {quoted} yet. Check the spelling, or pick a name "
-                "from the suggestions.",
+                gettext(
+                    "We have no comparison with %(names)s yet. Check the spelling, or pick a "
+                    "name from the suggestions."
+                )
+                % {"names": quoted},
                 code="unknown",
             )
         if len(picked) < MIN_PICKED:
             raise forms.ValidationError(
-                f"Pick at least {MIN_PICKED} different frameworks to compare.", code="too_few"
+                gettext("Pick at least %(least)s different frameworks to compare.")
+                % {"least": MIN_PICKED},
+                code="too_few",
             )
         return picked
 

@@ -29,8 +29,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Min
 from django.http import HttpResponse, HttpResponseNotModified
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.translation import get_language
 
 # Holds (version, timestamp of the next change no save announces): one key, so
 # a cache hit costs a single round trip to the shared cache.
@@ -104,7 +105,9 @@ def _page_digest(request, query_params):
     params = "&".join(
         f"{name}={value}" for name in query_params for value in request.GET.getlist(name) if value
     )
-    identity = f"{current_content_version()}|{request.path}|{params}"
+    # The path holds the language already (/de/...); the active language is said
+    # too, so that no page can ever be served in another language than it shows.
+    identity = f"{current_content_version()}|{get_language()}|{request.path}|{params}"
     return hashlib.sha256(identity.encode()).hexdigest()[:32]
 
 
@@ -179,6 +182,8 @@ def cache_public_page(*, query_params=()):
     def decorator(view):
         @functools.wraps(view)
         def wrapper(request, *args, **kwargs):
+            # What the page is keyed by, for links back to it (templatetags/languages.py).
+            request.page_query_params = query_params
             if not _may_use_cache(request):
                 return view(request, *args, **kwargs)
             digest = _page_digest(request, query_params)
@@ -233,8 +238,11 @@ class CachedPageMiddleware:
 
 def _cached_query_params(request):
     """The parameters a cached page at this address is keyed by, or None: not ours."""
-    path = request.path
-    if not (path == "/" or path.startswith(("/compare/", "/categories/"))):
+    path = request.path_info
+    language = translation.get_language_from_path(path)
+    if language:  # /de/compare/x/ is keyed as /compare/x/ is, in its language.
+        path = path.removeprefix(f"/{language}")
+    if not (path in ("", "/") or path.startswith(("/compare/", "/categories/"))):
         return None
     if not request.META.get("QUERY_STRING"):
         return ()

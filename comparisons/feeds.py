@@ -5,6 +5,7 @@ from django.contrib.syndication.views import Feed
 from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.translation import gettext_lazy as _
 
 from .models import Comparison
 from .translation import shown_text
@@ -29,8 +30,9 @@ class PlainTextSummaryAtomFeed(Atom1Feed):
 
 class ComparisonFeed(Feed):
     feed_type = PlainTextSummaryAtomFeed
-    title = "Compare: new and updated comparisons"
-    subtitle = "Technology comparisons, listed when they are published or their content changes."
+    title = _("Compare: new and updated comparisons")
+    subtitle = _("Technology comparisons, listed when they are published or their content changes.")
+    # No fixed language: Django's Feed says the active one (/feed/ English, /de/feed/ German).
 
     def link(self):
         return settings.SITE_URL + reverse("comparisons:home")

@@ -29,6 +29,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 from django.utils import dateformat, timezone, translation
 from django.utils.text import slugify
+from django.utils.translation import ngettext
 
 from compare_site import leases
 from compare_site.validators import validate_http_url, validate_no_control_characters
@@ -688,7 +689,7 @@ class Scoreboard:
 
     def __str__(self):
         scores = ", ".join(f"{row.framework.name} {row.wins}/{self.total}" for row in self.rows)
-        ties = "1 tie" if self.ties == 1 else f"{self.ties} ties"
+        ties = ngettext("%(count)s tie", "%(count)s ties", self.ties) % {"count": self.ties}
         return f"{scores}, {ties}"
 
 

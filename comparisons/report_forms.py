@@ -3,6 +3,9 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Layout, Submit
 from django import forms
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from compare_site.validators import validate_no_control_characters
 from consultations.forms import HumanCheckForm, clean_email_address
@@ -22,24 +25,31 @@ class AccuracyReportForm(HumanCheckForm, forms.ModelForm):
         model = AccuracyReport
         fields = ["text", "source_url", "email"]
         labels = {
-            "text": "What is wrong or out of date?",
-            "source_url": "A link that shows it (optional)",
-            "email": "Your email, if you would like a reply (optional)",
+            "text": _("What is wrong or out of date?"),
+            "source_url": _("A link that shows it (optional)"),
+            "email": _("Your email, if you would like a reply (optional)"),
         }
         help_texts = {
-            "text": f"A few sentences are enough; at most {REPORT_TEXT_MAX_LENGTH} characters. "
-            "Nothing you write here is published.",
-            "source_url": "For example: https://example.org/release-notes",
-            "email": "We write once, when an editor has looked at your report, and then "
-            "delete the address.",
+            "text": format_lazy(
+                _(
+                    "A few sentences are enough; at most {count} characters. "
+                    "Nothing you write here is published."
+                ),
+                count=REPORT_TEXT_MAX_LENGTH,
+            ),
+            "source_url": _("For example: https://example.org/release-notes"),
+            "email": _(
+                "We write once, when an editor has looked at your report, and then "
+                "delete the address."
+            ),
         }
         error_messages = {
-            "text": {"required": "Tell us what is wrong or out of date."},
+            "text": {"required": _("Tell us what is wrong or out of date.")},
             "source_url": {
-                "invalid": "Enter a full web address, for example https://example.org/page."
+                "invalid": _("Enter a full web address, for example https://example.org/page.")
             },
             "email": {
-                "invalid": "Enter an email address such as ada@example.com, or leave it empty."
+                "invalid": _("Enter an email address such as ada@example.com, or leave it empty.")
             },
         }
         widgets = {
@@ -64,7 +74,7 @@ class AccuracyReportForm(HumanCheckForm, forms.ModelForm):
             Div("website", css_class="hp-field"),
             "rendered",
         )
-        self.helper.add_input(Submit("submit", "Send the report", css_class="button"))
+        self.helper.add_input(Submit("submit", gettext("Send the report"), css_class="button"))
 
     def clean_text(self):
         return self.cleaned_data["text"].strip()

@@ -9,6 +9,7 @@ not on its public page, is 404.
 import logging
 
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 
 from compare_site.clients import client_ip
@@ -63,7 +64,8 @@ def report_page(request, comparison, target, context):
         ip = client_ip(request)
         if not form.needs_resending and reports.ip_over_limit(ip):
             form.add_error(
-                None, "Too many reports from your network this hour. Please try again later."
+                None,
+                gettext("Too many reports from your network this hour. Please try again later."),
             )
             status = 429
         elif form.is_valid():

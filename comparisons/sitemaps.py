@@ -1,5 +1,5 @@
 """sitemap.xml: every public comparison and category hub, with the date its content
-last changed, and every framework page."""
+last changed, and every framework page, in English and German."""
 
 from urllib.parse import urlsplit
 
@@ -12,7 +12,13 @@ from .models import Comparison, Framework, category_slug, last_change
 
 
 class SiteUrlSitemap(Sitemap):
-    """Addresses on SITE_URL, the one public address, whatever host the request used."""
+    """Addresses on SITE_URL, the one public address, whatever host the request used,
+    in every language, each with its hreflang alternates and x-default (English,
+    whose address picks the reader's language on a first visit)."""
+
+    i18n = True
+    alternates = True
+    x_default = True
 
     def get_protocol(self, protocol=None):
         return urlsplit(settings.SITE_URL).scheme

@@ -23,6 +23,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.translation import ngettext
 
 from . import search as catalogue_search
 from .browse_forms import PickerForm
@@ -46,7 +47,15 @@ from .models import (
     category_slug,
 )
 from .translation import in_any_language
-from .weighing import QUERY_PARAMETER, WEIGHT_NAMES, factor_keys, names, read_weights, weigh
+from .weighing import (
+    QUERY_PARAMETER,
+    WEIGHT_LABELS,
+    WEIGHT_NAMES,
+    factor_keys,
+    names,
+    read_weights,
+    weigh,
+)
 
 PREVIEW_PERMISSION = "comparisons.change_comparison"
 
@@ -207,7 +216,7 @@ def weights_context(comparison, weights):
         "weight_rows": [
             (factor, keys[factor.pk], weights.weights[factor.pk]) for factor in factors
         ],
-        "weight_choices": sorted(WEIGHT_NAMES.items()),
+        "weight_choices": [(v, WEIGHT_NAMES[v], WEIGHT_LABELS[v]) for v in sorted(WEIGHT_NAMES)],
     }
 
 
@@ -367,9 +376,24 @@ def framework_detail(request, slug):
 
 def framework_result(participation, rivals):
     """Its result in one comparison: "won 3 of 5 factors against TensorFlow"."""
-    against = f" against {names(rivals)}" if rivals else ""
-    factors = "factor" if participation.total == 1 else "factors"
-    return f"won {participation.won} of {participation.total} {factors}{against}"
+    values = {"won": participation.won, "total": participation.total, "rivals": names(rivals)}
+    if rivals:
+        return (
+            ngettext(
+                "won %(won)s of %(total)s factor against %(rivals)s",
+                "won %(won)s of %(total)s factors against %(rivals)s",
+                participation.total,
+            )
+            % values
+        )
+    return (
+        ngettext(
+            "won %(won)s of %(total)s factor",
+            "won %(won)s of %(total)s factors",
+            participation.total,
+        )
+        % values
+    )
 
 
 @shows(LISTINGS_KEY)
@@ -382,6 +406,8 @@ def search(request):
     engines either. A query too long is answered 400 with a message, a page past the
     last 404.
     """
+    # The parameters this page is about: the language switcher keeps them.
+    request.page_query_params = ("q", "page")
     raw = request.GET.get("q", "")
     number = page_number(request)
     status = 200

@@ -26,9 +26,17 @@ so that every view of the same weights has one address (and one cache entry).
 from dataclasses import dataclass, field
 
 from django.utils.text import slugify
+from django.utils.translation import gettext, pgettext_lazy
 
 WEIGHTS = {"ignore": 0, "normal": 1, "important": 2, "critical": 3}
 WEIGHT_NAMES = {value: name for name, value in WEIGHTS.items()}
+# What readers read (the names above stay the address's spelling in every language).
+WEIGHT_LABELS = {
+    0: pgettext_lazy("weight", "ignore"),
+    1: pgettext_lazy("weight", "normal"),
+    2: pgettext_lazy("weight", "important"),
+    3: pgettext_lazy("weight", "critical"),
+}
 DEFAULT_WEIGHT = WEIGHTS["normal"]
 TOP_WEIGHT = max(WEIGHTS.values())
 QUERY_PARAMETER = "w"
@@ -84,11 +92,17 @@ def read_weights(values, factors):
                 continue
             key, separator, name = pair.partition(KEY_SEPARATOR)
             if not separator or key not in pk_of:
-                notices.append(f"“{pair[:60]}” names no factor of this page; it was ignored.")
+                notices.append(
+                    gettext("“%(pair)s” names no factor of this page; it was ignored.")
+                    % {"pair": pair[:60]}
+                )
             elif name not in WEIGHTS:
                 notices.append(
-                    f"“{name[:30]}” is not a weight (use ignore, normal, important or "
-                    f"critical); {key} stays normal."
+                    gettext(
+                        "“%(name)s” is not a weight (use ignore, normal, important or "
+                        "critical); %(key)s stays normal."
+                    )
+                    % {"name": name[:30], "key": key}
                 )
             else:
                 weights[pk_of[key]] = WEIGHTS[name]
@@ -133,15 +147,46 @@ class Flip:
         name = self.challenger.framework.name
         raised = names(self.raised)
         lowered = names(self.lowered)
-        level = WEIGHT_NAMES[self.level]
+        level = WEIGHT_LABELS[self.level]
         if self.raised and not self.lowered:
-            mark = "mark it" if len(self.raised) == 1 else f"mark {both(self.raised)}"
-            together = " together" if len(self.raised) > 1 else ""
-            return f"{name} would lead if {raised}{together} counted for more: {mark} as {level}."
+            if len(self.raised) == 1:
+                text = gettext(
+                    "%(name)s would lead if %(raised)s counted for more: mark it as %(level)s."
+                )
+            elif len(self.raised) == 2:
+                text = gettext(
+                    "%(name)s would lead if %(raised)s together counted for more: mark both as "
+                    "%(level)s."
+                )
+            else:
+                text = gettext(
+                    "%(name)s would lead if %(raised)s together counted for more: mark all "
+                    "%(count)s as %(level)s."
+                )
+            return text % {
+                "name": name,
+                "raised": raised,
+                "level": level,
+                "count": len(self.raised),
+            }
         if self.lowered and not self.raised:
-            mark = "mark it" if len(self.lowered) == 1 else f"mark {both(self.lowered)}"
-            return f"{name} would lead if {lowered} counted for less: {mark} as ignore."
-        return f"{name} would lead if you marked {raised} as {level} and {lowered} as ignore."
+            if len(self.lowered) == 1:
+                text = gettext(
+                    "%(name)s would lead if %(lowered)s counted for less: mark it as ignore."
+                )
+            elif len(self.lowered) == 2:
+                text = gettext(
+                    "%(name)s would lead if %(lowered)s counted for less: mark both as ignore."
+                )
+            else:
+                text = gettext(
+                    "%(name)s would lead if %(lowered)s counted for less: mark all %(count)s as "
+                    "ignore."
+                )
+            return text % {"name": name, "lowered": lowered, "count": len(self.lowered)}
+        return gettext(
+            "%(name)s would lead if you marked %(raised)s as %(level)s and %(lowered)s as ignore."
+        ) % {"name": name, "raised": raised, "level": level, "lowered": lowered}
 
 
 @dataclass(frozen=True)
@@ -164,19 +209,30 @@ class WeightedResult:
 
     def summary(self):
         """The result in words: "With your weights, TensorFlow leads 5 to 4"."""
-        start = "" if self.is_default else "With your weights, "
         leaders = self.leaders
         if len(leaders) > 1:
-            return f"{start}{names(leaders)} are level at {leaders[0].score}."
+            text = (
+                gettext("%(names)s are level at %(score)s.")
+                if self.is_default
+                else gettext("With your weights, %(names)s are level at %(score)s.")
+            )
+            return text % {"names": names(leaders), "score": leaders[0].score}
         ranked = sorted(self.standings, key=lambda standing: -standing.score)
-        return f"{start}{ranked[0].name} leads {ranked[0].score} to {ranked[1].score}."
+        text = (
+            gettext("%(name)s leads %(score)s to %(other)s.")
+            if self.is_default
+            else gettext("With your weights, %(name)s leads %(score)s to %(other)s.")
+        )
+        return text % {"name": ranked[0].name, "score": ranked[0].score, "other": ranked[1].score}
 
     def flip_note(self):
         if self.flip is not None:
             return self.flip.sentence()
-        leader = self.leaders[0].name if len(self.leaders) == 1 else names(self.leaders)
-        verb = "leads" if len(self.leaders) == 1 else "stay level"
-        return f"{leader} {verb} however you weigh these factors."
+        if len(self.leaders) == 1:
+            text = gettext("%(names)s leads however you weigh these factors.")
+        else:
+            text = gettext("%(names)s stay level however you weigh these factors.")
+        return text % {"names": names(self.leaders)}
 
 
 def names(items):
@@ -184,11 +240,7 @@ def names(items):
     words = [getattr(item, "name", str(item)) for item in items]
     if len(words) <= 1:
         return "".join(words)
-    return ", ".join(words[:-1]) + " and " + words[-1]
-
-
-def both(items):
-    return "both" if len(items) == 2 else f"all {len(items)}"
+    return gettext("%(first)s and %(last)s") % {"first": ", ".join(words[:-1]), "last": words[-1]}
 
 
 def weigh(participants, factors, weights=None):

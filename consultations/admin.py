@@ -234,8 +234,9 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
         "due",
         "reply_by_times",
         "visitor_changed",
+        "language",
     ]
-    list_filter = [QueueFilter, "status", "assignee"]
+    list_filter = [QueueFilter, "status", "assignee", "language"]
     list_select_related = ["assignee", "comparison"]
     search_fields = ["reference", "name", "email", "company"]
     ordering = ["respond_by", "pk"]
@@ -266,6 +267,7 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
         "schedule_link",
         "reply_link",
         *VISITOR_FIELDS,
+        "language",
         "duplicate_of",
         "client_ip",
         "audit_trail",
@@ -289,7 +291,7 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        ("From the visitor", {"fields": VISITOR_FIELDS}),
+        ("From the visitor", {"fields": [*VISITOR_FIELDS, "language"]}),
         ("Audit trail", {"fields": ["audit_trail"]}),
         ("Other", {"fields": ["duplicate_of", "client_ip"], "classes": ["collapse"]}),
     ]

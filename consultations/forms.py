@@ -16,9 +16,12 @@ from django.conf import settings
 from django.forms.boundfield import BoundField
 from django.forms.utils import flatatt
 from django.urls import reverse, reverse_lazy
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.functional import lazy
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, ngettext, pgettext
+from django.utils.translation import gettext_lazy as _
 
 from compare_site.validators import validate_no_control_characters
 from comparisons.models import Comparison
@@ -42,22 +45,45 @@ from .models import (
 )
 
 WINDOW_FIELDS = ("window_1", "window_2", "window_3")
-NOTICE_TEXT = f"at least {MIN_NOTICE // timedelta(hours=1)} hours from now"
+# Lazy texts: worked out in the language of the page showing them.
+NOTICE_TEXT = lazy(
+    lambda: (
+        gettext("at least %(hours)s hours from now") % {"hours": MIN_NOTICE // timedelta(hours=1)}
+    ),
+    str,
+)()
 # The element that states the slot rules; every slot field points at it.
 SLOT_RULES_ID = "slot-rules"
 # How many of the offered free slots a visitor may pick.
 MAX_PICKED_SLOTS = 3
-WINDOW_HELP = (
-    "A 30-minute slot in your timezone, starting on the hour or half hour: Monday to Friday "
-    f"between {FIRST_START:%H:%M} and {LAST_END:%H:%M}, {NOTICE_TEXT} and {HORIZON_TEXT}."
-)
+WINDOW_HELP = lazy(
+    lambda: (
+        gettext(
+            "A 30-minute slot in your timezone, starting on the hour or half hour: Monday to "
+            "Friday between %(first)s and %(last)s, %(notice)s and %(horizon)s."
+        )
+        % {
+            "first": f"{FIRST_START:%H:%M}",
+            "last": f"{LAST_END:%H:%M}",
+            "notice": NOTICE_TEXT,
+            "horizon": HORIZON_TEXT,
+        }
+    ),
+    str,
+)()
 
 
-SLOT_TAKEN_MESSAGE = "That slot was just taken — pick another; everything you typed is kept."
-FREE_SLOTS_RULES = (
-    f"Free 30-minute slots {HORIZON_TEXT}, shown in your timezone. Pick one, or up "
-    f"to {MAX_PICKED_SLOTS}: each one you pick is held for you until we reply."
-)
+SLOT_TAKEN_MESSAGE = _("That slot was just taken — pick another; everything you typed is kept.")
+FREE_SLOTS_RULES = lazy(
+    lambda: (
+        gettext(
+            "Free 30-minute slots %(horizon)s, shown in your timezone. Pick one, or up "
+            "to %(count)s: each one you pick is held for you until we reply."
+        )
+        % {"horizon": HORIZON_TEXT, "count": MAX_PICKED_SLOTS}
+    ),
+    str,
+)()
 
 
 class SlotRulesBoundField(BoundField):
@@ -96,13 +122,13 @@ class FreeSlotsBoundField(SlotRulesBoundField):
         return format_html_join(
             "",
             '<details class="slot-day"{}><summary>{} <span class="slot-day__count">'
-            '({} free)</span></summary><div class="slot-day__times" role="group" '
+            '({})</span></summary><div class="slot-day__times" role="group" '
             'aria-label="{}">{}</div></details>',
             (
                 (
                     mark_safe(" open") if is_open else "",
                     day,
-                    len(rows),
+                    ngettext("%(count)s free", "%(count)s free", len(rows)) % {"count": len(rows)},
                     day,
                     format_html_join(
                         "",
@@ -191,14 +217,15 @@ class FreeSlotsField(forms.MultipleChoiceField):
         self.days = []
         for start in starts:
             local = start.astimezone(tz)
-            label = f"{local:%A} {local.day} {local:%B}"
+            # Translators: a PHP-style date format, e.g. German "l, j. F" (Donnerstag, 3. Dezember).
+            label = dateformat.format(local, pgettext("slot day", "l j F"))
             if not self.days or self.days[-1][0] != label:
                 self.days.append((label, []))
             self.days[-1][1].append((slot_value(start), f"{local:%H:%M}"))
         kwargs.setdefault(
             "error_messages",
             {
-                "required": "Pick at least one time that suits you.",
+                "required": _("Pick at least one time that suits you."),
                 # Taken by another booking since this form was shown (the view
                 # answers 409, as for a slot taken while this booking was saved).
                 "invalid_choice": SLOT_TAKEN_MESSAGE,
@@ -210,7 +237,8 @@ class FreeSlotsField(forms.MultipleChoiceField):
         picked = super().clean(value)
         if len(picked) > MAX_PICKED_SLOTS:
             raise forms.ValidationError(
-                f"Pick at most {MAX_PICKED_SLOTS} times.", code="too_many_slots"
+                gettext("Pick at most %(count)s times.") % {"count": MAX_PICKED_SLOTS},
+                code="too_many_slots",
             )
         return sorted(self.starts[value] for value in picked)
 
@@ -228,15 +256,17 @@ def clean_email_address(value):
     # also carry control characters. Nobody needs one here.
     if '"' in email.rpartition("@")[0] or "\\" in email:
         raise forms.ValidationError(
-            "Please give your address without quotation marks or backslashes, for "
-            "example ada@example.com.",
+            _(
+                "Please give your address without quotation marks or backslashes, for "
+                "example ada@example.com."
+            ),
             code="quoted_local_part",
         )
     # Valid by the letter of the standard, but "=?" starts an encoded word in
     # a mail header: such an address cannot be written into one safely.
     if "=?" in email:
         raise forms.ValidationError(
-            "We cannot send email to an address containing “=?”. Please check it.",
+            _("We cannot send email to an address containing “=?”. Please check it."),
             code="encoded_word",
         )
     return email
@@ -252,7 +282,7 @@ class HumanCheckForm(forms.Form):
     # Bots fill every field; people never see this one. Not stripped: a space gives
     # a bot away too.
     website = forms.CharField(
-        label="Leave this field empty",
+        label=_("Leave this field empty"),
         required=False,
         strip=False,
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
@@ -280,14 +310,14 @@ class HumanCheckForm(forms.Form):
 
     def clean_website(self):
         if self.cleaned_data["website"]:
-            raise forms.ValidationError("Leave this field empty.", code="automated")
+            raise forms.ValidationError(_("Leave this field empty."), code="automated")
         return ""
 
     def clean_rendered(self):
         """The render token's nonce (spent by the booking or report), or None when it may not."""
         self.render_token = read_render_token(self.cleaned_data["rendered"])
         if self.render_token.from_a_bot:
-            raise forms.ValidationError("Send the form from its page.", code="automated")
+            raise forms.ValidationError(_("Send the form from its page."), code="automated")
         return self.render_token.nonce
 
     def clean(self):
@@ -303,13 +333,15 @@ class HumanCheckForm(forms.Form):
         self.data["rendered"] = sign_render_time()
         if problem == RenderToken.EXPIRED:
             hours = int(settings.CONSULTATION_FORM_MAX_AGE.total_seconds() // 3600)
-            message = (
-                f"This form was open for more than {hours} hour{'s' if hours != 1 else ''}, "
-                "so we could not accept it. "
-                "Your details are kept below: check them and send the form again."
-            )
+            message = ngettext(
+                "This form was open for more than %(hours)s hour, so we could not accept it. "
+                "Your details are kept below: check them and send the form again.",
+                "This form was open for more than %(hours)s hours, so we could not accept it. "
+                "Your details are kept below: check them and send the form again.",
+                hours,
+            ) % {"hours": hours}
         else:
-            message = (
+            message = gettext(
                 "This form has already been sent once. If you meant to send another one, "
                 "check the details below and send it again."
             )
@@ -345,8 +377,10 @@ class ComparisonTitleField(forms.CharField):
         comparison = Comparison.objects.published().titled(text).first()
         if comparison is None:
             raise forms.ValidationError(
-                "We have no published comparison with that title. Pick one from the "
-                "suggestions, or leave this empty and describe the topic below.",
+                _(
+                    "We have no published comparison with that title. Pick one from the "
+                    "suggestions, or leave this empty and describe the topic below."
+                ),
                 code="unknown_comparison",
             )
         return comparison
@@ -358,22 +392,22 @@ class ComparisonTitleField(forms.CharField):
 class BookingForm(HumanCheckForm, forms.ModelForm):
     comparison = ComparisonTitleField(
         required=False,
-        label="Which comparison is it about?",
-        help_text="Start typing its title, or leave this empty and tell us the topic below.",
+        label=_("Which comparison is it about?"),
+        help_text=_("Start typing its title, or leave this empty and tell us the topic below."),
     )
     timezone = forms.ChoiceField(
         widget=LongSelect,
-        label="Your timezone",
-        help_text="The times below are in this timezone.",
+        label=_("Your timezone"),
+        help_text=_("The times below are in this timezone."),
         error_messages={
-            "invalid_choice": "Choose a timezone from the list, for example Europe/Berlin."
+            "invalid_choice": _("Choose a timezone from the list, for example Europe/Berlin.")
         },
     )
-    window_1 = LocalDateTimeField(label="First choice")
-    window_2 = LocalDateTimeField(label="Second choice")
-    window_3 = LocalDateTimeField(label="Third choice (optional)", required=False)
+    window_1 = LocalDateTimeField(label=_("First choice"))
+    window_2 = LocalDateTimeField(label=_("Second choice"))
+    window_3 = LocalDateTimeField(label=_("Third choice (optional)"), required=False)
     consent = forms.BooleanField(
-        error_messages={"required": "Tick this box so that we may contact you about the call."}
+        error_messages={"required": _("Tick this box so that we may contact you about the call.")}
     )
 
     class Meta:
@@ -383,18 +417,20 @@ class BookingForm(HumanCheckForm, forms.ModelForm):
         # comparison the field just found.
         fields = ["name", "email", "company", "topic", "message", "timezone"]
         labels = {
-            "name": "Your name",
-            "email": "Email address",
-            "company": "Company (optional)",
-            "topic": "Or the topic",
-            "message": "What do you need to decide?",
+            "name": _("Your name"),
+            "email": _("Email address"),
+            "company": _("Company (optional)"),
+            "topic": _("Or the topic"),
+            "message": _("What do you need to decide?"),
         }
         help_texts = {
             "name": "",
-            "email": "We send the confirmation and the invitation here.",
+            "email": _("We send the confirmation and the invitation here."),
             "company": "",
-            "topic": "Only if no comparison fits, for example: choosing a vector database.",
-            "message": "A few sentences are enough: your situation and the choice in front of you.",
+            "topic": _("Only if no comparison fits, for example: choosing a vector database."),
+            "message": _(
+                "A few sentences are enough: your situation and the choice in front of you."
+            ),
         }
         widgets = {
             "name": forms.TextInput(attrs={"autocomplete": "name"}),
@@ -416,8 +452,10 @@ class BookingForm(HumanCheckForm, forms.ModelForm):
         self.fields["timezone"].choices = [(n, n) for n in offered_timezone_names()]
         self.fields["topic"].required = False
         self.fields["consent"].label = format_html(
-            'You may contact me by email about this consultation. See our <a href="{}">privacy '
-            "note</a>.",
+            gettext(
+                'You may contact me by email about this consultation. See our <a href="{}">'
+                "privacy note</a>."
+            ),
             reverse("consultations:privacy"),
         )
         if not self.is_bound:
@@ -433,13 +471,13 @@ class BookingForm(HumanCheckForm, forms.ModelForm):
         self.helper.attrs = {"novalidate": ""}
         self.helper.layout = Layout(
             Fieldset(
-                "About you",
+                gettext("About you"),
                 "name",
                 "email",
                 "company",
             ),
             Fieldset(
-                "What you need",
+                gettext("What you need"),
                 "comparison",
                 HTML('<datalist id="comparison-suggestions"></datalist>'),
                 "topic",
@@ -451,7 +489,9 @@ class BookingForm(HumanCheckForm, forms.ModelForm):
             "rendered",
             "consent",
         )
-        self.helper.add_input(Submit("submit", "Request my free consultation", css_class="button"))
+        self.helper.add_input(
+            Submit("submit", gettext("Request my free consultation"), css_class="button")
+        )
 
     @property
     def display_timezone(self):
@@ -465,11 +505,15 @@ class BookingForm(HumanCheckForm, forms.ModelForm):
         if self.promise is None or not self.promise.is_late:
             return ""
         expected = self.promise.expected_label(self.display_timezone)
-        return f"We are busier than usual: expect a reply by {expected}."
+        return gettext("We are busier than usual: expect a reply by %(expected)s.") % {
+            "expected": expected
+        }
 
     def free_slots_field(self):
         return FreeSlotsField(
-            starts=list(self.free), tz=ZoneInfo(self.display_timezone), label="Times that suit you"
+            starts=list(self.free),
+            tz=ZoneInfo(self.display_timezone),
+            label=gettext("Times that suit you"),
         )
 
     @property
@@ -480,20 +524,28 @@ class BookingForm(HumanCheckForm, forms.ModelForm):
         if self.offers_slots:
             rules = FREE_SLOTS_RULES
             return Fieldset(
-                "When suits you",
+                gettext("When suits you"),
                 "timezone",
                 HTML(
-                    '<p><button type="submit" name="show_times" value="1" formnovalidate '
-                    'class="button">Show the times in this timezone</button></p>'
+                    format_html(
+                        '<p><button type="submit" name="show_times" value="1" formnovalidate '
+                        'class="button">{}</button></p>',
+                        gettext("Show the times in this timezone"),
+                    )
                 ),
                 HTML(format_html('<p class="form-text" id="{}">{}</p>', SLOT_RULES_ID, rules)),
                 Field("slots", template="consultations/_slot_picker.html"),
             )
         return Fieldset(
-            "When suits you",
+            gettext("When suits you"),
             HTML(
-                '<p class="form-text">Offer two or three 30-minute slots; we confirm one '
-                "of them, or suggest another.</p>"
+                format_html(
+                    '<p class="form-text">{}</p>',
+                    gettext(
+                        "Offer two or three 30-minute slots; we confirm one of them, or "
+                        "suggest another."
+                    ),
+                )
             ),
             "timezone",
             HTML(format_html('<p class="form-text" id="{}">{}</p>', SLOT_RULES_ID, WINDOW_HELP)),
@@ -508,7 +560,7 @@ class BookingForm(HumanCheckForm, forms.ModelForm):
             if name in self.errors and name not in ("website", "rendered"):
                 bound = self[name]
                 target = bound.first_input_id if name == "slots" else bound.id_for_label
-                label = "Consent" if name == "consent" else field.label
+                label = gettext("Consent") if name == "consent" else field.label
                 summary.extend((label, target, message) for message in self.errors[name])
         return summary
 
@@ -524,7 +576,7 @@ class BookingForm(HumanCheckForm, forms.ModelForm):
             self.add_error(
                 "topic",
                 forms.ValidationError(
-                    "Choose a comparison above, or tell us the topic here.", code="no_subject"
+                    _("Choose a comparison above, or tell us the topic here."), code="no_subject"
                 ),
             )
         if self.offers_slots:
@@ -561,7 +613,7 @@ class BookingForm(HumanCheckForm, forms.ModelForm):
             error = self._window_error(local, tz)
             if error is None and local in [s[1] for s in starts]:
                 error = forms.ValidationError(
-                    "You already offered this slot; pick a different one.", code="repeat"
+                    _("You already offered this slot; pick a different one."), code="repeat"
                 )
             if error is not None:
                 self.add_error(name, error)
@@ -570,8 +622,12 @@ class BookingForm(HumanCheckForm, forms.ModelForm):
         return [utc for utc, _ in starts]
 
     def _window_error(self, local, tz):
-        too_soon = forms.ValidationError(f"Pick a time {NOTICE_TEXT}.", code="too_soon")
-        too_far = forms.ValidationError(f"Pick a time {HORIZON_TEXT}.", code="too_far")
+        too_soon = forms.ValidationError(
+            gettext("Pick a time %(notice)s.") % {"notice": NOTICE_TEXT}, code="too_soon"
+        )
+        too_far = forms.ValidationError(
+            gettext("Pick a time %(horizon)s.") % {"horizon": HORIZON_TEXT}, code="too_far"
+        )
         # First a rough bound in wall-clock time, a day either side (more than any
         # UTC offset): year 9999 west of UTC, or year 1 east of it, has no UTC
         # equivalent, and 23:30 on 31 December 9999 has no end time.
@@ -584,23 +640,27 @@ class BookingForm(HumanCheckForm, forms.ModelForm):
         # A time skipped by a daylight-saving change does not survive the round trip.
         if aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != local:
             return forms.ValidationError(
-                "That time does not exist in your timezone (the clocks change); pick another.",
+                _("That time does not exist in your timezone (the clocks change); pick another."),
                 code="nonexistent",
             )
         if not on_slot_grid(local):
             return forms.ValidationError(
-                "Start on the hour or half hour, for example 10:00 or 10:30.", code="grid"
+                _("Start on the hour or half hour, for example 10:00 or 10:30."), code="grid"
             )
         if aware < self.now + MIN_NOTICE:
             return too_soon
         if aware > self.now + BOOKING_HORIZON:
             return too_far
         if local.weekday() >= 5:
-            return forms.ValidationError("Pick a weekday, Monday to Friday.", code="weekend")
+            return forms.ValidationError(_("Pick a weekday, Monday to Friday."), code="weekend")
         if not in_working_hours(local):
             return forms.ValidationError(
-                f"Pick a time between {FIRST_START:%H:%M} and {LAST_START:%H:%M} "
-                f"(the call ends by {LAST_END:%H:%M}).",
+                gettext("Pick a time between %(first)s and %(last)s (the call ends by %(end)s).")
+                % {
+                    "first": f"{FIRST_START:%H:%M}",
+                    "last": f"{LAST_START:%H:%M}",
+                    "end": f"{LAST_END:%H:%M}",
+                },
                 code="hours",
             )
         return None
@@ -708,9 +768,9 @@ class NewTimesForm(forms.Form):
     when consultants publish hours (``free``, slots.free_slots()), else typed
     windows."""
 
-    window_1 = LocalDateTimeField(label="First choice", help_text=WINDOW_HELP)
-    window_2 = LocalDateTimeField(label="Second choice (optional)", required=False)
-    window_3 = LocalDateTimeField(label="Third choice (optional)", required=False)
+    window_1 = LocalDateTimeField(label=_("First choice"), help_text=WINDOW_HELP)
+    window_2 = LocalDateTimeField(label=_("Second choice (optional)"), required=False)
+    window_3 = LocalDateTimeField(label=_("Third choice (optional)"), required=False)
 
     # The booking form's slot rules, shared rather than restated (one home).
     _clean_windows = BookingForm._clean_windows

@@ -17,7 +17,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from .models import SLOT_LENGTH, format_local
 from .outbox import queue_email, site_url
@@ -51,7 +52,13 @@ def is_web_link(text):
 
 def calendar_file(consultation, *, start, method):
     """A valid iCalendar (.ics) for the 30-minute slot at ``start``: an invitation
-    (REQUEST) or its cancellation (CANCEL), with the request's next SEQUENCE."""
+    (REQUEST) or its cancellation (CANCEL), with the request's next SEQUENCE,
+    in the visitor's language."""
+    with translation.override(consultation.language):
+        return _calendar_file(consultation, start=start, method=method)
+
+
+def _calendar_file(consultation, *, start, method):
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//Compare//Consultations//EN")
     calendar.add("version", "2.0")
@@ -62,14 +69,20 @@ def calendar_file(consultation, *, start, method):
     event.add("dtstamp", timezone.now())
     event.add("dtstart", start)
     event.add("dtend", start + SLOT_LENGTH)
-    event.add("summary", "Free 30-minute consultation with Compare")
+    event.add("summary", gettext("Free 30-minute consultation with Compare"))
     if method == "CANCEL":
         event.add("status", "CANCELLED")
-        event.add("description", f"Cancelled. Your reference: {consultation.reference}.")
+        event.add(
+            "description",
+            gettext("Cancelled. Your reference: %(reference)s.")
+            % {"reference": consultation.reference},
+        )
     else:
         cancel_url = site_url(reverse("consultations:cancel", args=[cancel_token(consultation)]))
         event.add(
-            "description", f"Your reference: {consultation.reference}. To cancel: {cancel_url}"
+            "description",
+            gettext("Your reference: %(reference)s. To cancel: %(cancel_url)s")
+            % {"reference": consultation.reference, "cancel_url": cancel_url},
         )
         location = consultation.meeting_location
         if location:
@@ -97,13 +110,15 @@ def schedule_consultation(*, consultation, start, by, location=None):
     if location is not None and location != consultation.meeting_location:
         consultation.meeting_location = location
         consultation.save(update_fields=["meeting_location"])
-    context = {
-        "slot": format_local(start, consultation.timezone),
-        "location": consultation.meeting_location,
-        "slot_cancel_url": site_url(
-            reverse("consultations:cancel", args=[cancel_token(consultation)])
-        ),
-    }
+    # The time and the cancel link in the visitor's language (the staff member's is English).
+    with translation.override(consultation.language):
+        context = {
+            "slot": format_local(start, consultation.timezone),
+            "location": consultation.meeting_location,
+            "slot_cancel_url": site_url(
+                reverse("consultations:cancel", args=[cancel_token(consultation)])
+            ),
+        }
     return queue_visitor_email(
         consultation, template="invite", context=context, ics=calendar_invite(consultation)
     )
@@ -111,10 +126,12 @@ def schedule_consultation(*, consultation, start, by, location=None):
 
 def queue_cancellation(consultation, *, slot, by_visitor):
     """The visitor's .ics that removes the slot from their calendar."""
+    with translation.override(consultation.language):
+        when = format_local(slot, consultation.timezone)
     return queue_visitor_email(
         consultation,
         template="slot_cancelled",
-        context={"slot": format_local(slot, consultation.timezone), "by_visitor": by_visitor},
+        context={"slot": when, "by_visitor": by_visitor},
         ics=calendar_file(consultation, start=slot, method="CANCEL"),
     )
 

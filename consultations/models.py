@@ -27,7 +27,9 @@ from django.core.mail import EmailMessage
 from django.db import IntegrityError, OperationalError, connections, models, transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 
 from compare_site import leases
 
@@ -40,7 +42,11 @@ SLOT_LENGTH = timedelta(minutes=30)
 # the admin's Schedule page accept is bounded by it before any arithmetic, so
 # year 9999 is a message next to the field, never an OverflowError.
 BOOKING_HORIZON = timedelta(weeks=4)
-HORIZON_TEXT = f"within the next {BOOKING_HORIZON.days // 7} weeks"
+# Lazy: in the language of the page or email showing it.
+HORIZON_TEXT = lazy(
+    lambda: gettext("within the next %(weeks)s weeks") % {"weeks": BOOKING_HORIZON.days // 7},
+    str,
+)()
 # Working hours, in the visitor's timezone, Monday to Friday: the first slot
 # starts at FIRST_START, the last one has ended by LAST_END.
 FIRST_START = time(8)
@@ -111,16 +117,35 @@ def normalise_email(address):
     return address.strip().lower()
 
 
-def format_local(moment, tz_name):
-    """A moment as a visitor reads it, e.g. "Tuesday 25 November 2026, 14:30 CET"."""
+# Time zone abbreviations that read differently in another language (German
+# writes MEZ for CET); any other is shown as the time zone database spells it.
+ZONE_ABBREVIATIONS = {
+    "CET": pgettext_lazy("time zone abbreviation", "CET"),
+    "CEST": pgettext_lazy("time zone abbreviation", "CEST"),
+}
+
+
+def _in_zone(moment, tz_name, date_format):
     local = moment.astimezone(zoneinfo.ZoneInfo(tz_name))
-    return f"{local:%A} {local.day} {local:%B %Y, %H:%M} {local.tzname()}"
+    zone = local.tzname()
+    return f"{dateformat.format(local, date_format)} {ZONE_ABBREVIATIONS.get(zone, zone)}"
+
+
+def format_local(moment, tz_name):
+    """A moment as a visitor reads it, in the active language: "Tuesday 25 November
+    2026, 14:30 CET", "Dienstag, 25. November 2026, 14:30 MEZ". An email is rendered
+    in its reader's language (outbox.render_emails); what goes in its context is
+    formatted in that language too (services.queue_visitor_email's callers)."""
+    # Translators: a PHP-style date format (Django's "date" filter), e.g. German
+    # "l, j. F Y, H:i" for "Donnerstag, 3. Dezember 2026, 05:05".
+    return _in_zone(moment, tz_name, pgettext("visitor date and time", "l j F Y, H:i"))
 
 
 def format_short(moment, tz_name):
     """A moment in a timezone, short, e.g. "Thu 3 Dec 10:00"."""
     local = moment.astimezone(zoneinfo.ZoneInfo(tz_name))
-    return f"{local:%a} {local.day} {local:%b %H:%M}"
+    # Translators: a PHP-style date format, e.g. German "D, j. M H:i" for "Do, 3. Dez 10:00".
+    return dateformat.format(local, pgettext("short date and time", "D j M H:i"))
 
 
 def after_working_hours(moment, hours, tz_name):
@@ -250,13 +275,13 @@ class ConsultationRequestQuerySet(models.QuerySet):
 class RequestStatus(models.TextChoices):
     """Where a request is; also ConsultationRequest.Status (the constraints are built from it)."""
 
-    NEW = "new", "New"
-    CONTACTED = "contacted", "Contacted"
-    SCHEDULED = "scheduled", "Scheduled"
-    COMPLETED = "completed", "Completed"
-    DECLINED = "declined", "Declined"
-    SPAM = "spam", "Spam"
-    DUPLICATE = "duplicate", "Duplicate"
+    NEW = "new", pgettext_lazy("request status", "New")
+    CONTACTED = "contacted", pgettext_lazy("request status", "Contacted")
+    SCHEDULED = "scheduled", pgettext_lazy("request status", "Scheduled")
+    COMPLETED = "completed", pgettext_lazy("request status", "Completed")
+    DECLINED = "declined", pgettext_lazy("request status", "Declined")
+    SPAM = "spam", pgettext_lazy("request status", "Spam")
+    DUPLICATE = "duplicate", pgettext_lazy("request status", "Duplicate")
 
 
 # Requests still being handled; also ConsultationRequest.OPEN_STATUSES (the
@@ -406,6 +431,18 @@ class ConsultationRequest(models.Model):
         help_text="Sent in the invitation, for example https://meet.example/abc-defg or "
         "Room 2, Example Street 1, Berlin.",
     )
+    # The visitor's language (compare_site/languages.py: the address they booked
+    # at): every email to them, now or later, is written in it (outbox.render_emails).
+    language = models.CharField(
+        "language",
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        db_default=settings.LANGUAGE_CODE,
+        editable=False,
+        help_text="The language the visitor booked in, for example Deutsch; every email "
+        "to them is written in it.",
+    )
     calendar_sequence = models.PositiveIntegerField(
         "calendar sequence",
         null=True,
@@ -442,6 +479,10 @@ class ConsultationRequest(models.Model):
             models.CheckConstraint(
                 condition=Q(respond_by__gt=models.F("received_at")),
                 name="%(app_label)s_%(class)s_respond_after_received",
+            ),
+            models.CheckConstraint(
+                condition=Q(language__in=[code for code, _name in settings.LANGUAGES]),
+                name="%(app_label)s_%(class)s_language_known",
             ),
         ]
         indexes = [

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.mail import mailers
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from .models import OutgoingEmail
 
@@ -38,7 +38,7 @@ def header_text(text):
     return " ".join(text.split()).replace("=?", "= ?")
 
 
-def queue_email(*, to, template, context, request=None, ics="", in_reply_to=""):
+def queue_email(*, to, template, context, request=None, ics="", in_reply_to="", language=None):
     """Queue one email per recipient, rendered from templates/consultations/email/;
     ``in_reply_to`` is the Message-ID of the thread it belongs to, if any."""
     return queue_emails(
@@ -49,14 +49,21 @@ def queue_email(*, to, template, context, request=None, ics="", in_reply_to=""):
             request=request,
             ics=ics,
             in_reply_to=in_reply_to,
+            language=language,
         )
     )
 
 
-def render_emails(*, to, template, context, request=None, ics="", in_reply_to=""):
-    """One unsaved OutgoingEmail per recipient, for queue_emails()."""
-    subject = header_text(render_to_string(f"consultations/email/{template}_subject.txt", context))
-    body = render_to_string(f"consultations/email/{template}.txt", context)
+def render_emails(*, to, template, context, request=None, ics="", in_reply_to="", language=None):
+    """One unsaved OutgoingEmail per recipient, for queue_emails(), written in
+    ``language``: a visitor's (ConsultationRequest.language) for emails to them,
+    the site's default (English) for staff, whatever language the page that
+    queued it was in. Dates in the context (models.format_local) follow it too."""
+    with translation.override(language or settings.LANGUAGE_CODE):
+        subject = header_text(
+            render_to_string(f"consultations/email/{template}_subject.txt", context)
+        )
+        body = render_to_string(f"consultations/email/{template}.txt", context)
     return [
         OutgoingEmail(
             request=request,

@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from comparisons.models import AccuracyReport
 
@@ -107,14 +107,19 @@ def status_links(consultation):
 
 
 def queue_visitor_email(consultation, *, template, context, ics=""):
-    """An email to the visitor about their request, in the request's thread."""
+    """An email to the visitor about their request, in the request's thread and
+    their language (its links too; callers format the times in ``context`` under
+    ``translation.override(consultation.language)``)."""
+    with translation.override(consultation.language):
+        links = status_links(consultation)
     return queue_email(
         to=[consultation.email],
         template=template,
-        context={"request": consultation, **status_links(consultation), **context},
+        context={"request": consultation, **links, **context},
         request=consultation,
         ics=ics,
         in_reply_to=consultation.thread_root(),
+        language=consultation.language,
     )[0]
 
 
@@ -178,18 +183,21 @@ def book_consultation(
         pending = PendingAddition.objects.create(
             request=existing, note=note, created_at=now, client_ip=client_ip
         )
+        with translation.override(existing.language):
+            received = format_local(now, existing.timezone)
         queue_email(
             to=[existing.email],
             template="confirm_addition",
             context={
                 "request": existing,
-                "received": format_local(now, existing.timezone),
+                "received": received,
                 "confirm_url": site_url(
                     reverse("consultations:confirm_addition", args=[addition_token(pending)])
                 ),
                 "link_days": ADDITION_LINK_MAX_AGE.days,
             },
             request=existing,
+            language=existing.language,
         )
         return Booking(request=existing, is_repeat=True, awaiting_owner=True)
 
@@ -205,14 +213,16 @@ def book_consultation(
     )
     if free is not None:
         hold_slots(consultation=consultation, starts=[w.starts_at for w in windows], free=free)
-    context = {
-        "request": consultation,
-        "windows": windows,
-        "respond_by": consultation.respond_by_local(),
-        "expected_reply": consultation.expected_reply_local(),
-        "admin_url": admin_url(consultation),
-        **status_links(consultation),
-    }
+    # The visitor's times and links in the visitor's language (their emails' language).
+    with translation.override(consultation.language):
+        context = {
+            "request": consultation,
+            "windows": windows,
+            "respond_by": consultation.respond_by_local(),
+            "expected_reply": consultation.expected_reply_local(),
+            "admin_url": admin_url(consultation),
+            **status_links(consultation),
+        }
     # The confirmation is the thread's first email: later ones answer its
     # Message-ID (thread_root). Both emails go in one INSERT.
     queue_emails(
@@ -222,6 +232,7 @@ def book_consultation(
                 template="confirmation",
                 context=context,
                 request=consultation,
+                language=consultation.language,
             ),
             *render_emails(
                 to=triage_recipients(), template="staff_new", context=context, request=consultation
@@ -327,14 +338,12 @@ def warn_due_requests(*, now=None):
 def apologise(consultation, *, now):
     """The promise is broken: record the breach and queue the visitor's apology."""
     consultation.record_breach(now=now)
-    queue_visitor_email(
-        consultation,
-        template="apology",
-        context={
+    with translation.override(consultation.language):  # the worker's is English
+        context = {
             "respond_by": consultation.respond_by_local(),
             "recovery_by": format_local(consultation.recovery_by, consultation.timezone),
-        },
-    )
+        }
+    queue_visitor_email(consultation, template="apology", context=context)
 
 
 def recovery_times(consultation):

@@ -15,6 +15,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language, gettext
 from django.views.decorators.cache import never_cache
 
 from compare_site.clients import client_ip
@@ -64,13 +65,16 @@ def book(request):
     # A form that must be sent again (it says why) does not count against the limit.
     if not form.needs_resending and abuse.ip_over_limit(ip):
         form.add_error(
-            None, "Too many bookings from your network this hour. Please try again later."
+            None, gettext("Too many bookings from your network this hour. Please try again later.")
         )
         status = 429
     elif form.is_valid():
         if abuse.email_over_limit(form.cleaned_data["email"]):
             form.add_error(
-                None, "Too many bookings for this email address this hour. Please try again later."
+                None,
+                gettext(
+                    "Too many bookings for this email address this hour. Please try again later."
+                ),
             )
             status = 429
         else:
@@ -78,7 +82,8 @@ def book(request):
                 # One transaction for the booking and the visitor's new session.
                 with transaction.atomic():
                     booking = services.book_consultation(
-                        fields=form.request_fields(),
+                        # The page's language, which every email to the visitor uses.
+                        fields={**form.request_fields(), "language": get_language()},
                         windows=form.windows_utc,
                         client_ip=ip,
                         form_nonce=form.cleaned_data["rendered"],
@@ -234,10 +239,14 @@ def status_cancel(request, token):
     if request.method == "POST" and what and request.POST.get("what") == what:
         if consultation.status == ConsultationRequest.Status.SCHEDULED:
             invitations.cancel_by_visitor(consultation=consultation)
-            messages.success(request, "Your consultation slot is cancelled. We will be in touch.")
+            messages.success(
+                request, gettext("Your consultation slot is cancelled. We will be in touch.")
+            )
         else:
             invitations.withdraw_by_visitor(consultation=consultation)
-            messages.success(request, "Your request is cancelled. Thank you for telling us.")
+            messages.success(
+                request, gettext("Your request is cancelled. Thank you for telling us.")
+            )
         return redirect("consultations:status", token=token)
     context = {**status_context(consultation, links=False), "what": what, "token": token}
     return private_page(render(request, "consultations/status_cancel.html", context))
@@ -279,7 +288,8 @@ def status_reschedule(request, token):
                     status_code = 409
                 else:
                     messages.success(
-                        request, "Thank you: we have your new times and will confirm one."
+                        request,
+                        gettext("Thank you: we have your new times and will confirm one."),
                     )
                     return redirect("consultations:status", token=token)
             elif form.has_error("slots", code="invalid_choice"):
@@ -325,7 +335,7 @@ def confirm_addition(request, token):
 
     def add():
         if services.confirm_addition(pending_pk=pending_pk) is not None:
-            messages.success(request, "Thank you: we added it to your request.")
+            messages.success(request, gettext("Thank you: we added it to your request."))
 
     if pending is None:
         state = "done"

@@ -4,7 +4,8 @@
 # may_share): an anonymous GET or HEAD answered 200 with `s-maxage` in its
 # Cache-Control and no cookie. Anything else passes: other methods, requests
 # with a session, CSRF or messages cookie or Authorization, the admin, the
-# consultation pages (booking form, request and status pages), the health checks.
+# consultation pages (booking form, request and status pages) in every language,
+# the health checks, and the English pages for readers the app may send to German.
 #
 # - Time: s-maxage is the TTL; stale-while-revalidate is how long past it a page
 #   is served while one background fetch refreshes it; stale-if-error (the
@@ -12,7 +13,8 @@
 #   (down, or answering 5xx). Error pages are never kept, but a 503 (the app's
 #   "database down" page) is kept 1 s, so a crowd does not fall on a failing backend.
 # - Purge: `PURGE /` with header `xkey: tag1 tag2` from the `purgers` ACL drops
-#   every page carrying one of the tags (the app's `xkey` response header,
+#   every page carrying one of the tags, in every language (a page's tags name its
+#   content, which both languages' addresses carry) (the app's `xkey` response header,
 #   removed before responses reach visitors).
 # - Concurrent misses for one page wait for a single backend fetch (request
 #   coalescing, Varnish's default; nothing here turns it off).
@@ -46,13 +48,29 @@ sub vcl_recv {
         return (pass);
     }
     if (req.http.Authorization
-        || req.url ~ "^/(admin|consultations)/"
-        || req.url ~ "^/(livez|healthz)"
+        || req.url ~ "^(/de)?/(admin|consultations)/"
+        || req.url ~ "^/(livez|healthz|language/)"
         || req.http.Cookie ~ "(^|;\s*)(sessionid|csrftoken|messages)=") {
         return (pass);
     }
-    # Other cookies (analytics) mean nothing to the app: one copy for everybody.
+    # Languages (compare_site/languages.py): the address decides a page's language
+    # (/de/... is German), so the URL in the hash keeps them apart. But an English
+    # address may answer a reader who chose German (django_language=de), or who has
+    # no choice yet and may prefer German (Accept-Language naming de before any en,
+    # as browsers list them, best first), with a redirect: the app decides, so such
+    # requests pass, and the English copy is only served to readers who chose
+    # English, or whose browsers rank English first.
+    if (req.url !~ "^/(de|static)(/|$)"
+        && (req.http.Cookie ~ "(^|;\s*)django_language=de"
+            || (req.http.Cookie !~ "(^|;\s*)django_language="
+                && req.http.Accept-Language ~ "(?i)^\s*((?!en\b)[^,]*,\s*)*de\b"))) {
+        return (pass);
+    }
+    # Other cookies (analytics, a choice of English) mean nothing to the page: one
+    # copy for everybody. Accept-Language neither (the app varies on it for the
+    # redirect alone): dropped, so its Vary keeps one copy, not one per header.
     unset req.http.Cookie;
+    unset req.http.Accept-Language;
     if (req.http.X-Fresh-Only) {
         # Restarted from vcl_hit: the copy is too old to serve while the backend answers.
         set req.grace = 0s;

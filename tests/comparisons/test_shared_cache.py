@@ -71,6 +71,26 @@ def test_every_public_page_may_be_shared_and_names_what_it_shows(client, compari
                 } <= keys, name
 
 
+def test_every_german_page_may_be_shared_with_the_same_tags(client, comparison):
+    """A German page is another address with the same content: shared like its
+    English page and tagged alike, so one purge drops both."""
+    for name, url in public_addresses(comparison).items():
+        if name == "sitemap":
+            continue  # one sitemap lists both languages
+        english = client.get(url)
+        german = client.get("/de" + url)
+        assert german.status_code == 200, name
+        assert german["Content-Language"] == "de", name
+        assert shared(german), (name, german.get("Cache-Control"))
+        assert german["xkey"] == english["xkey"], name
+
+
+def test_a_first_visits_redirect_is_never_shared(client, comparison):
+    response = client.get(comparison.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="de")
+    assert response.status_code == 302 and not shared(response)
+    assert "xkey" not in response
+
+
 def test_personal_pages_errors_and_posts_are_never_shared(client, comparison, editor):
     draft = make_comparison(published=False)
     responses = {

@@ -8,8 +8,10 @@ than an error; a purge that could not reach the cache is retried until it does;
 a scheduled publication reaches the cache at its time, with no request.
 """
 
+import http.client
 import re
 import time
+import urllib.parse
 import uuid
 
 import pytest
@@ -95,6 +97,7 @@ def test_an_editors_change_shows_through_the_cache_on_the_next_request(cached_si
     "path",
     [
         "/consultations/book/",
+        "/de/consultations/book/",
         "/consultations/book/?topic=PyTorch+vs+JAX",
         "/consultations/requests/CR-NOPE/",
         "/admin/login/",
@@ -128,6 +131,62 @@ def test_a_signed_in_editor_is_never_served_the_cached_page_nor_visitors_the_pre
     assert status == 200
     assert wait_for(lambda: cached_site.renders("/") == renders + 1)  # it reached gunicorn
     assert get(cached_site.url + "/")[1]["X-Cache"] == "HIT"  # visitors keep the cached copy
+
+
+def test_each_language_is_its_own_copy_and_a_change_purges_both(cached_site):
+    german_path = "/de" + SEED_PATH
+    for path in (SEED_PATH, german_path):
+        get(cached_site.url + path)
+        assert get(cached_site.url + path)[1]["X-Cache"] == "HIT", path
+    _, headers, german = get(cached_site.url + german_path)
+    assert '<html lang="de">' in german and "Ausführlicher Vergleich" in german
+    assert '<html lang="en">' in get(cached_site.url + SEED_PATH)[2]
+    assert headers["Content-Language"] == "de"
+
+    verdict = f"Both languages show this ({uuid.uuid4().hex[:6]})."
+    edit_verdict(cached_site.url, cached_site.password, verdict)
+    for path in (SEED_PATH, german_path):
+        status, headers, page = get(cached_site.url + path)
+        assert status == 200 and headers["X-Cache"] == "MISS", path
+        assert verdict in page, path
+
+
+def get_once(url, headers=None):
+    """(status, headers, body) of one GET, a redirect answered as it is, not followed."""
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    try:
+        connection.request("GET", parts.path or "/", headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.headers, response.read().decode()
+    finally:
+        connection.close()
+
+
+def test_a_reader_who_may_prefer_german_never_gets_the_cached_english_page(cached_site):
+    get = get_once
+    get(cached_site.url + SEED_PATH)
+    assert get(cached_site.url + SEED_PATH)[1]["X-Cache"] == "HIT"
+    # A first visit preferring German: the app redirects, past the cache, every time.
+    for _ in range(2):
+        status, headers, _ = get(cached_site.url + SEED_PATH, {"Accept-Language": "de-DE,de"})
+        assert status == 302 and headers["Location"] == "/de" + SEED_PATH
+        assert headers["X-Cache"] == "PASS" and "django_language=de" in headers["Set-Cookie"]
+    # A reader who chose German, on an English address they followed: to German too.
+    status, headers, _ = get(cached_site.url + SEED_PATH, {"Cookie": "django_language=de"})
+    assert status == 302 and headers["Location"] == "/de" + SEED_PATH
+    # Readers the app shows English share the one cached copy.
+    for headers_sent in (
+        {"Accept-Language": "en-GB,en;q=0.9,de;q=0.5"},
+        {"Accept-Language": "de", "Cookie": "django_language=en"},
+    ):
+        status, headers, page = get(cached_site.url + SEED_PATH, headers_sent)
+        assert status == 200 and headers["X-Cache"] == "HIT", headers_sent
+        assert '<html lang="en">' in page
+    # A crawler keeps the English address, though it passes the cache.
+    crawler = {"Accept-Language": "de", "User-Agent": "Mozilla/5.0 (compatible; Googlebot/2.1)"}
+    status, _, page = get(cached_site.url + SEED_PATH, crawler)
+    assert status == 200 and '<html lang="en">' in page
 
 
 def test_a_purge_the_cache_missed_is_kept_and_retried_until_it_lands(cached_site):
