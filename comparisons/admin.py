@@ -14,6 +14,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language_info
 
 from .admin_history import ComparisonHistoryAdmin, refused_message
 from .admin_preview import markdown_preview
@@ -323,6 +324,12 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         """Rich-text fields say where their preview comes from; the script looks for that."""
         formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if formfield is not None:
+            # A callable default (the category's, per language) makes Django add a
+            # hidden "initial-" copy of the input that repeats its aria-describedby,
+            # which HTML forbids on a hidden input; the copy only tells whether the
+            # default was changed, which this form does not need to know.
+            formfield.show_hidden_initial = False
         if db_field.name in [*RICH_TEXT_FIELDS, *german_fields(RICH_TEXT_FIELDS)]:
             formfield.widget.attrs["data-markdown-preview"] = reverse(
                 "admin:comparisons_comparison_markdown_preview"
@@ -483,7 +490,11 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
             comparison.open_reports_count,
         )
 
-    @admin.display(description="translations")
+    # Headed by the languages' names ("German"): the list has no width to spare
+    # beside the filters for a longer heading.
+    @admin.display(
+        description=", ".join(get_language_info(code)["name"] for code in TARGET_LANGUAGES)
+    )
     def translations(self, comparison):
         """Per language: how much is translated, how much is outdated, whether published."""
         return "; ".join(str(completeness(comparison, code)) for code in TARGET_LANGUAGES)

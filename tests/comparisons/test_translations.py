@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import reverse, translate_url
 from django.utils import translation
 
 from comparisons.models import Comparison, Statistic
@@ -20,13 +20,16 @@ from tests.support.admin_forms import change_form_data, change_url
 pytestmark = pytest.mark.django_db
 
 NOTE = "Not yet translated"
+# The note as German pages say it: the interface around the passage is German.
+GERMAN_NOTE = "Noch nicht übersetzt"
 
 
 def german(client, url):
-    """The page at ``url`` as a German reader gets it, never from the English cache."""
+    """The German edition of the page at ``url`` (its /de/ address), never from a cache."""
     cache.clear()
-    with translation.override("de"):
-        response = client.get(url)
+    url = translate_url(url, "de")
+    assert url.startswith("/de/"), url
+    response = client.get(url)
     cache.clear()
     assert response.status_code == 200, url
     return response.content.decode()
@@ -77,7 +80,7 @@ class TestGermanPage:
         assert "Factor 2" in passages
         assert "PyTorch is fine." in passages
         assert "Example Survey" in passages
-        assert f"({NOTE})" in html
+        assert f"({GERMAN_NOTE})" in html
         # Never a key, never empty.
         assert "comparisonData." not in html
         assert "<td></td>" not in html
@@ -85,7 +88,7 @@ class TestGermanPage:
     def test_english_page_is_unchanged(self, client, translated_page):
         html = client.get(translated_page.get_absolute_url()).content.decode()
         assert "<h1>PyTorch vs TensorFlow</h1>" in html
-        assert NOTE not in html
+        assert NOTE not in html and GERMAN_NOTE not in html
         assert 'lang="en" class="untranslated"' not in html
 
     def test_the_rich_text_fallback_is_a_marked_block(self, client, translated_page):
@@ -105,7 +108,7 @@ class TestUnpublishedTranslation:
         html = german(client, translated_page.get_absolute_url())
         assert "PyTorch oder TensorFlow" not in html
         assert "PyTorch vs TensorFlow" in fallback_passages(html)
-        assert f"({NOTE})" in html
+        assert f"({GERMAN_NOTE})" in html
 
     def test_stays_in_the_german_listings_in_english(self, client, translated_page):
         Comparison.objects.filter(pk=translated_page.pk).update(translations_published=[])
@@ -224,14 +227,16 @@ class TestAdmin:
 
 
 def queries(client, url, language):
+    """How many queries the page at ``url`` makes in ``language`` (its address there)."""
     cache.clear()
-    with translation.override(language):
-        client.get(url)  # the page cache's own bookkeeping, done once per edit
-        cache.clear()
-        with CaptureQueriesContext(connection) as captured:
-            response = client.get(url)
+    url = translate_url(url, language)
+    client.get(url)  # the page cache's own bookkeeping, done once per edit
+    cache.clear()
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
     cache.clear()
     assert response.status_code == 200, url
+    assert response.headers["Content-Language"] == language, url
     return len(captured)
 
 
