@@ -92,6 +92,12 @@ def test_a_german_reader_switches_language_on_the_page_and_books_in_german(
         ("de-home", "/de/"),
         ("de-comparison", "/de" + SEED),
         ("de-booking", "/de/consultations/book/"),
+        ("de-category-hub", "/de/categories/technology/"),
+        ("de-framework", "/de/frameworks/pytorch/"),
+        ("de-search", "/de/search/?q=pytroch"),
+        ("de-picker-none", "/de/compare/?f=PyTorch&f=Keras"),
+        ("de-methodology", "/de/methodology/"),
+        ("de-not-found", "/de/compare/no-such-page/"),
     ],
 )
 def test_german_pages_pass_the_checkers(live_server, audit, name, path):
