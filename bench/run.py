@@ -15,6 +15,7 @@ import re
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -30,6 +31,7 @@ from bench import consultations, loadgen, varnish  # noqa: E402
 PYTHON = sys.executable
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/compare_bench"
 CEILING_PATH = "bench/seed-page.html"
+LOG_DIR = ROOT / "bench-results"
 # Weighted views, each in its one spelling (a weighted view is cached like the plain one).
 SEED_WEIGHTED = (
     "/compare/pytorch-vs-tensorflow/?w=production-deployment:critical,edge-mobile:critical"
@@ -95,24 +97,39 @@ def manage(environment, *args):
     subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=environment, check=True)
 
 
+def port_in_use(port):
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
 def start_server(environment, port):
+    # Another server on the port would answer /livez for this one, and be measured.
+    if port_in_use(port):
+        raise SystemExit(f"Port {port} is in use: pick another with --port.")
+    # The server's log goes to a file: a pipe nobody reads fills up, and then
+    # every worker blocks on its next log line.
+    LOG_DIR.mkdir(exist_ok=True)
+    log = open(LOG_DIR / f"gunicorn-{port}.log", "ab")  # noqa: SIM115
     server = subprocess.Popen(
         [PYTHON, "-m", "gunicorn", "compare_site.wsgi", "-c", "gunicorn.conf.py"],
         cwd=ROOT,
         env=environment,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
         start_new_session=True,
     )
+    server.log_path = log.name
+    log.close()
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and server.poll() is None:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/livez", timeout=1):
                 return server
         except OSError:
             time.sleep(0.2)
     stop_server(server)
-    raise SystemExit(f"gunicorn did not start: {server.stderr.read().decode()[-2000:]}")
+    tail = Path(server.log_path).read_bytes()[-2000:].decode(errors="replace")
+    raise SystemExit(f"gunicorn did not start: {tail}")
 
 
 def stop_server(server):
@@ -241,6 +258,8 @@ for _ in range({rounds}):
     comparison.subtitle = original + " " + marker
     comparison.save()
     while marker.encode() not in urllib.request.urlopen(url).read():
+        if time.monotonic() - started > 10:
+            raise SystemExit("The edit was not visible through Varnish after 10 s.")
         time.sleep(0.001)
     times.append(time.monotonic() - started)
 comparison.subtitle = original

@@ -25,7 +25,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Case, Count, F, Q, Value, When
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models.functions import Coalesce, Greatest, Upper
 from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.text import slugify
@@ -435,7 +435,13 @@ class Comparison(models.Model):
                 name="%(app_label)s_%(class)s_published_has_time",
             ),
         ]
-        indexes = [models.Index(fields=["status", "published_at"])]
+        indexes = [
+            models.Index(fields=["status", "published_at"]),
+            # A visitor names a comparison by its title in any case (titled(), the
+            # booking form): title__iexact is UPPER(title) = UPPER(...), which reads
+            # this index instead of every published comparison's row.
+            models.Index(Upper("title"), name="comparisons_title_upper_idx"),
+        ]
         permissions = [("publish_comparison", "Can publish and unpublish comparisons")]
 
     def __str__(self):
