@@ -72,11 +72,12 @@ class TestQueryCounts:
         assert report_at_50 == report_at_10
         # The session, the user, their own and their groups' permissions, then the
         # page's own: the assignee filter's choices, the queue's count and its rows,
-        # the triager's own timezone (for the reply-by times); the report's four
-        # aggregates (status counts, weeks, percentiles, breaches), then the breaches'
-        # recovery (how many answered late, apologies) and its median.
+        # the triager's own timezone (for the reply-by times); the report's figures
+        # in one pass over the requests (status counts, percentiles, recovery,
+        # apologies: PostgreSQL; SQLite sorts the durations in two more), the
+        # weeks and the latest breaches.
         assert at_10[""] == 8
-        assert report_at_10 == 10
+        assert report_at_10 == (7 if connection.vendor == "postgresql" else 9)
 
     def test_the_report_figures_on_the_page_come_from_the_same_queries(self, triager_client):
         received = timezone.now() - timedelta(days=3)
