@@ -466,6 +466,9 @@ class ConsultationRequest(models.Model):
             # booking's open-request check, duplicates, erasure. An index on the plain
             # column went unused (the trigram index answered, in milliseconds).
             models.Index(Upper("email"), "received_at", name="consultations_email_upper_idx"),
+            # The report's latest breaches (and the CSV's every one) in arrival order:
+            # read backwards until 100 are found, not a million rows sorted.
+            models.Index(fields=["received_at", "id"], name="consultations_received_idx"),
         ]
 
     def __str__(self):

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from consultations.admin import QueuePaginator
 from consultations.models import ConsultationRequest
+from consultations.reports import build_report
 from tests.factories import make_consultation
 from tests.support.missing import require_postgresql
 from tests.support.pages import page_text
@@ -147,3 +148,15 @@ class TestIndexes:
         requests = ConsultationRequest.objects.order_by()
         assert "consultations_email_trgm" in requests.filter(email__icontains="ada@exam").explain()
         assert "consultations_name_trgm" in requests.filter(name__icontains="lovelace").explain()
+
+    def test_the_reports_latest_breaches_read_the_arrival_index_backwards(self):
+        with CaptureQueriesContext(connection) as captured:
+            build_report(ConsultationRequest.objects.all(), now=timezone.now())
+        (latest,) = [q["sql"] for q in captured.captured_queries if q["sql"].endswith("LIMIT 100")]
+        with connection.cursor() as cursor:
+            # As at a million requests: no scan of every row, no sort of them.
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_sort = off")
+            cursor.execute(f"EXPLAIN {latest}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert "Index Scan Backward using consultations_received_idx" in plan, plan
