@@ -15,6 +15,7 @@ import re
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -30,6 +31,7 @@ from bench import consultations, loadgen, varnish  # noqa: E402
 PYTHON = sys.executable
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/compare_bench"
 CEILING_PATH = "bench/seed-page.html"
+LOG_DIR = ROOT / "bench-results"
 # Weighted views, each in its one spelling (a weighted view is cached like the plain one).
 SEED_WEIGHTED = (
     "/compare/pytorch-vs-tensorflow/?w=production-deployment:critical,edge-mobile:critical"
@@ -95,24 +97,39 @@ def manage(environment, *args):
     subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=environment, check=True)
 
 
+def port_in_use(port):
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
 def start_server(environment, port):
+    # Another server on the port would answer /livez for this one, and be measured.
+    if port_in_use(port):
+        raise SystemExit(f"Port {port} is in use: pick another with --port.")
+    # The server's log goes to a file: a pipe nobody reads fills up, and then
+    # every worker blocks on its next log line.
+    LOG_DIR.mkdir(exist_ok=True)
+    log = open(LOG_DIR / f"gunicorn-{port}.log", "ab")  # noqa: SIM115
     server = subprocess.Popen(
         [PYTHON, "-m", "gunicorn", "compare_site.wsgi", "-c", "gunicorn.conf.py"],
         cwd=ROOT,
         env=environment,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
         start_new_session=True,
     )
+    server.log_path = log.name
+    log.close()
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and server.poll() is None:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/livez", timeout=1):
                 return server
         except OSError:
             time.sleep(0.2)
     stop_server(server)
-    raise SystemExit(f"gunicorn did not start: {server.stderr.read().decode()[-2000:]}")
+    tail = Path(server.log_path).read_bytes()[-2000:].decode(errors="replace")
+    raise SystemExit(f"gunicorn did not start: {tail}")
 
 
 def stop_server(server):
@@ -241,6 +258,8 @@ for _ in range({rounds}):
     comparison.subtitle = original + " " + marker
     comparison.save()
     while marker.encode() not in urllib.request.urlopen(url).read():
+        if time.monotonic() - started > 10:
+            raise SystemExit("The edit was not visible through Varnish after 10 s.")
         time.sleep(0.001)
     times.append(time.monotonic() - started)
 comparison.subtitle = original
@@ -362,6 +381,76 @@ def print_growth_table(rows):
         )
 
 
+def published_comparisons(url):
+    """How many published comparisons the database at ``url`` holds (None: not migrated)."""
+    import dj_database_url
+    import psycopg
+
+    config = dj_database_url.parse(url)
+    with psycopg.connect(
+        host=config["HOST"] or "127.0.0.1",
+        port=config["PORT"] or 5432,
+        user=config["USER"] or "postgres",
+        dbname=config["NAME"],
+    ) as connection:
+        row = connection.execute(
+            "SELECT count(*) FROM comparisons_comparison WHERE status = 'published'"
+        ).fetchone()
+    return row[0]
+
+
+# The growth table's page rows: (target, path, one connection?). Search's budget is
+# for one client (its own cost); the cached pages are measured at --connections.
+CATALOGUE_TARGETS = [
+    ("seed page", "/compare/pytorch-vs-tensorflow/", False),
+    ("home page", "/", False),
+    ("search, common term", SEARCH_COMMON, True),
+    ("search, typo", SEARCH_TYPO, True),
+]
+
+
+def measure_catalogues(args, environment, ceiling_rps):
+    """The seed page, home and search in each database of args.catalogues, as they
+    are (the data is generated once, by a run with that --database-url and its
+    --comparisons): rows for the "how cost grows" table, largest catalogue last."""
+    rows = []
+    port = args.port + 2
+    base = f"http://127.0.0.1:{port}"
+    sized = []
+    for url in args.catalogues:
+        count = published_comparisons(url)
+        if not count:
+            raise SystemExit(
+                f"{url} holds no comparisons: generate them once with "
+                f"make bench BENCH_ARGS='--database-url {url} --comparisons N --targets pages'"
+            )
+        sized.append((count, url))
+    for count, url in sorted(sized):
+        database = url.rpartition("/")[2]
+        catalogue = {**environment, "DATABASE_URL": url, "PORT": str(port)}
+        catalogue["CACHE_KEY_PREFIX"] = f"bench-catalogue-{database}"
+        manage(catalogue, "migrate", "--noinput", "-v0")
+        server = start_server(catalogue, port)
+        try:
+            for target, path, alone in CATALOGUE_TARGETS:
+                status, _, _ = fetch(base + path)  # warm the cache, check it answers
+                assert status == 200, (url, path, status)
+                connections = 1 if alone else args.connections
+                print(f"measuring {target}, {count:,} comparisons, {connections} ...", flush=True)
+                at = argparse.Namespace(**{**vars(args), "connections": connections})
+                result = load(base + path, at)
+                notes = f"{database}; {result['rps'] / ceiling_rps:.2f} of the ceiling"
+                if alone:
+                    notes += "; p99 budget: under 50 ms"
+                rows.append({"target": target, "size": f"{count:,} comparisons",
+                             "connections": connections, **result, "notes": notes})  # fmt: skip
+        finally:
+            stop_server(server)
+    # Each target's sizes together, smallest first.
+    order = [target for target, _, _ in CATALOGUE_TARGETS]
+    return sorted(rows, key=lambda row: order.index(row["target"]))
+
+
 def comma_list(convert):
     return lambda text: [convert(item) for item in text.split(",") if item]
 
@@ -408,10 +497,19 @@ def main():
         "database of its own named after --database-url (e.g. compare_bench_requests_100000)",
     )
     parser.add_argument(
+        "--catalogues",
+        type=comma_list(str),
+        default=None,
+        help="database URLs whose comparisons the growth table's seed page, home and "
+        "search rows are measured on, as they are (default: --database-url); e.g. "
+        "compare_bench's 1,000 and compare_bench10k's 10,000",
+    )
+    parser.add_argument(
         "--generator", choices=["wrk", "python"], default="wrk" if shutil.which("wrk") else "python"
     )
     parser.add_argument("--output", default=str(ROOT / "bench-results"))
     args = parser.parse_args()
+    args.catalogues = args.catalogues or [args.database_url]
 
     environment = production_environment(args)
     print(
@@ -490,9 +588,11 @@ def main():
     finally:
         stop_server(server)
 
+    ceiling = results["1. static file, seed page bytes (ceiling)"]["rps"]
     growth = []
     if "growth" in args.targets:
-        growth = consultations.measure_growth(
+        growth += measure_catalogues(args, environment, ceiling)
+        growth += consultations.measure_growth(
             args,
             environment,
             load,
@@ -502,7 +602,6 @@ def main():
             stop_server=stop_server,
         )
 
-    ceiling = results["1. static file, seed page bytes (ceiling)"]["rps"]
     print_table(results, ceiling)
     if growth:
         print_growth_table(growth)

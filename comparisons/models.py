@@ -25,7 +25,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Case, Count, F, Q, Value, When
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models.functions import Coalesce, Greatest, Upper
 from django.urls import reverse
 from django.utils import dateformat, timezone, translation
 from django.utils.text import slugify
@@ -475,7 +475,17 @@ class Comparison(models.Model):
                 name="%(app_label)s_%(class)s_published_has_time",
             ),
         ]
-        indexes = [models.Index(fields=["status", "published_at"])]
+        indexes = [
+            models.Index(fields=["status", "published_at"]),
+            # A visitor names a comparison by its title in any case and any
+            # language (titled(), the booking form): title_en__iexact is
+            # UPPER(title_en) = UPPER(...), which reads these indexes instead of
+            # every published comparison's row.
+            *(
+                models.Index(Upper(f"title_{code}"), name=f"comparisons_title_{code}_upper_idx")
+                for code, _ in settings.LANGUAGES
+            ),
+        ]
         permissions = [("publish_comparison", "Can publish and unpublish comparisons")]
 
     def __str__(self):

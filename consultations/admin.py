@@ -12,6 +12,7 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -25,6 +26,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 
 from compare_site.validators import validate_no_control_characters
 
@@ -298,6 +300,16 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # requests come from visitors
+
+    def action_checkbox(self, obj):
+        """Django's row checkbox, the same HTML written directly: Django renders a
+        CheckboxInput through the form templates, a third of the queue's rows' cost."""
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            format_html(_("Select this object for an action - {}"), str(obj)),
+        )
 
     @admin.display(description="subject")
     def subject(self, obj):

@@ -7,6 +7,7 @@ UTC datetimes. crispy-forms lays the form out; the validating happens here.
 """
 
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from crispy_forms.helper import FormHelper
@@ -17,7 +18,7 @@ from django.forms.boundfield import BoundField
 from django.forms.utils import flatatt
 from django.urls import reverse, reverse_lazy
 from django.utils import dateformat, timezone
-from django.utils.functional import lazy
+from django.utils.functional import cached_property, lazy
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext, pgettext
@@ -195,6 +196,23 @@ class LongSelect(forms.Select):
             flatatt(self.build_attrs(self.attrs, {**(attrs or {}), "name": name})),
             options,
         )
+
+
+@cache
+def timezone_choices():
+    return [(name, name) for name in offered_timezone_names()]
+
+
+class TimezoneField(forms.ChoiceField):
+    """The offered timezones. Its ~600 choices are a callable, listed once per process
+    (a list set on each form was normalised and deep-copied per form), and a value
+    is checked by membership instead of a walk through the normalised list."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=timezone_choices, **kwargs)
+
+    def valid_value(self, value):
+        return value in offered_timezone_names()
 
 
 def slot_value(start):
@@ -395,7 +413,7 @@ class BookingForm(HumanCheckForm, forms.ModelForm):
         label=_("Which comparison is it about?"),
         help_text=_("Start typing its title, or leave this empty and tell us the topic below."),
     )
-    timezone = forms.ChoiceField(
+    timezone = TimezoneField(
         widget=LongSelect,
         label=_("Your timezone"),
         help_text=_("The times below are in this timezone."),
@@ -449,7 +467,6 @@ class BookingForm(HumanCheckForm, forms.ModelForm):
         # Invisible control characters break the emails and pages these go into.
         for name in ("name", "email", "company", "topic", "message"):
             self.fields[name].validators.append(validate_no_control_characters)
-        self.fields["timezone"].choices = [(n, n) for n in offered_timezone_names()]
         self.fields["topic"].required = False
         self.fields["consent"].label = format_html(
             gettext(
@@ -466,10 +483,15 @@ class BookingForm(HumanCheckForm, forms.ModelForm):
             self.fields["slots"] = self.free_slots_field()
             # In the page's order (the error summary follows it): before the consent.
             self.order_fields([name for name in self.fields if name != "consent"])
-        self.helper = FormHelper()
-        self.helper.form_id = "booking-form"
-        self.helper.attrs = {"novalidate": ""}
-        self.helper.layout = Layout(
+
+    @cached_property
+    def helper(self):
+        """The page's layout, built when the form is shown: a booking that saves
+        redirects without it."""
+        helper = FormHelper()
+        helper.form_id = "booking-form"
+        helper.attrs = {"novalidate": ""}
+        helper.layout = Layout(
             Fieldset(
                 gettext("About you"),
                 "name",
@@ -489,9 +511,10 @@ class BookingForm(HumanCheckForm, forms.ModelForm):
             "rendered",
             "consent",
         )
-        self.helper.add_input(
+        helper.add_input(
             Submit("submit", gettext("Request my free consultation"), css_class="button")
         )
+        return helper
 
     @property
     def display_timezone(self):

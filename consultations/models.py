@@ -26,6 +26,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, OperationalError, connections, models, transaction
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.functional import lazy
@@ -502,7 +503,13 @@ class ConsultationRequest(models.Model):
             ),
             models.Index(fields=["assignee", "respond_by"], name="consultations_assignee_idx"),
             models.Index(fields=["respond_by", "id"], name="consultations_due_idx"),
-            models.Index(fields=["email", "received_at"], name="consultations_email_idx"),
+            # Every look-up by address is email__iexact, UPPER(email) = UPPER(...): the
+            # booking's open-request check, duplicates, erasure. An index on the plain
+            # column went unused (the trigram index answered, in milliseconds).
+            models.Index(Upper("email"), "received_at", name="consultations_email_upper_idx"),
+            # The report's latest breaches (and the CSV's every one) in arrival order:
+            # read backwards until 100 are found, not a million rows sorted.
+            models.Index(fields=["received_at", "id"], name="consultations_received_idx"),
         ]
 
     def __str__(self):

@@ -130,7 +130,7 @@ def nearest_rank(values, percent):
 class WithinGroup(Aggregate):
     """PostgreSQL's ordered-set aggregates: ``function(fraction) WITHIN GROUP (ORDER BY x)``."""
 
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)%(filter)s"
 
     def __init__(self, expression, fraction, **extra):
         super().__init__(expression, fraction=float(fraction), **extra)
@@ -173,9 +173,52 @@ def breach_row(row):
     }
 
 
+def one_pass_figures(queryset):
+    """Over ``queryset``, in one query: the requests by status and, of the counted ones,
+    the breaches answered since, the apologies and on PostgreSQL the percentiles
+    (each figure its own FILTER, so that a million requests are read once, not four
+    times). Other databases (SQLite) get the percentiles from hours_between."""
+    Status = ConsultationRequest.Status
+    counted = ~Q(status__in=ConsultationRequest.NOT_COUNTED)
+    answered = counted & Q(first_response_at__isnull=False)
+    answered_late = counted & Q(first_response_at__gt=F("respond_by"))
+    aggregates = {f"status:{value}": Count("pk", filter=Q(status=value)) for value in Status.values}
+    aggregates["recovered"] = Count("pk", filter=answered_late)
+    aggregates["apologies"] = Count("pk", filter=counted & Q(recovery_by__isnull=False))
+    postgresql = connections[queryset.db].vendor == "postgresql"
+    if postgresql:
+        response = F("first_response_at") - F("received_at")
+        recovery = F("first_response_at") - F("respond_by")
+        duration = DurationField()
+        aggregates["median"] = PercentileCont(response, 0.5, filter=answered, output_field=duration)
+        aggregates["p90"] = PercentileDisc(response, 0.9, filter=answered, output_field=duration)
+        aggregates["median_recovery"] = PercentileCont(
+            recovery, 0.5, filter=answered_late, output_field=duration
+        )
+    figures = queryset.order_by().aggregate(**aggregates)
+    if postgresql:
+        figures["median"], figures["p90"] = in_hours(figures["median"], figures["p90"])
+        figures["median_recovery"], _ = in_hours(figures["median_recovery"], None)
+    else:
+        counted_rows = queryset.filter(counted)
+        figures["median"], figures["p90"] = hours_between(
+            counted_rows.filter(answered), "received_at", "first_response_at"
+        )
+        figures["median_recovery"], _ = hours_between(
+            counted_rows.filter(answered_late), "respond_by", "first_response_at"
+        )
+    return figures
+
+
+def in_hours(*durations):
+    return [None if d is None else round(d.total_seconds() / 3600, 2) for d in durations]
+
+
 def build_report(queryset, *, now):
-    """The report over ``queryset`` as of ``now``, in six queries."""
-    counts = dict(queryset.order_by().values_list("status").annotate(Count("pk")))
+    """The report over ``queryset`` as of ``now``, in three queries on PostgreSQL: the
+    figures in one pass (one_pass_figures), the weeks, the latest breaches."""
+    figures = one_pass_figures(queryset)
+    counts = {value: figures[f"status:{value}"] for value in ConsultationRequest.Status.values}
     by_status = [
         (label, counts.get(value, 0)) for value, label in ConsultationRequest.Status.choices
     ]
@@ -205,32 +248,23 @@ def build_report(queryset, *, now):
         )
         for row in per_week
     ]
-    median, p90 = hours_between(counted.filter(answered), "received_at", "first_response_at")
     breaches = counted.filter(
         Q(first_response_at__gt=F("respond_by"))
         | Q(first_response_at__isnull=True, respond_by__lt=now)
     ).values(*BREACH_FIELDS)
     latest = list(breaches.order_by("-received_at", "-pk")[:BREACHES_SHOWN])
-    answered_late = Q(first_response_at__gt=F("respond_by"))
-    recovery = counted.aggregate(
-        recovered=Count("pk", filter=answered_late),
-        apologies=Count("pk", filter=Q(recovery_by__isnull=False)),
-    )
-    median_recovery, _ = hours_between(
-        counted.filter(answered_late), "respond_by", "first_response_at"
-    )
     report = Report(
         by_status=by_status,
         weeks=weeks,
-        median_hours=median,
-        p90_hours=p90,
+        median_hours=figures["median"],
+        p90_hours=figures["p90"],
         breaches=[breach_row(row) for row in reversed(latest)],
         breach_count=sum(week.settled - week.on_time for week in weeks),
         all_breaches=breaches.order_by("received_at", "pk"),
         total=sum(counts.values()),
-        recovered=recovery["recovered"],
-        median_recovery_hours=median_recovery,
-        apologies=recovery["apologies"],
+        recovered=figures["recovered"],
+        median_recovery_hours=figures["median_recovery"],
+        apologies=figures["apologies"],
     )
     report.bars = chart_bars(report.weeks)
     return report
