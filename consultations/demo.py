@@ -40,6 +40,7 @@ from .models import (
     response_time,
 )
 from .services import TRIAGE_GROUP
+from .slots import forget_staff_hours
 
 DEMO_DOMAIN = "visitors.example"
 DEMO_COMPARISON = "pytorch-vs-tensorflow"
@@ -173,6 +174,7 @@ def _staff_member(username, full_name, group, tz_name, hours):
         WorkingHours.objects.bulk_create(
             WorkingHours(person=user, weekday=day, starts=starts, ends=ends) for day in range(5)
         )
+        forget_staff_hours()  # bulk_create sends no post_save
     return user
 
 

@@ -11,11 +11,12 @@ visitor's free-form preferred windows.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db.models import Prefetch
 from django.utils import timezone
 
@@ -31,6 +32,15 @@ from .models import (
     WorkingHours,
     on_slot_grid,
 )
+
+
+@dataclass(frozen=True)
+class WeeklyHours:
+    """One weekly shift, as a WorkingHours row has it (local times), without the row."""
+
+    weekday: int
+    starts: object
+    ends: object
 
 
 @dataclass(frozen=True)
@@ -51,34 +61,60 @@ class StaffHours:
         return overlaps(moment, self.time_off)
 
 
+# Who publishes hours is read on every booking and every slot page, and changes
+# rarely: it is kept in the cache, forgotten whenever hours, a timezone, a
+# staff account or a group membership change (forget_staff_hours, connected in
+# apps.py), and at most STAFF_HOURS_CACHE_SECONDS old whatever happens (a change
+# made in raw SQL). Time off is read fresh: its window differs per call.
+STAFF_HOURS_CACHE_SECONDS = 60
+STAFF_HOURS_CACHE_KEY = "consultations:staff-hours:{group}"
+
+
 def staff_with_hours(group, *, off_between=None):
     """Active members of ``group`` who published working hours, as StaffHours (their
     timezone from StaffTimezone); with ``off_between`` (start, end), their time off
     overlapping it. The one place that reads who works when: free slots and the
-    honest promise both ask it. Two queries, three with time off (one with nobody)."""
-    people = list(
-        get_user_model()
-        .objects.filter(groups__name=group, is_active=True, working_hours__isnull=False)
-        .distinct()
-        .select_related("staff_timezone")
-        .prefetch_related(Prefetch("working_hours", queryset=WorkingHours.objects.order_by()))
-    )
+    honest promise both ask it. No query when the cache knows who works (else
+    two), and one more for time off when somebody does."""
+    key = STAFF_HOURS_CACHE_KEY.format(group=group)
+    working = cache.get(key)
+    if working is None:
+        people = (
+            get_user_model()
+            .objects.filter(groups__name=group, is_active=True, working_hours__isnull=False)
+            .distinct()
+            .select_related("staff_timezone")
+            .prefetch_related(Prefetch("working_hours", queryset=WorkingHours.objects.order_by()))
+        )
+        working = [
+            StaffHours(
+                pk=person.pk,
+                hours=tuple(
+                    WeeklyHours(row.weekday, row.starts, row.ends)
+                    for row in person.working_hours.all()
+                ),
+                timezone=StaffTimezone.of(person),
+            )
+            for person in people
+        ]
+        cache.set(key, working, STAFF_HOURS_CACHE_SECONDS)
     off = defaultdict(list)
-    if people and off_between is not None:
+    if working and off_between is not None:
         start, end = off_between
         for person_id, begin, finish in TimeOff.objects.filter(
-            person__in=people, starts_at__lt=end, ends_at__gt=start
+            person__in=[person.pk for person in working], starts_at__lt=end, ends_at__gt=start
         ).values_list("person_id", "starts_at", "ends_at"):
             off[person_id].append((begin, finish))
-    return [
-        StaffHours(
-            pk=person.pk,
-            hours=tuple(person.working_hours.all()),
-            timezone=StaffTimezone.of(person),
-            time_off=tuple(off[person.pk]),
-        )
-        for person in people
-    ]
+    return [replace(person, time_off=tuple(off[person.pk])) for person in working]
+
+
+def forget_staff_hours(**kwargs):
+    """Signal receiver: who works when may have changed; read it afresh next time."""
+    from .services import TRIAGE_GROUP  # services imports this module
+
+    cache.delete_many(
+        [STAFF_HOURS_CACHE_KEY.format(group=group) for group in (CONSULTANTS_GROUP, TRIAGE_GROUP)]
+    )
 
 
 def shift_slots(hours, tz_name, start, end):

@@ -398,6 +398,21 @@ class TestOwnHoursInTheAdmin:
         assert min(slots.free_slots()) == utc(25, 14)  # 09:00 in New York
 
 
+def test_hours_published_or_withdrawn_show_on_the_next_request(client, fixed_clock):
+    """Who works when is cached (slots.staff_with_hours), and forgotten on each change."""
+    connie = make_staff("connie", group=slots.CONSULTANTS_GROUP)
+    assert 'name="slots"' not in client.get(BOOK_URL).content.decode()
+    hours = make_hours(connie)
+    assert 'name="slots"' in client.get(BOOK_URL).content.decode()
+    connie.groups.clear()
+    assert 'name="slots"' not in client.get(BOOK_URL).content.decode()
+    connie.groups.add(Group.objects.get(name=slots.CONSULTANTS_GROUP))
+    assert 'name="slots"' in client.get(BOOK_URL).content.decode()
+    for row in hours:
+        row.delete()
+    assert 'name="slots"' not in client.get(BOOK_URL).content.decode()
+
+
 def test_the_slot_form_costs_the_same_queries_for_one_consultant_or_five(client, fixed_clock):
     make_consultant("c0")
     client.get(BOOK_URL)  # the reply estimate is cached from here on
@@ -409,6 +424,7 @@ def test_the_slot_form_costs_the_same_queries_for_one_consultant_or_five(client,
         SlotHold.objects.take(
             consultant_id=consultant.pk, request=make_consultation(), starts_at=utc(26, 10)
         )
+    client.get(BOOK_URL)  # who works when is read afresh once after the change, then cached
     with CaptureQueriesContext(connection) as five:
         response = client.get(BOOK_URL)
     assert len(five) == len(one)
