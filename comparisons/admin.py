@@ -14,7 +14,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language_info
+from django.utils.translation import get_language_info, gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from .admin_history import ComparisonHistoryAdmin, refused_message
 from .admin_preview import markdown_preview
@@ -142,7 +143,7 @@ class FactorInline(admin.StackedInline):
         return super().get_queryset(request).prefetch_related("assessments")
 
 
-@admin.display(description="still needs")
+@admin.display(description=_("still needs"))
 def needs(statistic):
     """What a statistic lacks before visitors see it: a column of both statistics lists."""
     if statistic.pk is None:
@@ -153,11 +154,11 @@ def needs(statistic):
 class SourcedFilter(admin.SimpleListFilter):
     """Statistics that still need a source, or comparisons holding one."""
 
-    title = "source"
+    title = _("source")
     parameter_name = "sourced"
 
     def lookups(self, request, model_admin):
-        return [("no", "Needs a source"), ("yes", "Fully sourced")]
+        return [("no", _("Needs a source")), ("yes", _("Fully sourced"))]
 
     def queryset(self, request, queryset):
         needing = Statistic.objects.incomplete()
@@ -188,11 +189,11 @@ class StatisticInline(admin.StackedInline):
 
 
 class StateFilter(admin.SimpleListFilter):
-    title = "state"
+    title = _("state")
     parameter_name = "state"
 
     def lookups(self, request, model_admin):
-        return [("draft", "Draft"), ("scheduled", "Scheduled"), ("published", "Published")]
+        return [("draft", _("Draft")), ("scheduled", _("Scheduled")), ("published", _("Published"))]
 
     def queryset(self, request, queryset):
         if self.value() == "draft":
@@ -205,20 +206,27 @@ class StateFilter(admin.SimpleListFilter):
 
 
 # Why a comparison needs review when a reader's report was accepted (filter and column).
-READER_REPORT_ACCEPTED = "Reader report accepted"
+READER_REPORT_ACCEPTED = _("Reader report accepted")
 
 
 class NeedsReviewFilter(admin.SimpleListFilter):
-    title = "needs review"
+    title = _("needs review")
     parameter_name = "review"
 
     def lookups(self, request, model_admin):
         return [
-            ("any", "Needs review"),
-            ("overdue", f"Not reviewed for {REVIEW_INTERVAL.days} days"),
-            ("stale", f"Statistics older than {apnumber(STATISTIC_MAX_AGE_YEARS)} years"),
+            ("any", _("Needs review")),
+            (
+                "overdue",
+                gettext("Not reviewed for %(days)s days") % {"days": REVIEW_INTERVAL.days},
+            ),
+            (
+                "stale",
+                gettext("Statistics older than %(years)s years")
+                % {"years": apnumber(STATISTIC_MAX_AGE_YEARS)},
+            ),
             ("reported", READER_REPORT_ACCEPTED),
-            ("ok", "Up to date"),
+            ("ok", _("Up to date")),
         ]
 
     def queryset(self, request, queryset):
@@ -417,7 +425,7 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
         self.message_user(request, refused_message(obj, problems, saved=True), messages.ERROR)
         return redirect("admin:comparisons_comparison_change", obj.pk)
 
-    @admin.action(description="Publish selected comparisons", permissions=["publish"])
+    @admin.action(description=_("Publish selected comparisons"), permissions=["publish"])
     def publish(self, request, queryset):
         published = 0
         for comparison in queryset:
@@ -427,28 +435,41 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
             else:
                 published += 1
         if published:
-            self.message_user(request, f"Published {published} comparison(s).", messages.SUCCESS)
+            message = ngettext(
+                "Published %(count)d comparison.", "Published %(count)d comparisons.", published
+            )
+            self.message_user(request, message % {"count": published}, messages.SUCCESS)
 
     @admin.action(
-        description="Unpublish selected comparisons (back to draft)", permissions=["publish"]
+        description=_("Unpublish selected comparisons (back to draft)"), permissions=["publish"]
     )
     def unpublish(self, request, queryset):
         for comparison in queryset:
             comparison.unpublish()
-        self.message_user(request, f"{len(queryset)} comparison(s) are drafts now.")
+        count = len(queryset)
+        message = ngettext(
+            "%(count)d comparison is a draft now.", "%(count)d comparisons are drafts now.", count
+        )
+        self.message_user(request, message % {"count": count})
 
-    @admin.action(description="Mark selected comparisons reviewed", permissions=["change"])
+    @admin.action(description=_("Mark selected comparisons reviewed"), permissions=["change"])
     def mark_reviewed(self, request, queryset):
         now = timezone.now()
         for comparison in queryset:
             comparison.mark_reviewed(by=request.user, now=now)
-        self.message_user(request, f"Marked {len(queryset)} comparison(s) reviewed today.")
+        count = len(queryset)
+        message = ngettext(
+            "Marked %(count)d comparison reviewed today.",
+            "Marked %(count)d comparisons reviewed today.",
+            count,
+        )
+        self.message_user(request, message % {"count": count})
 
-    @admin.display(description="frameworks")
+    @admin.display(description=_("frameworks"))
     def frameworks_compared(self, comparison):
         return " vs ".join(comparison.framework_names())
 
-    @admin.display(description="state", ordering="published_at")
+    @admin.display(description=_("state"), ordering="published_at")
     def state(self, comparison):
         if comparison.is_scheduled:
             return f"Scheduled for {timezone.localtime(comparison.published_at):%Y-%m-%d %H:%M}"
@@ -456,7 +477,7 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
             return f"Published {timezone.localtime(comparison.published_at):%Y-%m-%d}"
         return comparison.state_label()
 
-    @admin.display(description="review")
+    @admin.display(description=_("review"))
     def review(self, comparison):
         reasons = []
         if comparison.review_overdue():
@@ -464,7 +485,8 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
         if comparison.stale_statistics_count:
             reasons.append(f"{comparison.stale_statistics_count} old statistic(s)")
         if comparison.review_requested:
-            reasons.append(READER_REPORT_ACCEPTED)
+            reasons.append(str(READER_REPORT_ACCEPTED))
+
         if reasons:
             return "Needs review: " + ", ".join(reasons)
         if comparison.last_reviewed_at:
@@ -472,13 +494,13 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
             return f"Up to date (reviewed {reviewed:%Y-%m-%d})"
         return "Up to date"
 
-    @admin.display(description="old addresses (redirected here)")
+    @admin.display(description=_("old addresses (redirected here)"))
     def old_addresses(self, comparison):
         if comparison.pk is None:
             return "-"
         return ", ".join(comparison.old_slugs.values_list("slug", flat=True)) or "none"
 
-    @admin.display(description="open reports", ordering="open_reports_count")
+    @admin.display(description=_("open reports"), ordering="open_reports_count")
     def open_reports(self, comparison):
         if not comparison.open_reports_count:
             return "none"
@@ -499,7 +521,7 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
         """Per language: how much is translated, how much is outdated, whether published."""
         return "; ".join(str(completeness(comparison, code)) for code in TARGET_LANGUAGES)
 
-    @admin.display(description="translation status")
+    @admin.display(description=_("translation status"))
     def translation_status(self, comparison):
         """What is missing or outdated, field by field, per language."""
         if comparison.pk is None:
@@ -515,7 +537,7 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
                     lines.append(f"Not translated ({language}): {label}, {field}")
         return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines))
 
-    @admin.display(description="unsourced figures", ordering="incomplete_statistics")
+    @admin.display(description=_("unsourced figures"), ordering="incomplete_statistics")
     def statistics_needing_sources(self, comparison):
         return comparison.incomplete_statistics or "none"
 

@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_http_methods
 from reversion.admin import VersionAdmin
 from reversion.models import Version
@@ -108,7 +109,11 @@ class ComparisonHistoryAdmin(VersionAdmin):
                 {"version": newer, "which": "newer"},
             ]
         context = {
-            **self._history_context(request, comparison, f"Changes to {comparison}"),
+            **self._history_context(
+                request,
+                comparison,
+                gettext("Changes to %(comparison)s") % {"comparison": comparison},
+            ),
             "old": old,
             "new": new,
             "sections": version_diff(old, new, comparison),
@@ -132,7 +137,10 @@ class ComparisonHistoryAdmin(VersionAdmin):
         if request.method == "GET":
             context = {
                 **self._history_context(
-                    request, comparison, f"Restore the version saved on {version_name(version)}?"
+                    request,
+                    comparison,
+                    gettext("Restore the version saved on %(version)s?")
+                    % {"version": version_name(version)},
                 ),
                 "version": version,
                 "sections": restore_preview(comparison, version),
@@ -155,17 +163,31 @@ class ComparisonHistoryAdmin(VersionAdmin):
 def refused_message(comparison, problems, saved=False):
     """Why a comparison was not published: one message, each problem a link to its place
     on the change page (the field, the frameworks, or the factor's block)."""
-    outcome = "was saved as a draft, not published" if saved else "was not published"
-    count = "one thing" if len(problems) == 1 else f"{len(problems)} things"
+    if saved:
+        text = ngettext(
+            '"{comparison}" was saved as a draft, not published. Fix one thing and publish'
+            " again:{problems}",
+            '"{comparison}" was saved as a draft, not published. Fix {count} things and'
+            " publish again:{problems}",
+            len(problems),
+        )
+    else:
+        text = ngettext(
+            '"{comparison}" was not published. Fix one thing and publish again:{problems}',
+            '"{comparison}" was not published. Fix {count} things and publish again:{problems}',
+            len(problems),
+        )
     return format_html(
-        '"{}" {}. Fix {} and publish again:<ul>{}</ul>',
-        comparison,
-        outcome,
-        count,
-        format_html_join(
-            "",
-            '<li><a href="{}">{}</a></li>',
-            ((problem_link(comparison, problem), problem.text) for problem in problems),
+        text,
+        comparison=comparison,
+        count=len(problems),
+        problems=format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                '<li><a href="{}">{}</a></li>',
+                ((problem_link(comparison, problem), problem.text) for problem in problems),
+            ),
         ),
     )
 

@@ -7,6 +7,7 @@ what the page will not show. Without JavaScript nothing calls this.
 """
 
 from django.http import HttpResponse, HttpResponseForbidden
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -26,12 +27,14 @@ def markdown_preview(request):
     """
     if not (request.user.is_staff and request.user.has_perm("comparisons.change_comparison")):
         return HttpResponseForbidden(
-            "Preview unavailable: you may not edit comparisons.", content_type="text/plain"
+            gettext("Preview unavailable: you may not edit comparisons."),
+            content_type="text/plain",
         )
     text = request.POST.get("text", "")
     if len(text) > PREVIEW_MAX_CHARS:
         return HttpResponse(
-            f"Too long to preview: at most {PREVIEW_MAX_CHARS:,} characters.",
+            gettext("Too long to preview: at most %(limit)s characters.")
+            % {"limit": f"{PREVIEW_MAX_CHARS:,}"},
             status=413,
             content_type="text/plain",
         )

@@ -14,6 +14,8 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from .models import AccuracyReport, Factor, Statistic
 from .reports import resolve_report
@@ -100,44 +102,66 @@ class AccuracyReportAdmin(admin.ModelAdmin):
             for report in reports
         )
         skipped = len(reports) - resolved
-        verb = "Accepted" if status == AccuracyReport.Status.ACCEPTED else "Dismissed"
-        message = f"{verb} {resolved} report(s)."
-        if status == AccuracyReport.Status.ACCEPTED and resolved:
-            message += " Their comparisons now show as needing review."
+        if status == AccuracyReport.Status.ACCEPTED:
+            parts = [
+                ngettext("Accepted %(count)d report.", "Accepted %(count)d reports.", resolved)
+                % {"count": resolved}
+            ]
+            if resolved:
+                parts.append(
+                    ngettext(
+                        "Its comparison now shows as needing review.",
+                        "Their comparisons now show as needing review.",
+                        resolved,
+                    )
+                )
+        else:
+            parts = [
+                ngettext("Dismissed %(count)d report.", "Dismissed %(count)d reports.", resolved)
+                % {"count": resolved}
+            ]
         if skipped:
-            message += f" {skipped} had been resolved already and did not change."
+            parts.append(
+                ngettext(
+                    "%(count)d had been resolved already and did not change.",
+                    "%(count)d had been resolved already and did not change.",
+                    skipped,
+                )
+                % {"count": skipped}
+            )
+        message = " ".join(parts)
         self.message_user(request, message, messages.SUCCESS if resolved else messages.WARNING)
 
     @admin.action(
-        description="Accept selected reports (the page needs review)", permissions=["change"]
+        description=_("Accept selected reports (the page needs review)"), permissions=["change"]
     )
     def accept(self, request, queryset):
         self.resolve(request, list(queryset), AccuracyReport.Status.ACCEPTED)
 
-    @admin.action(description="Dismiss selected reports", permissions=["change"])
+    @admin.action(description=_("Dismiss selected reports"), permissions=["change"])
     def dismiss(self, request, queryset):
         self.resolve(request, list(queryset), AccuracyReport.Status.DISMISSED)
 
-    @admin.display(description="about", ordering="target_label")
+    @admin.display(description=_("about"), ordering="target_label")
     def about(self, report):
         removed = " (since removed)" if report.target_object is None else ""
         return format_html(
             '<a href="{}">{}{}</a>', admin_row_url(report), report.target_label, removed
         )
 
-    @admin.display(description="report")
+    @admin.display(description=_("report"))
     def excerpt(self, report):
         return Truncator(report.text).chars(120)
 
-    @admin.display(description="live page")
+    @admin.display(description=_("live page"))
     def live_page(self, report):
         if not report.comparison.is_public:
-            return "Not public now"
+            return gettext("Not public now")
         # No visually hidden text here: the admin's absolutely positioned
         # .visually-hidden widens a scrolled changelist on a phone.
-        return format_html('<a href="{}">View on site</a>', live_url(report))
+        return format_html('<a href="{}">{}</a>', live_url(report), gettext("View on site"))
 
-    @admin.display(description="source link")
+    @admin.display(description=_("source link"))
     def source_link(self, report):
         if not report.source_url:
             return "-"
@@ -147,9 +171,9 @@ class AccuracyReportAdmin(admin.ModelAdmin):
             report.source_url,
         )
 
-    @admin.display(description="reply")
+    @admin.display(description=_("reply"))
     def reply(self, report):
         """Whether the reader waits for the one reply (the address is erased once sent)."""
         if not report.is_open:
             return "-"
-        return "Wanted: sent when resolved" if report.email else "Not asked for"
+        return gettext("Wanted: sent when resolved") if report.email else gettext("Not asked for")

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import reversion
 from django.db import transaction
 from django.utils import dateformat, timezone
+from django.utils.translation import gettext
 
 from .models import Assessment, Comparison, Factor, Framework, OldSlug, Participant, Statistic
 
@@ -399,4 +400,5 @@ def restore_version(comparison, version, *, user):
 
 def restored_message(version):
     """What the history and the editor are told after ``version`` was restored."""
-    return f"Restored the version saved on {version_name(version)}."
+    message = gettext("Restored the version saved on %(version)s.")
+    return message % {"version": version_name(version)}

@@ -26,7 +26,8 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext, ngettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from compare_site.validators import validate_no_control_characters
 
@@ -86,17 +87,21 @@ def both_times(moment, consultation, user):
 class QueueFilter(admin.SimpleListFilter):
     """The queue opens on the requests still being handled, not on years of history."""
 
-    title = "triage queue"
+    title = _("triage queue")
     parameter_name = "queue"
 
     def lookups(self, request, model_admin):
         return [
-            ("open", f"Open ({', '.join(s.label.lower() for s in OPEN_STATUSES)})"),
-            ("unassigned", "Unassigned"),
+            (
+                "open",
+                gettext("Open (%(statuses)s)")
+                % {"statuses": ", ".join(str(s.label).lower() for s in OPEN_STATUSES)},
+            ),
+            ("unassigned", gettext("Unassigned")),
             ("due_soon", DueWarning.Kind.DUE_SOON.label),
-            ("overdue", "Overdue"),
-            ("visitor_changed", "Visitor cancelled or moved"),
-            ("all", "All requests"),
+            ("overdue", gettext("Overdue")),
+            ("visitor_changed", gettext("Visitor cancelled or moved")),
+            ("all", gettext("All requests")),
         ]
 
     def __init__(self, request, params, model, model_admin):
@@ -308,14 +313,14 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
             '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
             helpers.ACTION_CHECKBOX_NAME,
             obj.pk,
-            format_html(_("Select this object for an action - {}"), str(obj)),
+            format_html(gettext("Select this object for an action - {}"), str(obj)),
         )
 
-    @admin.display(description="subject")
+    @admin.display(description=_("subject"))
     def subject(self, obj):
         return obj.subject
 
-    @admin.display(description="due")
+    @admin.display(description=_("due"))
     def due(self, obj):
         now = timezone.now()
         label = obj.due_label(now)
@@ -329,52 +334,58 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
         own = Value(StaffTimezone.of(request.user), output_field=models.CharField())
         return super().get_queryset(request).annotate(staff_timezone=own)
 
-    @admin.display(description="reply by", ordering="respond_by")
+    @admin.display(description=_("reply by"), ordering="respond_by")
     def reply_by_times(self, obj):
         """The time promised to the visitor, in their timezone and the staff member's."""
         own, visitor = obj.staff_timezone, obj.timezone
         moment = obj.reply_by
         text = format_html(
-            "{} <span>(visitor, {})</span> · {} <span>(you, {})</span>",
+            gettext("{} <span>(visitor, {})</span> · {} <span>(you, {})</span>"),
             format_short(moment, visitor),
             visitor,
             format_short(moment, own),
             own,
         )
         if obj.promise_broken:
-            return format_html("{} <strong>new time after a missed one</strong>", text)
+            return format_html(gettext("{} <strong>new time after a missed one</strong>"), text)
         return text
 
-    @admin.display(description="visitor cancelled or moved", ordering="visitor_changed_at")
+    @admin.display(description=_("visitor cancelled or moved"), ordering="visitor_changed_at")
     def visitor_changed(self, obj):
         if obj.visitor_changed_at is None:
             return ""
         return format_html("<strong>{}</strong>", f"{obj.visitor_changed_at:%d %b %H:%M} UTC")
 
-    @admin.display(description="reply")
+    @admin.display(description=_("reply"))
     def reply_link(self, obj):
         if not obj.pk or not obj.is_open:
             return "-"
         url = reverse("admin:consultations_consultationrequest_reply", args=[obj.pk])
-        return format_html('<a class="button" href="{}">Reply to the visitor</a>', url)
+        return format_html(
+            '<a class="button" href="{}">{}</a>', url, gettext("Reply to the visitor")
+        )
 
-    @admin.display(description="visitor's windows")
+    @admin.display(description=_("visitor's windows"))
     def preferred_windows(self, obj):
         return format_html_join(
             "",
-            "<div>{} UTC ({} for the visitor)</div>",
+            gettext("<div>{} UTC ({} for the visitor)</div>"),
             ((f"{w.starts_at:%a %d %b %Y %H:%M}", w.local_label()) for w in obj.windows.all()),
         )
 
-    @admin.display(description="schedule")
+    @admin.display(description=_("schedule"))
     def schedule_link(self, obj):
         if not obj.pk or not obj.is_open:
             return "-"
         url = reverse("admin:consultations_consultationrequest_schedule", args=[obj.pk])
-        text = "Change the slot" if obj.status == Status.SCHEDULED else "Schedule a slot"
+        text = (
+            gettext("Change the slot")
+            if obj.status == Status.SCHEDULED
+            else gettext("Schedule a slot")
+        )
         return format_html('<a href="{}">{}</a>', url, text)
 
-    @admin.display(description="history")
+    @admin.display(description=_("history"))
     def audit_trail(self, obj):
         return render_to_string(
             "admin/consultations/consultationrequest/audit_trail.html",
@@ -418,54 +429,81 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
             else:
                 changed += 1
         if changed:
-            self.message_user(request, f"{done}: {changed} request(s).", messages.SUCCESS)
+            # ``done`` is an ngettext_lazy message counting "count".
+            self.message_user(request, done % {"count": changed}, messages.SUCCESS)
 
-    @admin.action(description="Assign to me", permissions=["change"])
+    @admin.action(description=_("Assign to me"), permissions=["change"])
     def assign_to_me(self, request, queryset):
         self._apply(
             request,
             queryset,
             lambda c: c.assign(to=request.user, by=request.user),
-            "Assigned to you",
+            ngettext_lazy(
+                "Assigned to you: %(count)d request.",
+                "Assigned to you: %(count)d requests.",
+                "count",
+            ),
         )
 
-    @admin.action(description="Mark contacted (first response)", permissions=["change"])
+    @admin.action(description=_("Mark contacted (first response)"), permissions=["change"])
     def mark_contacted(self, request, queryset):
         self._apply(
-            request, queryset, lambda c: c.mark_contacted(by=request.user), "Marked contacted"
+            request,
+            queryset,
+            lambda c: c.mark_contacted(by=request.user),
+            ngettext_lazy(
+                "Marked contacted: %(count)d request.",
+                "Marked contacted: %(count)d requests.",
+                "count",
+            ),
         )
 
-    @admin.action(description="Decline", permissions=["change"])
+    @admin.action(description=_("Decline"), permissions=["change"])
     def decline(self, request, queryset):
         self._apply(
-            request, queryset, lambda c: c.transition(Status.DECLINED, by=request.user), "Declined"
+            request,
+            queryset,
+            lambda c: c.transition(Status.DECLINED, by=request.user),
+            ngettext_lazy("Declined: %(count)d request.", "Declined: %(count)d requests.", "count"),
         )
 
-    @admin.action(description="Mark as spam", permissions=["change"])
+    @admin.action(description=_("Mark as spam"), permissions=["change"])
     def mark_spam(self, request, queryset):
         self._apply(
-            request, queryset, lambda c: c.transition(Status.SPAM, by=request.user), "Marked spam"
+            request,
+            queryset,
+            lambda c: c.transition(Status.SPAM, by=request.user),
+            ngettext_lazy(
+                "Marked spam: %(count)d request.", "Marked spam: %(count)d requests.", "count"
+            ),
         )
 
     @admin.action(
-        description="Mark as duplicate (of the visitor's earlier request)", permissions=["change"]
+        description=_("Mark as duplicate (of the visitor's earlier request)"),
+        permissions=["change"],
     )
     def mark_duplicate(self, request, queryset):
         self._apply(
             request,
             queryset,
             lambda c: c.mark_duplicate(of=c.earlier_request(), by=request.user),
-            "Marked duplicate",
+            ngettext_lazy(
+                "Marked duplicate: %(count)d request.",
+                "Marked duplicate: %(count)d requests.",
+                "count",
+            ),
         )
 
-    @admin.action(description="Erase this person's data", permissions=["delete"])
+    @admin.action(description=_("Erase this person's data"), permissions=["delete"])
     def erase_personal_data(self, request, queryset):
         """Leads to the confirmation page for the one person the selection belongs to."""
         addresses = {email.lower() for email in queryset.values_list("email", flat=True)}
         if len(addresses) != 1:
             self.message_user(
                 request,
-                "Select the requests of one person (one email address) to erase their data.",
+                gettext(
+                    "Select the requests of one person (one email address) to erase their data."
+                ),
                 messages.ERROR,
             )
             return None
@@ -485,16 +523,22 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
                 erased = services.erase_personal_data(email=email, by=request.user)
                 self.message_user(
                     request,
-                    f"Erased the personal data of {erased} request(s), their emails and "
-                    "sign-in records for that address.",
+                    ngettext_lazy(
+                        "Erased the personal data of %(count)d request, its emails and "
+                        "sign-in records for that address.",
+                        "Erased the personal data of %(count)d requests, their emails and "
+                        "sign-in records for that address.",
+                        "count",
+                    )
+                    % {"count": erased},
                     messages.SUCCESS,
                 )
                 return redirect("admin:consultations_consultationrequest_changelist")
             if request.method == "POST":
-                form.add_error("confirm", "Tick this box to confirm the erasure.")
+                form.add_error("confirm", gettext("Tick this box to confirm the erasure."))
         context = {
             **self.admin_site.each_context(request),
-            "title": "Erase a person's data",
+            "title": gettext("Erase a person's data"),
             "form": form,
             "found": found,
             "opts": self.model._meta,
@@ -548,20 +592,29 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
             except SlotTaken:
                 form.add_error(
                     None,
-                    "Every consultant working then already has this slot for another "
-                    "request; pick another time.",
+                    gettext(
+                        "Every consultant working then already has this slot for another "
+                        "request; pick another time."
+                    ),
                 )
             else:
                 self.message_user(
                     request,
-                    f"Scheduled {consultation.reference} at {start:%A %d %B %Y, %H:%M} UTC "
-                    f"({form.local_label} for the visitor); the invitation is queued.",
+                    gettext(
+                        "Scheduled %(reference)s at %(start)s UTC (%(local)s for the visitor); "
+                        "the invitation is queued."
+                    )
+                    % {
+                        "reference": consultation.reference,
+                        "start": f"{start:%A %d %B %Y, %H:%M}",
+                        "local": form.local_label,
+                    },
                     messages.SUCCESS,
                 )
                 return redirect("admin:consultations_consultationrequest_change", pk)
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Schedule {consultation.reference}",
+            "title": gettext("Schedule %(reference)s") % {"reference": consultation.reference},
             "consultation": consultation,
             "form": form,
             "opts": self.model._meta,
@@ -584,20 +637,23 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
         starting = SavedReply.objects.filter(pk=request.GET.get("saved") or None).first()
         form = ReplyForm(request.POST or None, initial={"text": starting.body if starting else ""})
         if not consultation.is_open:
-            form.add_error(None, "This request is closed: it can no longer be answered here.")
+            form.add_error(
+                None, gettext("This request is closed: it can no longer be answered here.")
+            )
         elif request.method == "POST" and form.is_valid():
             services.reply_to_visitor(
                 consultation=consultation, text=form.cleaned_data["text"], by=request.user
             )
             self.message_user(
                 request,
-                f"Your reply to {consultation.reference} is queued for sending.",
+                gettext("Your reply to %(reference)s is queued for sending.")
+                % {"reference": consultation.reference},
                 messages.SUCCESS,
             )
             return redirect("admin:consultations_consultationrequest_change", pk)
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Reply to {consultation.reference}",
+            "title": gettext("Reply to %(reference)s") % {"reference": consultation.reference},
             "consultation": consultation,
             "form": form,
             "saved_replies": saved,
@@ -623,11 +679,15 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
                 user=request.user, defaults={"timezone": form.cleaned_data["timezone"]}
             )
             chosen = form.cleaned_data["timezone"]
-            self.message_user(request, f"Times are now shown in {chosen}.", messages.SUCCESS)
+            self.message_user(
+                request,
+                gettext("Times are now shown in %(timezone)s.") % {"timezone": chosen},
+                messages.SUCCESS,
+            )
             return redirect("admin:consultations_consultationrequest_changelist")
         context = {
             **self.admin_site.each_context(request),
-            "title": "Your timezone",
+            "title": gettext("Your timezone"),
             "form": form,
             "is_set": current is not None,
             "opts": self.model._meta,
@@ -752,7 +812,7 @@ class WorkingHoursAdmin(OwnTimeAdmin):
     list_select_related = ["person__staff_timezone"]
     fields = ["person", "weekday", "starts", "ends", "timezone"]
 
-    @admin.display(description="timezone")
+    @admin.display(description=_("timezone"))
     def person_timezone(self, obj):
         return StaffTimezone.of(obj.person)
 

@@ -107,7 +107,7 @@ def test_a_readers_report_is_accepted_and_the_page_needs_review(
     editor.locator("#result_list tbody tr th a").first.click()
     expect(editor.get_by_text("TensorFlow Lite is now LiteRT")).to_be_visible()
     editor.get_by_role("button", name="Accept: the page needs review").click()
-    expect(editor.locator(".messagelist")).to_contain_text("Accepted 1 report(s).")
+    expect(editor.locator(".messagelist")).to_contain_text("Accepted 1 report.")
 
     editor.get_by_role("link", name="Comparisons", exact=True).first.click()
     row = editor.get_by_role("row", name=re.compile("PyTorch vs TensorFlow vs JAX"))

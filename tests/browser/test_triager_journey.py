@@ -79,7 +79,7 @@ def test_triager_assigns_and_answers_the_new_request(live_server, open_page, set
     top.locator("input.action-select").check()
     page.get_by_label("Action:").select_option(label="Assign to me")
     page.get_by_role("button", name="Run").click()
-    expect(page.locator(".messagelist")).to_contain_text("Assigned to you: 1 request(s).")
+    expect(page.locator(".messagelist")).to_contain_text("Assigned to you: 1 request.")
 
     # Now assigned, it has left the Unassigned view: back to the whole queue.
     page.locator("#changelist-filter details", has_text="triage queue").get_by_role(
@@ -89,7 +89,7 @@ def test_triager_assigns_and_answers_the_new_request(live_server, open_page, set
     row.locator("input.action-select").check()
     page.get_by_label("Action:").select_option(label="Mark contacted (first response)")
     page.get_by_role("button", name="Run").click()
-    expect(page.locator(".messagelist")).to_contain_text("Marked contacted: 1 request(s).")
+    expect(page.locator(".messagelist")).to_contain_text("Marked contacted: 1 request.")
     expect(row).to_contain_text("Contacted")
 
     page.get_by_role("link", name="Response report").click()

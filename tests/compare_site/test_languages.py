@@ -11,10 +11,13 @@ from babel.messages.pofile import read_po
 from django.conf import settings
 from django.core import mail
 from django.core.management import call_command
+from django.template.loader import render_to_string
 from django.test import Client
 from django.utils import translation
 
 from compare_site.translations import LOCALE_DIR
+from comparisons.admin_history import refused_message
+from comparisons.models import PublicationProblem
 from consultations import services
 from consultations.models import ConsultationRequest, OutgoingEmail, format_local
 from tests.clock import FIXED_NOW
@@ -295,6 +298,36 @@ class TestVisitorsLanguage:
         assert response.status_code == 200
         text = page_text(response)
         assert "Deutsch" in text and ConsultationRequest.objects.get().reference in text
+
+
+class TestAdminText:
+    """Our admin's messages and templates are marked for translation, though the
+    admin itself is always English (its address has no /de/)."""
+
+    def test_an_admin_message_and_template_read_german_when_german_is_active(self, comparison):
+        problems = [
+            PublicationProblem("It has no quick verdict.", field="quick_verdict"),
+            PublicationProblem("It has no frameworks.", field="participants"),
+        ]
+        with translation.override("de"):
+            one = refused_message(comparison, problems[:1], saved=True)
+            two = refused_message(comparison, problems)
+            trail = render_to_string(
+                "admin/consultations/consultationrequest/audit_trail.html", {"events": []}
+            )
+        assert "wurde als Entwurf gespeichert, nicht veröffentlicht" in one
+        assert "Beheben Sie eine Sache und veröffentlichen Sie erneut" in one
+        assert "„PyTorch vs TensorFlow“ wurde nicht veröffentlicht. Beheben Sie 2 Dinge" in two
+        assert trail.strip() == "Noch nichts."
+
+    def test_the_admin_itself_stays_english(self, admin_client):
+        admin_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"
+        response = admin_client.get(
+            "/admin/consultations/consultationrequest/", HTTP_ACCEPT_LANGUAGE=GERMAN
+        )
+        text = page_text(response)
+        assert "Your timezone" in text and "Assign to me" in text
+        assert "Ihre Zeitzone" not in text and "Mir zuweisen" not in text
 
 
 class TestLocalisedDates:

@@ -211,7 +211,7 @@ class TestPublishingInTheAdmin:
         assert (
             '"Unready" was not published. Fix one thing and publish again: It has no meta' in text
         )
-        assert "Published 1 comparison(s)." in text
+        assert "Published 1 comparison." in text
         ready.refresh_from_db()
         unready.refresh_from_db()
         assert ready.is_public

@@ -190,7 +190,7 @@ class TestActions:
     def test_assign_to_me(self, client, triager):
         request = make_consultation()
         response = act(client, "assign_to_me", request)
-        assert "Assigned to you: 1 request(s)." in page_text(response)
+        assert "Assigned to you: 1 request." in page_text(response)
         request.refresh_from_db()
         assert request.assignee == triager
         assert request.events.get().kind == AuditEvent.Kind.ASSIGNEE
@@ -224,7 +224,7 @@ class TestActions:
         response = act(client, "mark_spam", original, fresh)
         text = page_text(response)
         assert f"{original.reference}: A request that is declined cannot become spam." in text
-        assert "Marked spam: 1 request(s)." in text
+        assert "Marked spam: 1 request." in text
         original.refresh_from_db()
         assert original.status == Status.DECLINED
 
