@@ -173,13 +173,13 @@ def slot(days_ahead=2):
 
 def send_every_email(triager, editor, comparison):
     """Every email of ours, through the code that sends it."""
-    visitor = Client(HTTP_HOST="127.0.0.1")
+    visitor = Client(headers={"host": "127.0.0.1"})
     response = visitor.post(reverse("consultations:book"), booking_data(comparison=""))
     assert response.status_code == 302, response.content.decode()[:2000]
     visitor.thanks_page = local_path(response["Location"])
     booked = ConsultationRequest.objects.latest("pk")
     # The same address from another browser: confirmed by a link first.
-    Client(HTTP_HOST="127.0.0.1").post(reverse("consultations:book"), booking_data())
+    Client(headers={"host": "127.0.0.1"}).post(reverse("consultations:book"), booking_data())
     services.reply_to_visitor(consultation=booked, text="Happy to help.", by=triager)
     invitations.schedule_consultation(consultation=booked, start=slot(), by=triager)
     invitations.cancel_by_visitor(consultation=booked)
@@ -230,7 +230,7 @@ def test_every_page_email_and_calendar_in_every_language(
     for language, _name in settings.LANGUAGES:
         cache.clear()
         with translation.override(language):
-            client = Client(HTTP_HOST="127.0.0.1")
+            client = Client(headers={"host": "127.0.0.1"})
             starts = [
                 reverse("comparisons:home"),
                 reverse("sitemap"),
