@@ -57,7 +57,8 @@ def describe(statements):
     inside = False
     outside = []
     for statement in statements:
-        if statement == "BEGIN":
+        # SQLite's is "BEGIN IMMEDIATE" (settings: its transaction_mode).
+        if statement.startswith("BEGIN"):
             inside = True
         elif statement in ("COMMIT", "ROLLBACK"):
             inside = False
