@@ -34,6 +34,8 @@ from django.utils.translation import ngettext
 from compare_site import leases
 from compare_site.validators import validate_http_url, validate_no_control_characters
 
+from .weighing import factors_won
+
 # For the fields shown through the rich_text filter (comparisons/templatetags), which
 # says what Markdown may do there and why.
 FORMATTING_HELP = (
@@ -654,16 +656,10 @@ class Comparison(models.Model):
         """The total score, derived from each factor's decision."""
         participants = list(self.participants.all())
         factors = list(self.factors.all())
-        wins = {participant.pk: 0 for participant in participants}
-        ties = 0
-        for factor in factors:
-            if factor.is_tie:
-                ties += 1
-            elif factor.winner_id in wins:
-                wins[factor.winner_id] += 1
+        wins = factors_won(participants, factors)
         return Scoreboard(
             rows=[ScoreRow(participant, wins[participant.pk]) for participant in participants],
-            ties=ties,
+            ties=sum(factor.is_tie for factor in factors),
             total=len(factors),
         )
 

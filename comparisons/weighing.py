@@ -251,8 +251,7 @@ def weigh(participants, factors, weights=None):
     is_default = weights is None or all(w == DEFAULT_WEIGHT for w in weights.values())
     weights = {factor.pk: (weights or {}).get(factor.pk, DEFAULT_WEIGHT) for factor in factors}
     scores = scores_at(participants, factors, weights)
-    # The factors won are the score at weight 1 each.
-    wins = scores_at(participants, factors, dict.fromkeys(weights, 1))
+    wins = factors_won(participants, factors)
     standings = [Standing(p, scores[p.pk], wins[p.pk]) for p in participants]
     return WeightedResult(
         standings=standings,
@@ -270,6 +269,11 @@ def scores_at(participants, factors, weights):
         if factor.winner_id in scores and not factor.is_tie:
             scores[factor.winner_id] += weights[factor.pk]
     return scores
+
+
+def factors_won(participants, factors):
+    """How many factors each participant wins (pk -> count): the score at weight 1 each."""
+    return scores_at(participants, factors, {factor.pk: 1 for factor in factors})
 
 
 def sole_leader(scores):
