@@ -1131,6 +1131,18 @@ class AccuracyReport(models.Model):
     status = models.CharField(
         "status", max_length=10, choices=Status, default=Status.OPEN, db_index=True
     )
+    # The reader's language (the address of the page they reported from): the reply
+    # to them is written in it, as ConsultationRequest.language is for visitors.
+    language = models.CharField(
+        "language",
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        db_default=settings.LANGUAGE_CODE,
+        editable=False,
+        help_text="The language the reader reported in, for example Deutsch; the reply to "
+        "them is written in it.",
+    )
     created_at = models.DateTimeField("received", default=timezone.now, db_index=True)
     resolved_at = models.DateTimeField("resolved", null=True, blank=True)
     resolved_by = models.ForeignKey(
@@ -1173,6 +1185,10 @@ class AccuracyReport(models.Model):
             ),
             models.CheckConstraint(
                 condition=~Q(text=""), name="%(app_label)s_%(class)s_text_not_empty"
+            ),
+            models.CheckConstraint(
+                condition=Q(language__in=[code for code, _name in settings.LANGUAGES]),
+                name="%(app_label)s_%(class)s_language_known",
             ),
         ]
 
