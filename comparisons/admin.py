@@ -14,6 +14,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.text import capfirst, format_lazy
 from django.utils.translation import get_language_info, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -34,6 +35,7 @@ from .forms import (
 )
 from .models import (
     REVIEW_INTERVAL,
+    STATE_LABELS,
     STATISTIC_MAX_AGE_YEARS,
     AccuracyReport,
     Comparison,
@@ -96,8 +98,8 @@ class ParticipantInline(admin.StackedInline):
     ]
     classes = ["ordered-rows"]
     max_num = MAX_FRAMEWORK_ROWS  # the factor forms have a field for each row
-    verbose_name = "compared framework"
-    verbose_name_plural = "Compared frameworks (at least two, in page order)"
+    verbose_name = _("compared framework")
+    verbose_name_plural = _("Compared frameworks (at least two, in page order)")
 
     def get_extra(self, request, obj=None, **kwargs):
         return empty_framework_rows(obj)
@@ -116,7 +118,7 @@ class FactorInline(admin.StackedInline):
     formset = FactorFormSet
     template = "admin/comparisons/comparison/factor_inline.html"
     classes = ["ordered-rows"]
-    verbose_name_plural = "Factors (each framework's assessment and the winner)"
+    verbose_name_plural = _("Factors (each framework's assessment and the winner)")
 
     def get_extra(self, request, obj=None, **kwargs):
         return 3 if obj is None or obj.pk is None else 1
@@ -148,7 +150,9 @@ def needs(statistic):
     """What a statistic lacks before visitors see it: a column of both statistics lists."""
     if statistic.pk is None:
         return "-"
-    return ", ".join(statistic.missing_parts()) or "Nothing: shown on the page"
+    return ", ".join(str(part) for part in statistic.missing_parts()) or gettext(
+        "Nothing: shown on the page"
+    )
 
 
 class SourcedFilter(admin.SimpleListFilter):
@@ -193,7 +197,7 @@ class StateFilter(admin.SimpleListFilter):
     parameter_name = "state"
 
     def lookups(self, request, model_admin):
-        return [("draft", _("Draft")), ("scheduled", _("Scheduled")), ("published", _("Published"))]
+        return list(STATE_LABELS.items())
 
     def queryset(self, request, queryset):
         if self.value() == "draft":
@@ -284,7 +288,7 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
     fieldsets = [
         (None, {"fields": ["title", "slug", "subtitle", "category"]}),
         (
-            "Verdict",
+            _("Verdict"),
             {
                 "fields": [
                     "quick_verdict",
@@ -295,16 +299,18 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
             },
         ),
         (
-            "Publishing",
+            _("Publishing"),
             {
                 "fields": ["status", "published_at"],
-                "description": "Published with a future publish time means scheduled: the page "
-                "appears by itself at that time. A comparison is published only once it is "
-                "complete; what is missing is listed when you save.",
+                "description": _(
+                    "Published with a future publish time means scheduled: the page "
+                    "appears by itself at that time. A comparison is published only once it is "
+                    "complete; what is missing is listed when you save."
+                ),
             },
         ),
         (
-            "Translations",
+            _("Translations"),
             {
                 "fields": [
                     *german_fields(TRANSLATED_FIELDS[Comparison]),
@@ -312,12 +318,14 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
                     "translation_status",
                     "confirm_translations",
                 ],
-                "description": "Each field in German. A field left empty shows in English "
-                "with a note; the frameworks', factors' and statistics' German fields are "
-                "in their rows above.",
+                "description": _(
+                    "Each field in German. A field left empty shows in English "
+                    "with a note; the frameworks', factors' and statistics' German fields are "
+                    "in their rows above."
+                ),
             },
         ),
-        ("Dates and addresses", {"fields": RECORDED_FIELDS}),
+        (_("Dates and addresses"), {"fields": RECORDED_FIELDS}),
     ]
 
     def get_urls(self):
@@ -472,38 +480,43 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
     @admin.display(description=_("state"), ordering="published_at")
     def state(self, comparison):
         if comparison.is_scheduled:
-            return f"Scheduled for {timezone.localtime(comparison.published_at):%Y-%m-%d %H:%M}"
+            return gettext("Scheduled for %(moment)s") % {
+                "moment": f"{timezone.localtime(comparison.published_at):%Y-%m-%d %H:%M}"
+            }
         if comparison.is_public:
-            return f"Published {timezone.localtime(comparison.published_at):%Y-%m-%d}"
+            return gettext("Published %(date)s") % {
+                "date": f"{timezone.localtime(comparison.published_at):%Y-%m-%d}"
+            }
         return comparison.state_label()
 
     @admin.display(description=_("review"))
     def review(self, comparison):
         reasons = []
         if comparison.review_overdue():
-            reasons.append("Review overdue")
-        if comparison.stale_statistics_count:
-            reasons.append(f"{comparison.stale_statistics_count} old statistic(s)")
+            reasons.append(gettext("Review overdue"))
+        if count := comparison.stale_statistics_count:
+            text = ngettext("%(count)d old statistic", "%(count)d old statistics", count)
+            reasons.append(text % {"count": count})
         if comparison.review_requested:
             reasons.append(str(READER_REPORT_ACCEPTED))
 
         if reasons:
-            return "Needs review: " + ", ".join(reasons)
+            return gettext("Needs review: %(reasons)s") % {"reasons": ", ".join(reasons)}
         if comparison.last_reviewed_at:
             reviewed = timezone.localtime(comparison.last_reviewed_at)
-            return f"Up to date (reviewed {reviewed:%Y-%m-%d})"
-        return "Up to date"
+            return gettext("Up to date (reviewed %(date)s)") % {"date": f"{reviewed:%Y-%m-%d}"}
+        return gettext("Up to date")
 
     @admin.display(description=_("old addresses (redirected here)"))
     def old_addresses(self, comparison):
         if comparison.pk is None:
             return "-"
-        return ", ".join(comparison.old_slugs.values_list("slug", flat=True)) or "none"
+        return ", ".join(comparison.old_slugs.values_list("slug", flat=True)) or gettext("none")
 
     @admin.display(description=_("open reports"), ordering="open_reports_count")
     def open_reports(self, comparison):
         if not comparison.open_reports_count:
-            return "none"
+            return gettext("none")
         queue = reverse("admin:comparisons_accuracyreport_changelist")
         return format_html(
             '<a href="{}?comparison__id__exact={}&amp;status__exact=open">{}</a>',
@@ -515,7 +528,10 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
     # Headed by the languages' names ("German"): the list has no width to spare
     # beside the filters for a longer heading.
     @admin.display(
-        description=", ".join(get_language_info(code)["name"] for code in TARGET_LANGUAGES)
+        description=format_lazy(
+            ", ".join("{}" for _code in TARGET_LANGUAGES),
+            *(get_language_info(code)["name_translated"] for code in TARGET_LANGUAGES),
+        )
     )
     def translations(self, comparison):
         """Per language: how much is translated, how much is outdated, whether published."""
@@ -532,21 +548,23 @@ class ComparisonAdmin(ComparisonHistoryAdmin):
             for row in page_rows(comparison):
                 label = row_label(row)
                 for field in outdated_fields(row, language):
-                    lines.append(f"Outdated ({language}): {label}, {field}")
+                    text = gettext("Outdated (%(language)s): %(row)s, %(field)s")
+                    lines.append(text % {"language": language, "row": label, "field": field})
                 for field in missing_fields(row, language):
-                    lines.append(f"Not translated ({language}): {label}, {field}")
+                    text = gettext("Not translated (%(language)s): %(row)s, %(field)s")
+                    lines.append(text % {"language": language, "row": label, "field": field})
         return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines))
 
     @admin.display(description=_("unsourced figures"), ordering="incomplete_statistics")
     def statistics_needing_sources(self, comparison):
-        return comparison.incomplete_statistics or "none"
+        return comparison.incomplete_statistics or gettext("none")
 
 
 def row_label(row):
     """How the translation status names a row: 'Factor "Speed"'."""
     if isinstance(row, Comparison):
-        return "Comparison"
-    return f"{row._meta.verbose_name.capitalize()} “{row}”"
+        return gettext("Comparison")
+    return f"{capfirst(row._meta.verbose_name)} “{row}”"
 
 
 def confirm_translations(comparison):

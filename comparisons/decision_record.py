@@ -36,11 +36,16 @@ from urllib.parse import quote, urljoin
 from django.conf import settings
 from django.urls import reverse
 from django.utils import dateformat, timezone
+from django.utils.translation import get_language_info, gettext
 
+from .models import STATE_LABELS
 from .templatetags.rich_text import render as render_rich_text
+from .templatetags.translated import untranslated_note
+from .translation import current_language, shown_text
 from .weighing import (
     DEFAULT_WEIGHT,
     QUERY_PARAMETER,
+    WEIGHT_LABELS,
     WEIGHT_NAMES,
     factor_keys,
     read_weights,
@@ -77,7 +82,24 @@ def build_record(comparison, weight_values, *, preview=False):
 
     ``comparison`` comes from Comparison.objects.with_page_data(): this reads
     only what that prefetched.
+
+    The record is in the active language (the export's address, as the page's).
+    Each translated field is what the page shows (translation.shown_text): its
+    published translation, or the English text, whose place in the record
+    ``untranslated`` lists as a JSON Pointer ("/factors/1/name").
     """
+    language = current_language()
+    untranslated = []
+
+    def shown(instance, field, pointer):
+        text = shown_text(instance, field, language)
+        if text.fallback:
+            untranslated.append(pointer)
+        return text.text
+
+    def assessment_text(assessment, pointer):
+        return (shown(assessment, "text", pointer) if assessment else "") or None
+
     participants = list(comparison.participants.all())
     factors = list(comparison.factors.all())
     statistics = list(comparison.statistics.all())
@@ -87,16 +109,19 @@ def build_record(comparison, weight_values, *, preview=False):
     slug_of = {participant.pk: participant.framework.slug for participant in participants}
     page_url = settings.SITE_URL + comparison.get_absolute_url()
     view_url = page_url + (f"?{QUERY_PARAMETER}={read.query}" if read.query else "")
-    return {
+    assessments = [factor.assessments_by_participant(participants) for factor in factors]
+    record = {
         "schema": schema_url(),
         "schema_version": SCHEMA_VERSION,
-        "title": comparison.title,
-        "subtitle": comparison.subtitle,
+        "language": language,
+        "untranslated": untranslated,
+        "title": shown(comparison, "title", "/title"),
+        "subtitle": shown(comparison, "subtitle", "/subtitle"),
         "generated_on": timezone.localdate().isoformat(),
         "page": {
             "url": page_url,
             "view_url": view_url,
-            "state": comparison.state_label().lower(),
+            "state": comparison.state(),
             "preview": preview,
             "published_on": iso_date(comparison.published_at),
             "content_date": iso_date(comparison.modified_at),
@@ -122,23 +147,28 @@ def build_record(comparison, weight_values, *, preview=False):
         "factors": [
             {
                 "key": keys[factor.pk],
-                "name": factor.name,
+                "name": shown(factor, "name", f"/factors/{number}/name"),
                 "weight": WEIGHT_NAMES[result.weights[factor.pk]],
                 "weight_value": result.weights[factor.pk],
                 "assessments": [
-                    {"option": participant.framework.slug, "text": text or None}
-                    for participant, text in factor.assessment_cells(participants)
+                    {
+                        "option": participant.framework.slug,
+                        "text": assessment_text(
+                            assessment, f"/factors/{number}/assessments/{place}/text"
+                        ),
+                    }
+                    for place, (participant, assessment) in enumerate(assessments[number])
                 ],
                 "outcome": outcome(factor, slug_of),
                 "winner": None if factor.is_tie else slug_of.get(factor.winner_id),
             }
-            for factor in factors
+            for number, factor in enumerate(factors)
         ],
         "result": {
             "summary": result.summary(),
             "flip_note": result.flip_note(),
             "close_call": result.close_call,
-            "ties": [factor.name for factor in result.ties],
+            "ties": [shown_text(factor, "name", language).text for factor in result.ties],
             "standings": [
                 {
                     "option": standing.participant.framework.slug,
@@ -151,17 +181,18 @@ def build_record(comparison, weight_values, *, preview=False):
         "statistics": [
             {
                 "value": statistic.value,
-                "description": statistic.description,
-                "source": statistic.source_name,
+                "description": shown(statistic, "description", f"/statistics/{number}/description"),
+                "source": shown(statistic, "source_name", f"/statistics/{number}/source"),
                 "year": statistic.year,
                 "url": statistic.source_url,
                 "stale": statistic.is_stale(),
             }
-            for statistic in statistics
+            for number, statistic in enumerate(statistics)
         ],
-        "quick_verdict": editor_text(comparison.quick_verdict, page_url),
-        "recommendation": editor_text(comparison.recommendation, page_url),
     }
+    for field in ("quick_verdict", "recommendation"):
+        record[field] = editor_text(shown(comparison, field, f"/{field}"), page_url)
+    return record
 
 
 def iso_date_or_none(value):
@@ -186,92 +217,149 @@ def editor_text(text, page_url):
 
 def render_markdown(record):
     """The record as a Markdown decision record (ADR-like): context, factors,
-    result, evidence, decision."""
+    result, evidence, decision; in the record's language, every text that stands
+    in for a missing translation followed by the page's "not yet translated" note."""
     options = {option["slug"]: option for option in record["options"]}
     page = record["page"]
-    lines = [f"# Decision record: {escape_text(record['title'])}", ""]
-    lines.append(f"- Date: {human_date(record['generated_on'])}")
+    fallback = Fallbacks(record["untranslated"])
+    title = fallback.mark(escape_text(record["title"]), "/title")
+    lines = [gettext("# Decision record: %(title)s") % {"title": title}, ""]
+    lines.append(gettext("- Date: %(date)s") % {"date": human_date(record["generated_on"])})
+    language = get_language_info(record["language"])["name_local"]
+    lines.append(gettext("- Language: %(language)s") % {"language": language})
     if page["content_date"]:
-        lines.append(f"- Page as of: {human_date(page['content_date'])}")
-    state = page["state"].capitalize()
-    lines.append(f"- Page status: {state}" + (" (preview: not public)" if page["preview"] else ""))
+        lines.append(gettext("- Page as of: %(date)s") % {"date": human_date(page["content_date"])})
+    state = STATE_LABELS[page["state"]]
+    if page["preview"]:
+        lines.append(gettext("- Page status: %(state)s (preview: not public)") % {"state": state})
+    else:
+        lines.append(gettext("- Page status: %(state)s") % {"state": state})
     if record["weights"]["query"]:
-        lines.append(f"- This view, with your weights: {link(page['view_url'])}")
-    lines.append(f"- The page: {link(page['url'])}")
-    lines += ["", "## Context", ""]
+        lines.append(
+            gettext("- This view, with your weights: %(link)s") % {"link": link(page["view_url"])}
+        )
+    lines.append(gettext("- The page: %(link)s") % {"link": link(page["url"])})
+    lines += ["", gettext("## Context"), ""]
     if record["subtitle"]:
-        lines += [escape_text(record["subtitle"]), ""]
-    lines += ["Options compared:", ""]
+        lines += [fallback.mark(escape_text(record["subtitle"]), "/subtitle"), ""]
+    lines += [gettext("Options compared:"), ""]
     for option in record["options"]:
-        recommended = " (recommended by the page)" if option["recommended"] else ""
-        lines.append(f"- {escape_text(option['label'])}{recommended}")
-    lines += ["", weights_sentence(record["factors"]), ""]
+        label = escape_text(option["label"])
+        if option["recommended"]:
+            label = gettext("%(option)s (recommended by the page)") % {"option": label}
+        lines.append(f"- {label}")
+    lines += ["", weights_sentence(record["factors"], fallback), ""]
     for notice in record["weights"]["notices"]:
-        lines.append(f"> Note: {escape_text(notice)}")
+        lines.append(gettext("> Note: %(notice)s") % {"notice": escape_text(notice)})
     if record["weights"]["notices"]:
         lines.append("")
-    lines += ["## Factors", ""]
-    lines += factor_table(record["factors"], record["options"], options)
-    lines += ["", "## Result", "", escape_text(record["result"]["summary"]), ""]
+    lines += [gettext("## Factors"), ""]
+    lines += factor_table(record["factors"], record["options"], options, fallback)
+    lines += ["", gettext("## Result"), "", escape_text(record["result"]["summary"]), ""]
     lines += [escape_text(record["result"]["flip_note"]), ""]
     if record["result"]["close_call"]:
-        lines += ["A close call: a single weight can change the result.", ""]
+        lines += [gettext("A close call: a single weight can change the result."), ""]
     if record["result"]["ties"]:
         ties = ", ".join(escape_text(name) for name in record["result"]["ties"])
-        lines += [f"Ties: {ties}.", ""]
-    lines += ["## Evidence", ""]
+        lines += [gettext("Ties: %(factors)s.") % {"factors": ties}, ""]
+    lines += [gettext("## Evidence"), ""]
     if record["statistics"]:
-        for number, statistic in enumerate(record["statistics"], start=1):
-            lines.append(f"{number}. {citation(statistic)}")
+        for number, statistic in enumerate(record["statistics"]):
+            lines.append(f"{number + 1}. {citation(statistic, number, fallback)}")
     else:
-        lines.append("No statistic on this page has a complete source yet.")
-    for heading, key in (("Quick verdict", "quick_verdict"), ("Decision", "recommendation")):
+        lines.append(gettext("No statistic on this page has a complete source yet."))
+    for key, heading in (
+        ("quick_verdict", gettext("Quick verdict")),
+        ("recommendation", gettext("Decision")),
+    ):
         if record[key]["markdown"]:
             lines += ["", f"## {heading}", "", record[key]["markdown"]]
+            if fallback.has(f"/{key}"):
+                lines += ["", fallback.note]
     return "\n".join(lines) + "\n"
+
+
+class Fallbacks:
+    """The record's texts shown in English for want of a published translation
+    (its ``untranslated`` pointers), marked as the page marks them."""
+
+    def __init__(self, pointers):
+        self.pointers = set(pointers)
+        self.note = f"({escape_text(untranslated_note())})"
+
+    def has(self, pointer):
+        return pointer in self.pointers
+
+    def mark(self, text, pointer):
+        """``text`` (already escaped), followed by the note when it is a fallback."""
+        return f"{text} {self.note}" if text and self.has(pointer) else text
 
 
 def human_date(iso):
     return dateformat.format(date.fromisoformat(iso), DATE_FORMAT)
 
 
-def weights_sentence(factors):
+def weights_sentence(factors, fallback):
     """How the reader weighed the factors, in words ("Edge Mobile: critical.")."""
-    changed = [factor for factor in factors if factor["weight_value"] != DEFAULT_WEIGHT]
+    changed = [
+        (number, factor)
+        for number, factor in enumerate(factors)
+        if factor["weight_value"] != DEFAULT_WEIGHT
+    ]
     if not changed:
-        return "Weights: every factor counts the same (normal), as on the page."
-    parts = [f"{escape_text(factor['name'])} {factor['weight']}" for factor in changed]
-    return "Your weights: " + "; ".join(parts) + "; every other factor normal."
+        return gettext("Weights: every factor counts the same (normal), as on the page.")
+    parts = [
+        f"{fallback.mark(escape_text(factor['name']), f'/factors/{number}/name')} "
+        f"{WEIGHT_LABELS[factor['weight_value']]}"
+        for number, factor in changed
+    ]
+    return gettext("Your weights: %(weights)s; every other factor normal.") % {
+        "weights": "; ".join(parts)
+    }
 
 
-def factor_table(factors, option_list, options):
-    header = ["Factor", "Weight", *(option["name"] for option in option_list), "Winner"]
+def factor_table(factors, option_list, options, fallback):
+    header = [
+        gettext("Factor"),
+        gettext("Weight"),
+        *(option["name"] for option in option_list),
+        gettext("Winner"),
+    ]
     lines = [
         "| " + " | ".join(escape_text(cell) for cell in header) + " |",
         "|" + " --- |" * len(header),
     ]
-    for factor in factors:
+    for number, factor in enumerate(factors):
         texts = [
-            escape_text(a["text"]) if a["text"] else "Not assessed yet"
-            for a in factor["assessments"]
+            fallback.mark(escape_text(a["text"]), f"/factors/{number}/assessments/{place}/text")
+            if a["text"]
+            else gettext("Not assessed yet")
+            for place, a in enumerate(factor["assessments"])
         ]
         if factor["outcome"] == "tie":
-            winner = "Tie"
+            winner = gettext("Tie")
         elif factor["outcome"] == "won":
             winner = f"**{escape_text(options[factor['winner']]['name'])}**"
         else:
-            winner = "Not decided yet"
-        cells = [escape_text(factor["name"]), factor["weight"], *texts, winner]
+            winner = gettext("Not decided yet")
+        name = fallback.mark(escape_text(factor["name"]), f"/factors/{number}/name")
+        cells = [name, str(WEIGHT_LABELS[factor["weight_value"]]), *texts, winner]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 
 
-def citation(statistic):
+def citation(statistic, number, fallback):
     """ "**78%** share of new papers. Papers with Code, 2026. <https://...>" """
-    parts = [f"**{escape_text(statistic['value'])}** {escape_text(statistic['description'])}."]
-    parts.append(f"{escape_text(statistic['source'])}, {statistic['year']}.")
+    description = escape_text(statistic["description"])
+    source = escape_text(statistic["source"])
+    parts = [f"**{escape_text(statistic['value'])}** {description}."]
+    if fallback.has(f"/statistics/{number}/description"):
+        parts.append(fallback.note)
+    parts.append(f"{source}, {statistic['year']}.")
+    if fallback.has(f"/statistics/{number}/source"):
+        parts.append(fallback.note)
     if statistic["stale"]:
-        parts.append(f"From {statistic['year']}: may be out of date.")
+        parts.append(gettext("From %(year)s: may be out of date.") % {"year": statistic["year"]})
     if safe_link_target(statistic["url"]):
         parts.append(link(statistic["url"]))
     return " ".join(parts)

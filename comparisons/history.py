@@ -20,6 +20,7 @@ import reversion
 from django.db import transaction
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .models import Assessment, Comparison, Factor, Framework, OldSlug, Participant, Statistic
 
@@ -44,8 +45,10 @@ def saved_at(moment):
 def version_name(version):
     """A version as editors tell it apart: when it was saved and by whom."""
     user = version.revision.user
-    author = f"by {user.get_username()}" if user else "(no author recorded)"
-    return f"{saved_at(version.revision.date_created)} {author}"
+    moment = saved_at(version.revision.date_created)
+    if user is None:
+        return gettext("%(moment)s (no author recorded)") % {"moment": moment}
+    return gettext("%(moment)s by %(author)s") % {"moment": moment, "author": user.get_username()}
 
 
 def render_content_text(
@@ -116,6 +119,16 @@ def decision_text(factor, names):
     return NOT_DECIDED
 
 
+def decision_label(factor, names):
+    """decision_text as the history pages read it, in the active language (decision_text
+    itself stays English: the content fingerprint hashes it)."""
+    if factor.is_tie:
+        return gettext("Tie")
+    if factor.winner_id:
+        return names.get(factor.winner_id, "?")
+    return gettext("Not decided yet")
+
+
 @dataclass(frozen=True)
 class Row:
     """One thing on the page, as an editor names it, with its parts in page order.
@@ -126,13 +139,15 @@ class Row:
     """
 
     key: tuple
-    kind: str  # "Framework", "Factor", "Statistic", or "" for the page's own fields
+    kind: str  # "Framework", "Factor", "Statistic" (translated), or "" for the page's own fields
     name: str
     parts: dict
 
     @property
     def label(self):
-        return f'{self.kind} "{self.name}"' if self.kind else ""
+        if not self.kind:
+            return ""
+        return gettext('%(kind)s "%(name)s"') % {"kind": self.kind, "name": self.name}
 
     def part_label(self, label):
         return f"{self.label}: {label}" if self.kind else label
@@ -140,10 +155,10 @@ class Row:
 
 # The sections a difference is told in, in page order, by the first part of a row's key.
 SECTIONS = {
-    "comparison": "Page",
-    "participant": "Frameworks",
-    "factor": "Factors",
-    "statistic": "Statistics",
+    "comparison": _("Page"),
+    "participant": _("Frameworks"),
+    "factor": _("Factors"),
+    "statistic": _("Statistics"),
 }
 
 
@@ -203,13 +218,13 @@ class Snapshot:
                 {
                     name: (label, getattr(comparison, name))
                     for name, label in [
-                        ("title", "Title"),
-                        ("slug", "Address"),
-                        ("subtitle", "Subtitle"),
-                        ("category", "Category"),
-                        ("meta_description", "Meta description"),
-                        ("quick_verdict", "Quick verdict"),
-                        ("recommendation", "Recommendation"),
+                        ("title", gettext("Title")),
+                        ("slug", gettext("Address")),
+                        ("subtitle", gettext("Subtitle")),
+                        ("category", gettext("Category")),
+                        ("meta_description", gettext("Meta description")),
+                        ("quick_verdict", gettext("Quick verdict")),
+                        ("recommendation", gettext("Recommendation")),
                     ]
                 },
             )
@@ -217,47 +232,57 @@ class Snapshot:
         participants = sorted(self.participants, key=lambda p: (p.position, p.pk))
         names = {p.pk: p.framework.name for p in participants}
         for participant in participants:
+            recommended = gettext("yes") if participant.is_recommended else gettext("no")
             parts = {
-                "name": ("framework", names[participant.pk]),
-                "recommended": ("recommended", "yes" if participant.is_recommended else "no"),
+                "name": (gettext("framework"), names[participant.pk]),
+                "recommended": (gettext("recommended"), recommended),
             }
             # Parts only when set: a version added reads "added", one cleared "removed".
+            # The keys stay English (they match parts across versions); the labels are read.
+            labels = {"Version": gettext("version"), "As of": gettext("as of")}
             for label, value in version_parts(participant):
-                parts[label.lower()] = (label.lower(), value)
+                parts[label.lower()] = (labels[label], value)
             # Reasons have no identity of their own: a line is matched by its text
             # (and its rank among equal lines), so an edited line is one removed, one added.
             seen = {}
             for line in participant.choose_when_items():
                 seen[line] = seen.get(line, 0) + 1
-                parts[("choose_when", line, seen[line])] = ("choose it when", line)
+                parts[("choose_when", line, seen[line])] = (gettext("choose it when"), line)
             rows.append(
-                Row(("participant", participant.pk), "Framework", names[participant.pk], parts)
+                Row(
+                    ("participant", participant.pk),
+                    gettext("Framework"),
+                    names[participant.pk],
+                    parts,
+                )
             )
         texts = {(a.factor_id, a.participant_id): a.text for a in self.assessments}
         for factor in sorted(self.factors, key=lambda f: (f.position, f.pk)):
             parts = {
-                "name": ("name", factor.name),
-                "winner": ("winner", decision_text(factor, names)),
+                "name": (gettext("name"), factor.name),
+                "winner": (gettext("winner"), decision_label(factor, names)),
             }
             for participant in participants:
                 text = texts.get((factor.pk, participant.pk))
                 if text is not None:
-                    label = f"{names[participant.pk]} assessment"
+                    label = gettext("%(framework)s assessment") % {
+                        "framework": names[participant.pk]
+                    }
                     parts[("assessment", participant.pk)] = (label, text)
-            rows.append(Row(("factor", factor.pk), "Factor", factor.name, parts))
+            rows.append(Row(("factor", factor.pk), gettext("Factor"), factor.name, parts))
         for statistic in sorted(self.statistics, key=lambda s: (s.position, s.pk)):
             parts = {
                 name: (label, "" if value is None else str(value))
                 for name, label, value in [
-                    ("value", "value", statistic.value),
-                    ("description", "description", statistic.description),
-                    ("source_name", "source", statistic.source_name),
-                    ("source_url", "source link", statistic.source_url),
-                    ("year", "year", statistic.year),
+                    ("value", gettext("value"), statistic.value),
+                    ("description", gettext("description"), statistic.description),
+                    ("source_name", gettext("source"), statistic.source_name),
+                    ("source_url", gettext("source link"), statistic.source_url),
+                    ("year", gettext("year"), statistic.year),
                 ]
             }
             name = statistic.description or statistic.value
-            rows.append(Row(("statistic", statistic.pk), "Statistic", name, parts))
+            rows.append(Row(("statistic", statistic.pk), gettext("Statistic"), name, parts))
         return rows
 
 

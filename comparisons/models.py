@@ -29,7 +29,8 @@ from django.db.models.functions import Coalesce, Greatest, Upper
 from django.urls import reverse
 from django.utils import dateformat, timezone, translation
 from django.utils.text import slugify
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from compare_site import leases
 from compare_site.validators import validate_http_url, validate_no_control_characters
@@ -53,10 +54,10 @@ VERSION_AS_OF_FORMAT = "F Y"
 # What a statistic needs besides its value before visitors see it (field: the
 # name editors read). complete(), incomplete() and missing_parts() all use it.
 SOURCE_PARTS = {
-    "description": "description",
-    "source_name": "source",
-    "source_url": "source link",
-    "year": "year",
+    "description": _("description"),
+    "source_name": _("source"),
+    "source_url": _("source link"),
+    "year": _("year"),
 }
 
 
@@ -330,6 +331,10 @@ class ComparisonStatus(models.TextChoices):
     PUBLISHED = "published", "Published"
 
 
+# What a comparison is for visitors right now (Comparison.state()), in words.
+STATE_LABELS = {"draft": _("Draft"), "scheduled": _("Scheduled"), "published": _("Published")}
+
+
 # The fingerprint stays out of revisions: a restored version then has none, so
 # restoring always counts as a content change. The search vectors are derived
 # from the rows themselves (comparisons/search.py), never restored.
@@ -517,11 +522,15 @@ class Comparison(models.Model):
     def is_scheduled(self):
         return self.status == self.Status.PUBLISHED and not self.is_public
 
-    def state_label(self):
-        """Draft, Scheduled or Published: what the page is for visitors right now."""
+    def state(self):
+        """ "draft", "scheduled" or "published": what the page is for visitors right now."""
         if self.status == self.Status.DRAFT:
-            return "Draft"
-        return "Scheduled" if self.is_scheduled else "Published"
+            return "draft"
+        return "scheduled" if self.is_scheduled else "published"
+
+    def state_label(self):
+        """The state in words, in the active language."""
+        return str(STATE_LABELS[self.state()])
 
     @property
     def modified_at(self):
@@ -573,7 +582,7 @@ class Comparison(models.Model):
         if len(participants) < 2:
             problems.append(
                 PublicationProblem(
-                    "It compares fewer than two frameworks: add at least two.",
+                    gettext("It compares fewer than two frameworks: add at least two."),
                     field="participants",
                 )
             )
@@ -582,19 +591,27 @@ class Comparison(models.Model):
             missing = [p.framework.name for p in participants if p.pk not in assessed]
             gaps = []
             if missing:
-                gaps.append(f"no assessment for {', '.join(missing)}")
+                gaps.append(
+                    gettext("no assessment for %(frameworks)s") % {"frameworks": ", ".join(missing)}
+                )
             if not factor.is_decided:
-                gaps.append("no winner (choose a framework or Tie)")
+                gaps.append(gettext("no winner (choose a framework or Tie)"))
             if gaps:
+                text = gettext('Factor "%(factor)s": %(gaps)s.')
                 problems.append(
-                    PublicationProblem(f'Factor "{factor.name}": {"; ".join(gaps)}.', factor=factor)
+                    PublicationProblem(
+                        text % {"factor": factor.name, "gaps": "; ".join(gaps)}, factor=factor
+                    )
                 )
         if not self.quick_verdict.strip():
-            problems.append(PublicationProblem("It has no quick verdict.", field="quick_verdict"))
+            problems.append(
+                PublicationProblem(gettext("It has no quick verdict."), field="quick_verdict")
+            )
         if not self.meta_description.strip():
             problems.append(
                 PublicationProblem(
-                    "It has no meta description for search engines.", field="meta_description"
+                    gettext("It has no meta description for search engines."),
+                    field="meta_description",
                 )
             )
         return problems
@@ -1110,6 +1127,18 @@ class AccuracyReport(models.Model):
     status = models.CharField(
         "status", max_length=10, choices=Status, default=Status.OPEN, db_index=True
     )
+    # The reader's language (the address of the page they reported from): the reply
+    # to them is written in it, as ConsultationRequest.language is for visitors.
+    language = models.CharField(
+        "language",
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        db_default=settings.LANGUAGE_CODE,
+        editable=False,
+        help_text="The language the reader reported in, for example Deutsch; the reply to "
+        "them is written in it.",
+    )
     created_at = models.DateTimeField("received", default=timezone.now, db_index=True)
     resolved_at = models.DateTimeField("resolved", null=True, blank=True)
     resolved_by = models.ForeignKey(
@@ -1152,6 +1181,10 @@ class AccuracyReport(models.Model):
             ),
             models.CheckConstraint(
                 condition=~Q(text=""), name="%(app_label)s_%(class)s_text_not_empty"
+            ),
+            models.CheckConstraint(
+                condition=Q(language__in=[code for code, _name in settings.LANGUAGES]),
+                name="%(app_label)s_%(class)s_language_known",
             ),
         ]
 

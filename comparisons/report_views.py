@@ -9,7 +9,7 @@ not on its public page, is 404.
 import logging
 
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.views.decorators.cache import never_cache
 
 from compare_site.clients import client_ip
@@ -78,6 +78,7 @@ def report_page(request, comparison, target, context):
                     email=form.cleaned_data["email"],
                     client_ip=ip,
                     form_nonce=form.cleaned_data["rendered"],
+                    language=get_language(),
                 )
             except reports.FormAlreadySent:
                 form.ask_to_send_again(RenderToken.SPENT)

@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from consultations import abuse
 from consultations.models import ANONYMISED_EMAIL, OutgoingEmail, SpentFormToken
@@ -44,9 +44,18 @@ def ip_over_limit(ip):
 
 @transaction.atomic
 def submit_report(
-    *, comparison, target, text, source_url="", email="", client_ip=None, form_nonce=None
+    *,
+    comparison,
+    target,
+    text,
+    source_url="",
+    email="",
+    client_ip=None,
+    form_nonce=None,
+    language=settings.LANGUAGE_CODE,
 ):
-    """Save a reader's report on ``target`` (a Factor or a Statistic of ``comparison``).
+    """Save a reader's report on ``target`` (a Factor or a Statistic of ``comparison``),
+    sent from a page in ``language`` (the reply to the reader is written in it).
 
     ``form_nonce``, the render token's random part, is spent in the same
     transaction; one spent before raises FormAlreadySent and nothing is saved.
@@ -72,6 +81,7 @@ def submit_report(
         source_url=source_url,
         email=email,
         client_ip=client_ip,
+        language=language,
     )
 
 
@@ -105,6 +115,9 @@ def resolve_report(*, report_pk, status, by, now=None):
             # An update, not a save: the public page does not change, so its cache stays.
             Comparison.objects.filter(pk=comparison.pk).update(review_requested_at=now)
         if report.email:
+            # The reader's language, its link included, whatever the editor's admin runs in.
+            with translation.override(report.language):
+                page_url = site_url(comparison.get_absolute_url())
             queue_email(
                 to=[report.email],
                 template="report_resolved",
@@ -112,8 +125,9 @@ def resolve_report(*, report_pk, status, by, now=None):
                     "comparison": comparison,
                     "report": report,
                     "accepted": status == AccuracyReport.Status.ACCEPTED,
-                    "page_url": site_url(comparison.get_absolute_url()),
+                    "page_url": page_url,
                 },
+                language=report.language,
             )
     report.refresh_from_db()
     return report

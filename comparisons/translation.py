@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Q
 from django.utils import translation
+from django.utils.translation import gettext
 from modeltranslation.translator import TranslationOptions, register
 
 from .models import Assessment, Comparison, Factor, Framework, Participant, Statistic
@@ -204,11 +205,14 @@ class Completeness:
         return 100 if not self.total else round(100 * self.translated / self.total)
 
     def __str__(self):
-        text = f"{self.language}: {self.percent}%"
+        text = gettext("%(language)s: %(percent)s%%") % {
+            "language": self.language,
+            "percent": self.percent,
+        }
         if self.outdated:
-            text += f", {self.outdated} outdated"
+            text += ", " + gettext("%(count)s outdated") % {"count": self.outdated}
         if not self.published:
-            text += ", not published"
+            text += ", " + gettext("not published")
         return text
 
 

@@ -163,10 +163,10 @@ class QueuePaginator(Paginator):
 
 class ConsultationRequestAdminForm(forms.ModelForm):
     note = forms.CharField(
-        label="Add an internal note",
+        label=_("Add an internal note"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        help_text="For staff only: the visitor never sees notes.",
+        help_text=_("For staff only: the visitor never sees notes."),
     )
 
     class Meta:
@@ -184,7 +184,7 @@ class ConsultationRequestAdminForm(forms.ModelForm):
             return new
         if new == Status.SCHEDULED:
             raise ValidationError(
-                "Use “Schedule a slot” below to pick the time.", code="use_schedule"
+                _("Use “Schedule a slot” below to pick the time."), code="use_schedule"
             )
         self.instance.check_transition(new)
         return new
@@ -192,11 +192,13 @@ class ConsultationRequestAdminForm(forms.ModelForm):
 
 class ReplyForm(forms.Form):
     text = forms.CharField(
-        label="Your reply",
+        label=_("Your reply"),
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 12, "cols": 80}),
-        help_text="Sent by email to the visitor, after “Hello <name>,” and before your "
-        "name. The text is kept in the audit trail.",
+        help_text=_(
+            "Sent by email to the visitor, after “Hello <name>,” and before your "
+            "name. The text is kept in the audit trail."
+        ),
     )
 
     def __init__(self, *args, **kwargs):
@@ -206,8 +208,8 @@ class ReplyForm(forms.Form):
 
 class StaffTimezoneForm(forms.Form):
     timezone = forms.ChoiceField(
-        label="Your timezone",
-        help_text="Reply-by times are shown in the visitor's timezone and in this one.",
+        label=_("Your timezone"),
+        help_text=_("Reply-by times are shown in the visitor's timezone and in this one."),
     )
 
     def __init__(self, *args, **kwargs):
@@ -219,12 +221,12 @@ class EraseForm(forms.Form):
     """The address whose data to erase; erasing needs an explicit second step."""
 
     email = forms.CharField(
-        label="Email address",
+        label=_("Email address"),
         max_length=254,
-        help_text="As the person gave it when booking; upper or lower case does not matter.",
+        help_text=_("As the person gave it when booking; upper or lower case does not matter."),
     )
     confirm = forms.BooleanField(
-        label="I have checked that this request comes from the person themselves.",
+        label=_("I have checked that this request comes from the person themselves."),
         required=False,
     )
 
@@ -281,7 +283,7 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
     ]
     fieldsets = [
         (
-            "Triage",
+            _("Triage"),
             {
                 "fields": [
                     "reference",
@@ -298,9 +300,9 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        ("From the visitor", {"fields": [*VISITOR_FIELDS, "language"]}),
-        ("Audit trail", {"fields": ["audit_trail"]}),
-        ("Other", {"fields": ["duplicate_of", "client_ip"], "classes": ["collapse"]}),
+        (_("From the visitor"), {"fields": [*VISITOR_FIELDS, "language"]}),
+        (_("Audit trail"), {"fields": ["audit_trail"]}),
+        (_("Other"), {"fields": ["duplicate_of", "client_ip"], "classes": ["collapse"]}),
     ]
 
     def has_add_permission(self, request):
@@ -784,10 +786,12 @@ class WorkingHoursForm(forms.ModelForm):
     (StaffTimezone), which every one of their stretches shares."""
 
     timezone = forms.ChoiceField(
-        label="Timezone",
+        label=_("Timezone"),
         required=False,
-        help_text="The staff member's IANA timezone, for example Europe/London: all their "
-        "hours are in it, and the admin shows them times in it.",
+        help_text=_(
+            "The staff member's IANA timezone, for example Europe/London: all their "
+            "hours are in it, and the admin shows them times in it."
+        ),
     )
 
     class Meta:
@@ -797,7 +801,7 @@ class WorkingHoursForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["timezone"].choices = [
-            ("", "Unchanged (the staff member's timezone)"),
+            ("", gettext("Unchanged (the staff member's timezone)")),
             *((name, name) for name in sorted(timezone_names())),
         ]
         if self.instance.pk:

@@ -697,13 +697,15 @@ class ScheduleLocationField(forms.CharField):
     """Where the consultation happens: a place or a meeting link, one line."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("label", "Location or meeting link (optional)")
+        kwargs.setdefault("label", _("Location or meeting link (optional)"))
         kwargs.setdefault("required", False)
         kwargs.setdefault("max_length", 300)
         kwargs.setdefault(
             "help_text",
-            "Sent in the invitation and its calendar entry, for example "
-            "https://meet.example/abc-defg or Room 2, Example Street 1, Berlin.",
+            _(
+                "Sent in the invitation and its calendar entry, for example "
+                "https://meet.example/abc-defg or Room 2, Example Street 1, Berlin."
+            ),
         )
         super().__init__(**kwargs)
         self.validators.append(validate_no_control_characters)
@@ -716,21 +718,21 @@ class ScheduleForm(forms.Form):
     """Staff pick one of the visitor's windows, or another slot (in UTC)."""
 
     window = forms.ChoiceField(
-        label="One of the visitor's windows", required=False, widget=forms.RadioSelect
+        label=_("One of the visitor's windows"), required=False, widget=forms.RadioSelect
     )
     other = forms.DateTimeField(
-        label="Or another start time (UTC)",
+        label=_("Or another start time (UTC)"),
         required=False,
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": 1800}),
-        help_text="On the hour or half hour, in UTC.",
+        help_text=_("On the hour or half hour, in UTC."),
     )
 
     location = ScheduleLocationField()
     outside_hours = forms.BooleanField(
-        label="Schedule it even though no consultant works then",
+        label=_("Schedule it even though no consultant works then"),
         required=False,
-        help_text="Only after agreeing it with a consultant.",
+        help_text=_("Only after agreeing it with a consultant."),
     )
 
     def __init__(self, *args, consultation, **kwargs):
@@ -743,14 +745,21 @@ class ScheduleForm(forms.Form):
             min=f"{now:%Y-%m-%dT%H:%M}", max=f"{now + BOOKING_HORIZON:%Y-%m-%dT%H:%M}"
         )
         offset = now.astimezone(ZoneInfo(consultation.timezone)).strftime("%z")
-        self.fields["other"].help_text = (
-            f"On the hour or half hour, in UTC, {HORIZON_TEXT}. The visitor's timezone is "
-            f"{consultation.timezone} (UTC{offset[:3]}:{offset[3:]} now); the confirmation "
-            "names the time in both."
-        )
+        self.fields["other"].help_text = gettext(
+            "On the hour or half hour, in UTC, %(horizon)s. The visitor's timezone is "
+            "%(timezone)s (UTC%(offset)s now); the confirmation names the time in both."
+        ) % {
+            "horizon": HORIZON_TEXT,
+            "timezone": consultation.timezone,
+            "offset": f"{offset[:3]}:{offset[3:]}",
+        }
         self.windows = {w.starts_at.isoformat(): w for w in consultation.windows.all()}
         self.fields["window"].choices = [
-            (key, f"{w.starts_at:%A %d %B %Y, %H:%M} UTC ({w.local_label()} for the visitor)")
+            (
+                key,
+                gettext("%(utc)s UTC (%(local)s for the visitor)")
+                % {"utc": f"{w.starts_at:%A %d %B %Y, %H:%M}", "local": w.local_label()},
+            )
             for key, w in self.windows.items()
         ]
 
@@ -759,7 +768,7 @@ class ScheduleForm(forms.Form):
         window, other = cleaned.get("window"), cleaned.get("other")
         if bool(window) == bool(other):
             raise forms.ValidationError(
-                "Pick one of the visitor's windows or enter another time (not both).",
+                _("Pick one of the visitor's windows or enter another time (not both)."),
                 code="one_slot",
             )
         start = self.windows[window].starts_at if window else other
@@ -776,9 +785,11 @@ class ScheduleForm(forms.Form):
             self.add_error(
                 "outside_hours",
                 forms.ValidationError(
-                    f"{start:%A %d %B %Y, %H:%M} UTC ({self.local_label} for the visitor) is "
-                    "outside every consultant's working hours. Tick this box to schedule it "
-                    "anyway, or pick another time.",
+                    gettext(
+                        "%(utc)s UTC (%(local)s for the visitor) is outside every consultant's "
+                        "working hours. Tick this box to schedule it anyway, or pick another time."
+                    )
+                    % {"utc": f"{start:%A %d %B %Y, %H:%M}", "local": self.local_label},
                     code="outside_hours",
                 ),
             )

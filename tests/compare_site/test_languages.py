@@ -12,17 +12,19 @@ from django.conf import settings
 from django.core import mail
 from django.core.management import call_command
 from django.template.loader import render_to_string
-from django.test import Client
-from django.utils import translation
+from django.test import Client, RequestFactory
+from django.urls import resolve
+from django.utils import timezone, translation
 
 from compare_site.translations import LOCALE_DIR
 from comparisons.admin_history import refused_message
+from comparisons.history import SECTIONS, Snapshot
 from comparisons.models import PublicationProblem
 from consultations import services
 from consultations.models import ConsultationRequest, OutgoingEmail, format_local
 from tests.clock import FIXED_NOW
 from tests.consultations.helpers import booking_data, fixed_booking
-from tests.factories import make_comparison, make_staff
+from tests.factories import make_comparison, make_consultation, make_framework, make_staff
 from tests.support.pages import page_text
 
 pytestmark = pytest.mark.django_db
@@ -319,6 +321,57 @@ class TestAdminText:
         assert "Beheben Sie eine Sache und veröffentlichen Sie erneut" in one
         assert "„PyTorch vs TensorFlow“ wurde nicht veröffentlicht. Beheben Sie 2 Dinge" in two
         assert trail.strip() == "Noch nichts."
+
+    def german_admin_page(self, url, user):
+        """``url`` of our admin as a staff member reads it with German active: the
+        view called directly, as the admin's address itself stays English."""
+        request = RequestFactory().get(url)
+        request.user = user
+        match = resolve(url)
+        with translation.override("de"):
+            response = match.func(request, *match.args, **match.kwargs)
+            return page_text(response.render())
+
+    def test_comparison_columns_fieldsets_and_publication_problems_read_german(self):
+        editor = make_staff("erika", is_superuser=True)
+        draft = make_comparison(
+            [make_framework("Solo")], title="Entwurfsseite", published=False, quick_verdict=""
+        )
+        make_comparison(title="Alte Seite", last_reviewed_at=timezone.now() - timedelta(days=400))
+        text = self.german_admin_page("/admin/comparisons/comparison/", editor)
+        assert "Prüfung nötig: Prüfung überfällig" in text
+        assert "Entwurf" in text and "de: 0 %, nicht veröffentlicht" in text
+        assert "Needs review" not in text and "not published" not in text
+        form = self.german_admin_page(f"/admin/comparisons/comparison/{draft.pk}/change/", editor)
+        assert "Veröffentlichung" in form and "Daten und Adressen" in form
+        assert "Nicht übersetzt (de): Vergleich, title" in form
+        with translation.override("de"):
+            problems = [str(problem) for problem in draft.publication_problems()]
+        assert "Er vergleicht weniger als zwei Frameworks: Fügen Sie mindestens zwei hinzu." in (
+            problems
+        )
+        assert "Er hat kein Kurzfazit." in problems
+
+    def test_history_labels_read_german(self, comparison):
+        with translation.override("de"):
+            rows = Snapshot.of_page(comparison).rows()
+            page_parts = [label for label, _value in rows[0].parts.values()]
+            factor = next(row for row in rows if row.key[0] == "factor")
+            sections = [str(title) for title in SECTIONS.values()]
+            label = factor.label
+        assert page_parts[:3] == ["Titel", "Adresse", "Untertitel"]
+        assert label.startswith("Faktor „")
+        assert sections == ["Seite", "Frameworks", "Faktoren", "Zahlen"]
+
+    def test_the_triage_form_reads_german(self, admin_user):
+        request = make_consultation()
+        text = self.german_admin_page(
+            f"/admin/consultations/consultationrequest/{request.pk}/change/", admin_user
+        )
+        assert "Vom Besucher" in text and "Protokoll" in text and "Weiteres" in text
+        assert "Interne Notiz hinzufügen" in text
+        assert "Nur für das Team: Der Besucher sieht Notizen nie." in text
+        assert "From the visitor" not in text and "Add an internal note" not in text
 
     def test_the_admin_itself_stays_english(self, admin_client):
         admin_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"

@@ -148,7 +148,7 @@ class TestNeedsReviewInTheAdmin:
         assert overdue.title in needs and old_figures.title in needs
         assert fresh.title not in needs
         assert "Needs review: Review overdue" in needs
-        assert "Needs review: 1 old statistic(s)" in needs
+        assert "Needs review: 1 old statistic" in needs
 
         stale_only = changelist(admin_client, "?review=stale")
         assert old_figures.title in stale_only and overdue.title not in stale_only

@@ -618,3 +618,75 @@ class TestPageLinks:
             f"Printed from {settings.SITE_URL}{comparison.get_absolute_url()} "
             f"(the page as of {date})" in page_text(response)
         )
+
+
+class TestGermanExport:
+    """Under /de/ the record is German where the page is: each translated field as
+    the page shows it, English (and said to be) where the page falls back."""
+
+    @pytest.fixture
+    def page(self):
+        comparison = make_comparison(
+            [make_framework("PyTorch"), make_framework("TensorFlow")],
+            factors=2,
+            title="PyTorch vs TensorFlow",
+            title_de="PyTorch oder TensorFlow <b>*",
+            quick_verdict="PyTorch for research.",
+            quick_verdict_de="PyTorch für die **Forschung**.",
+            translations_published=["de"],
+        )
+        first = comparison.factors.first()
+        first.name_de = "Entwicklungskomfort"
+        first.save()
+        return comparison
+
+    def german_json(self, client, comparison):
+        response = client.get("/de" + json_url(comparison.slug))
+        assert response.status_code == 200
+        return json.loads(response.content)
+
+    def test_json_is_german_where_translated_and_names_the_english_rest(self, client, page):
+        document = self.german_json(client, page)
+        assert validate(document) == []
+        assert document["language"] == "de"
+        assert document["title"] == "PyTorch oder TensorFlow <b>*"
+        assert document["quick_verdict"]["markdown"] == "PyTorch für die **Forschung**."
+        assert document["factors"][0]["name"] == "Entwicklungskomfort"
+        assert document["factors"][1]["name"] == "Factor 2"
+        assert "/factors/1/name" in document["untranslated"]
+        assert "/title" not in document["untranslated"]
+        assert "/factors/0/name" not in document["untranslated"]
+        assert document["page"]["url"].endswith(f"/de/compare/{page.slug}/")
+
+    def test_english_json_says_english_and_nothing_untranslated(self, client, page):
+        document = json.loads(client.get(json_url(page.slug)).content)
+        assert (document["language"], document["untranslated"]) == ("en", [])
+        assert document["title"] == "PyTorch vs TensorFlow"
+        assert document["factors"][0]["name"] != "Entwicklungskomfort"
+
+    def test_an_unpublished_german_translation_is_never_exported_as_german(self, client, page):
+        Comparison.objects.filter(pk=page.pk).update(translations_published=[])
+        document = self.german_json(client, page)
+        assert document["title"] == "PyTorch vs TensorFlow"
+        assert document["factors"][0]["name"] != "Entwicklungskomfort"
+        assert document["quick_verdict"]["markdown"] == "PyTorch for research."
+        assert {"/title", "/quick_verdict", "/factors/0/name"} <= set(document["untranslated"])
+        markdown = client.get("/de" + markdown_url(page.slug)).content.decode()
+        assert "Entwicklungskomfort" not in markdown and "Forschung" not in markdown
+        assert "# Entscheidungsprotokoll: PyTorch vs TensorFlow (Noch nicht übersetzt)" in markdown
+
+    def test_markdown_is_german_escaped_and_marks_what_fell_back(self, client, page):
+        response = client.get("/de" + markdown_url(page.slug))
+        assert response.status_code == 200
+        markdown = response.content.decode()
+        title = "# Entscheidungsprotokoll: PyTorch oder TensorFlow &lt;b&gt;\\*\n"
+        assert markdown.startswith(title)
+        assert "- Sprache: Deutsch" in markdown
+        assert "## Faktoren" in markdown and "## Kurzfazit" in markdown
+        assert "PyTorch für die **Forschung**." in markdown
+        rows = table_rows(markdown)
+        assert rows[0][:2] == ["Faktor", "Gewichtung"]
+        assert rows[1][0] == "Entwicklungskomfort"
+        assert rows[2][0] == "Factor 2 (Noch nicht übersetzt)"
+        english = client.get(markdown_url(page.slug)).content.decode()
+        assert "- Language: English" in english and "Noch nicht" not in english

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.test import Client, override_settings
-from django.urls import reverse
+from django.urls import reverse, translate_url
 
 from comparisons import reports
 from comparisons.models import AccuracyReport, Comparison
@@ -322,6 +322,45 @@ class TestResolving:
         email = OutgoingEmail.objects.get()
         assert "\n" not in email.subject and "&amp;" not in email.subject
         assert "A & <B>" in email.body
+
+
+class TestReplyLanguage:
+    """The reply to a reader is in the language of the page they reported from,
+    whatever language the editor resolving it works in."""
+
+    def file_and_accept(self, client, editor, url):
+        assert client.post(url, report_data()).status_code == 302
+        report = AccuracyReport.objects.get()
+        client.force_login(editor)
+        assert client.post(change_url(report), {"_accept": "Accept"}).status_code == 302
+        return report, OutgoingEmail.objects.get()
+
+    def test_a_report_from_a_german_page_is_answered_in_german(self, client, editor, factor):
+        comparison = factor.comparison
+        comparison.title_de = "Vergleich auf Deutsch"
+        comparison.translations_published = ["de"]
+        comparison.save()
+        url = translate_url(factor_url(comparison, factor), "de")
+        assert url.startswith("/de/")
+
+        report, email = self.file_and_accept(client, editor, url)
+
+        assert report.language == "de"
+        assert email.subject == "Ihre Meldung zu Vergleich auf Deutsch: wir prüfen die Seite"
+        assert email.body.startswith("Guten Tag,")
+        assert "Die Seite ist nun zur Prüfung markiert" in email.body
+        assert f"/de{comparison.get_absolute_url()}" in email.body
+        assert "marked for review" not in email.body
+
+    def test_a_report_from_an_english_page_is_answered_in_english(self, client, editor, factor):
+        comparison = factor.comparison
+        report, email = self.file_and_accept(client, editor, factor_url(comparison, factor))
+
+        assert report.language == "en"
+        assert email.subject == f"Your report on {comparison.title}: we will review the page"
+        assert email.body.startswith("Hello,")
+        assert "marked for review" in email.body
+        assert f"/de{comparison.get_absolute_url()}" not in email.body
 
 
 class TestQueue:
