@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.core.cache import cache
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
 
 from .models import AuditEvent, ConsultationRequest, format_local, response_time
@@ -23,8 +23,9 @@ from .slots import overlaps, shift_slots, staff_with_hours
 # The estimate walks the triagers' hours in steps this long, up to LOOK_AHEAD.
 STEP = timedelta(minutes=30)
 LOOK_AHEAD = timedelta(days=21)
-# A triager's pace: first replies per working hour over the last RECENT_DAYS;
-# DEFAULT_PACE until they have MIN_REPLIES_FOR_PACE replies in that time.
+# A triager's pace: requests they gave the first response to (first_replies_by), per
+# working hour over the last RECENT_DAYS; DEFAULT_PACE until they have
+# MIN_REPLIES_FOR_PACE such first replies in that time.
 RECENT_DAYS = timedelta(days=28)
 MIN_REPLIES_FOR_PACE = 5
 DEFAULT_PACE = 2.0
@@ -80,21 +81,35 @@ def recent_pace(replies, hours, tz_name, *, now):
     return replies / worked
 
 
+def first_replies_by(people, now):
+    """How many requests each of ``people`` (pks) gave the first response to in the last
+    RECENT_DAYS, by pk (one query). A request counts once, for whoever left its earliest
+    response entry, however it was given (a reply from the request, a contact marked,
+    a slot scheduled); later replies to it count for nobody."""
+    first_responder = (
+        AuditEvent.objects.responses()
+        .filter(request=OuterRef("pk"))
+        .order_by("at", "pk")
+        .values("actor")[:1]
+    )
+    return dict(
+        ConsultationRequest.objects.filter(
+            first_response_at__gte=now - RECENT_DAYS, first_response_at__lte=now
+        )
+        .annotate(responder=Subquery(first_responder))
+        .filter(responder__in=people)
+        .values("responder")
+        .annotate(n=Count("pk"))
+        .values_list("responder", "n")
+    )
+
+
 def load_triagers(now):
     """The Triage group's members with published hours, as Triager values (four queries)."""
     people = staff_with_hours(TRIAGE_GROUP, off_between=(now, now + LOOK_AHEAD))
     if not people:
         return []
-    replies = dict(
-        AuditEvent.objects.filter(
-            kind=AuditEvent.Kind.CONTACT,
-            actor__in=[person.pk for person in people],
-            at__gte=now - RECENT_DAYS,
-        )
-        .values("actor")
-        .annotate(n=Count("request", distinct=True))
-        .values_list("actor", "n")
-    )
+    replies = first_replies_by([person.pk for person in people], now)
     return [
         Triager(
             hours=person.hours,

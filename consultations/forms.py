@@ -15,7 +15,6 @@ from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout, Submit
 from django import forms
 from django.conf import settings
 from django.forms.boundfield import BoundField
-from django.forms.utils import flatatt
 from django.urls import reverse, reverse_lazy
 from django.utils import dateformat, timezone
 from django.utils.functional import cached_property, lazy
@@ -117,7 +116,7 @@ class FreeSlotsBoundField(SlotRulesBoundField):
         return days[0][2][0][3] if days else self.auto_id
 
     def days_html(self):
-        """The days as the template shows them, built here like LongSelect: a Django
+        """The days as the template shows them, built here like timezone_options(): a Django
         template per checkbox costs tens of milliseconds at a thousand slots."""
         described = self.aria_describedby
         return format_html_join(
@@ -177,42 +176,73 @@ class LocalDateTimeField(forms.DateTimeField):
         return value.replace(tzinfo=None) if value else value
 
 
-class LongSelect(forms.Select):
-    """A select of hundreds of options (timezones) built in Python.
+@cache
+def timezone_lookup():
+    """Offered timezone names by what a visitor may type for them: the name in any
+    case, with spaces for underscores, or its place alone where no other name ends
+    in it ("berlin", "new york")."""
+    places = {}
+    for name in offered_timezone_names():
+        places.setdefault(_typed(name.rpartition("/")[2]), []).append(name)
+    unique = {place: names[0] for place, names in places.items() if len(names) == 1}
+    return unique | {_typed(name): name for name in offered_timezone_names()}
 
-    Django renders each option through its own template, which for ~600
-    timezones costs a tenth of a second per page; the markup is the same.
-    """
 
-    def render(self, name, value, attrs=None, renderer=None):
-        value = "" if value is None else str(value)
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            ((key, " selected" if key == value else "", label) for key, label in self.choices),
-        )
-        return format_html(
-            "<select{}>{}</select>",
-            flatatt(self.build_attrs(self.attrs, {**(attrs or {}), "name": name})),
-            options,
-        )
+def _typed(text):
+    return text.strip().replace(" ", "_").casefold()
+
+
+def match_timezone(text):
+    """The offered timezone name ``text`` stands for, or None."""
+    return timezone_lookup().get(_typed(text or ""))
 
 
 @cache
-def timezone_choices():
-    return [(name, name) for name in offered_timezone_names()]
+def timezone_options():
+    """The offered timezones as a datalist's options, built once per process: a Django
+    template per option costs a tenth of a second per page at ~600 of them."""
+    return format_html_join(
+        "", '<option value="{}"></option>', ((name,) for name in offered_timezone_names())
+    )
 
 
-class TimezoneField(forms.ChoiceField):
-    """The offered timezones. Its ~600 choices are a callable, listed once per process
-    (a list set on each form was normalised and deep-copied per form), and a value
-    is checked by membership instead of a walk through the normalised list."""
+class TimezoneInput(forms.TextInput):
+    """A text input with a <datalist> of the offered timezones: browsers filter the
+    list as the visitor types, on desktops and phones, with or without JavaScript."""
 
-    def __init__(self, **kwargs):
-        super().__init__(choices=timezone_choices, **kwargs)
+    list_id = "timezone-names"
 
-    def valid_value(self, value):
-        return value in offered_timezone_names()
+    def __init__(self, attrs=None):
+        defaults = {"list": self.list_id, "autocomplete": "off", "spellcheck": "false"}
+        super().__init__({**defaults, "autocapitalize": "none", **(attrs or {})})
+
+    def render(self, name, value, attrs=None, renderer=None):
+        return format_html(
+            '{}<datalist id="{}">{}</datalist>',
+            super().render(name, value, attrs, renderer),
+            self.list_id,
+            timezone_options(),
+        )
+
+
+class TimezoneField(forms.CharField):
+    """One of the offered timezones, typed (match_timezone) or picked from the list."""
+
+    widget = TimezoneInput
+    default_error_messages = {
+        "invalid_choice": _("Choose a timezone from the list, for example Europe/Berlin.")
+    }
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return match_timezone(value) or value
+
+    def validate(self, value):
+        super().validate(value)
+        if value and match_timezone(value) != value:
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
 
 
 def slot_value(start):
@@ -414,12 +444,12 @@ class BookingForm(HumanCheckForm, forms.ModelForm):
         help_text=_("Start typing its title, or leave this empty and tell us the topic below."),
     )
     timezone = TimezoneField(
-        widget=LongSelect,
+        max_length=64,
         label=_("Your timezone"),
-        help_text=_("The times below are in this timezone."),
-        error_messages={
-            "invalid_choice": _("Choose a timezone from the list, for example Europe/Berlin.")
-        },
+        help_text=_(
+            "Start typing a city in your timezone, for example Berlin, and pick it from the list. "
+            "The times below are in this timezone."
+        ),
     )
     window_1 = LocalDateTimeField(label=_("First choice"))
     window_2 = LocalDateTimeField(label=_("Second choice"))
@@ -476,7 +506,8 @@ class BookingForm(HumanCheckForm, forms.ModelForm):
             reverse("consultations:privacy"),
         )
         if not self.is_bound:
-            self.initial.setdefault("timezone", "UTC")
+            # Shown again as typed ("Show the times"): the name the slots are shown in.
+            self.initial["timezone"] = match_timezone(self.initial.get("timezone")) or "UTC"
         if self.free:
             for name in WINDOW_FIELDS:
                 del self.fields[name]
@@ -520,7 +551,7 @@ class BookingForm(HumanCheckForm, forms.ModelForm):
     def display_timezone(self):
         """The timezone the slots are shown in: the one sent, else the one preset."""
         name = self.data.get("timezone") if self.is_bound else self.initial.get("timezone")
-        return name if name in offered_timezone_names() else "UTC"
+        return match_timezone(name) or "UTC"
 
     def busy_notice(self):
         """ "We are busier than usual: …" in the visitor's timezone, or "" when the

@@ -862,6 +862,17 @@ class AuditKind(models.TextChoices):
     BREACH = "breach", "Reply-by time missed"
 
 
+class AuditEventQuerySet(models.QuerySet):
+    def responses(self):
+        """The entries a person's response to the visitor leaves, the ones that go with
+        record_first_response(): a reply sent from the request, a contact (marked, or a
+        move to contacted) and a slot scheduled."""
+        return self.filter(
+            Q(kind__in=[AuditKind.REPLY, AuditKind.CONTACT])
+            | Q(kind=AuditKind.STATUS, to_value=RequestStatus.SCHEDULED)
+        )
+
+
 class AuditEvent(models.Model):
     """One entry in a request's audit trail: who did what, when, from what to what."""
 
@@ -884,6 +895,8 @@ class AuditEvent(models.Model):
     from_value = models.CharField("from", max_length=200, blank=True)
     to_value = models.CharField("to", max_length=200, blank=True)
     note = models.TextField("note", blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["at", "pk"]

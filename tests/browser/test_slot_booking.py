@@ -13,7 +13,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from consultations import services
-from consultations.models import ConsultationRequest, SlotHold
+from consultations.models import ConsultationRequest, SlotHold, offered_timezone_names
 from tests.clock import FIXED_NOW
 from tests.factories import make_consultant, make_consultation, make_hours, make_staff
 
@@ -108,9 +108,26 @@ def test_without_javascript_the_visitor_picks_a_timezone_and_books(
 ):
     page = open_page("mobile", java_script_enabled=False)
     page.goto(live_server.url + BOOK)
-    expect(page.get_by_label("Your timezone")).to_have_value("UTC")
+    timezone = page.get_by_label("Your timezone")
+    expect(timezone).to_have_value("UTC")
+    # A text field the browser completes from the list of every offered name.
+    expect(timezone).to_have_attribute("list", "timezone-names")
+    names = page.locator("datalist#timezone-names option")
+    expect(names).to_have_count(len(offered_timezone_names()))
+    expect(page.locator(f'datalist#timezone-names option[value="{NEW_YORK}"]')).to_have_count(1)
     fill_details(page, topic=TOPIC)
-    page.get_by_label("Your timezone").select_option(NEW_YORK)
+    # A name not in the list is refused by the field, and nothing typed is lost.
+    timezone.fill("New Yrok")
+    page.locator("summary", has_text="Wednesday 25 November").click()
+    page.get_by_label("15:00, Wednesday 25 November").check()
+    page.get_by_label("You may contact me by email").check()
+    page.get_by_role("button", name="Request my free consultation").click()
+    message = "Choose a timezone from the list, for example Europe/Berlin."
+    expect(page.locator("#div_id_timezone")).to_contain_text(message)
+    expect(timezone).to_have_value("New Yrok")
+    expect(page.get_by_label("Your name")).to_have_value("Ada Lovelace")
+    assert not ConsultationRequest.objects.exists()
+    timezone.fill(NEW_YORK)
     page.get_by_role("button", name="Show the times in this timezone").click()
     # The same form again, as typed, now in New York time.
     expect(page.get_by_label("Your name")).to_have_value("Ada Lovelace")

@@ -24,6 +24,7 @@ from consultations.models import (
     OutgoingEmail,
     PendingAddition,
     SpentFormToken,
+    offered_timezone_names,
 )
 from tests.clock import FIXED_NOW
 from tests.consultations.helpers import (
@@ -152,7 +153,9 @@ class TestBookingFromAComparisonPage:
         assert "Some comparison" not in body
         assert re.search(r'<input type="text" name="comparison"(?![^>]*value=)[^>]*>', body)
         assert 'data-suggest-url="/suggest/comparisons/"' in body
-        assert '<option value="UTC" selected>UTC</option>' in body
+        assert re.search(
+            r'<input type="text" name="timezone" value="UTC" list="timezone-names"', body
+        )
         assert 'src="/static/js/booking.' in body and " defer" in body
 
     def test_the_form_is_never_cached(self, client):
@@ -254,9 +257,46 @@ class TestValidation:
         response = client.post(BOOK_URL, booking_data(window_2=""))
         assert "window_2" in errors_by_field(response)
 
-    def test_unknown_timezone_is_refused(self, client):
-        response = client.post(BOOK_URL, booking_data(timezone="Nowhere/Special"))
-        assert "timezone" in errors_by_field(response)
+    def test_the_timezone_is_typed_with_every_offered_name_in_a_list(self, client):
+        # Without JavaScript the browser filters the list as the visitor types.
+        body = client.get(BOOK_URL).content.decode()
+        field = re.search(r'<input type="text" name="timezone"[^>]*>', body).group()
+        assert 'list="timezone-names"' in field
+        assert 'aria-describedby="id_timezone_helptext"' in field
+        assert (
+            'id="id_timezone_helptext"' in body and "Start typing a city in your timezone" in body
+        )
+        datalist = re.search(r'<datalist id="timezone-names">(.*?)</datalist>', body).group(1)
+        listed = re.findall(r'<option value="([^"]+)"></option>', datalist)
+        assert listed == list(offered_timezone_names())
+        assert "America/New_York" in listed and "US/Eastern" not in listed
+
+    @pytest.mark.parametrize(
+        "typed", ["America/New_York", "america/new_york", "America/New York", " new york "]
+    )
+    def test_a_typed_timezone_is_accepted_as_its_listed_name(self, client, typed):
+        response = client.post(BOOK_URL, booking_data(timezone=typed))
+        assert response.status_code == 302
+        consultation = ConsultationRequest.objects.get()
+        assert consultation.timezone == "America/New_York"
+        # The windows typed as 10:00 were read as 10:00 in New York.
+        first = consultation.windows.first().starts_at
+        assert first.astimezone(ZoneInfo("America/New_York")).hour == 10
+
+    @pytest.mark.parametrize("typed", ["Nowhere/Special", "New Yrok", "US/Eastern", "Etc/GMT+5"])
+    def test_a_timezone_not_in_the_list_is_refused_and_the_rest_kept(self, client, typed):
+        response = client.post(BOOK_URL, booking_data(timezone=typed))
+        assert response.status_code == 400
+        assert errors_by_field(response) == {
+            "timezone": "Choose a timezone from the list, for example Europe/Berlin."
+        }
+        body = response.content.decode()
+        # The summary links to the field, which keeps what was typed, as do the others.
+        assert 'href="#id_timezone"' in body
+        assert f'<input type="text" name="timezone" value="{typed}"' in body
+        assert 'value="Ada Lovelace"' in body and 'value="Analytical Ltd"' in body
+        assert "Which framework should we pick for our first model?" in body
+        assert not ConsultationRequest.objects.exists()
 
     @pytest.mark.parametrize(
         "garbage",

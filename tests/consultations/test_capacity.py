@@ -15,12 +15,16 @@ from django.urls import reverse
 from consultations import capacity
 from consultations.capacity import Triager, estimate_first_reply
 from consultations.models import AuditEvent, ConsultationRequest, TimeOff
-from tests.clock import FIXED_NOW
+from tests.clock import FIXED_NOW, at
 from tests.consultations.helpers import fixed_booking
 from tests.factories import make_comparison, make_consultation, make_hours, make_staff
 from tests.support.pages import page_text
 
 BOOK_URL = reverse("consultations:book")
+
+
+def reply_url(consultation):
+    return reverse("admin:consultations_consultationrequest_reply", args=[consultation.pk])
 
 
 def moment(day, hour, minute=0):
@@ -147,6 +151,76 @@ class TestFromTheDatabase:
         ConsultationRequest.objects.update(first_response_at=FIXED_NOW)
         paces = sorted(t.pace for t in capacity.load_triagers(FIXED_NOW))
         assert paces == [0.5, 2.0]
+
+    def replied_last_week(self, client, by, requests, text="Does Thursday suit you?"):
+        """``by`` replies from the request's reply form to each of ``requests``, on
+        Tuesday of last week (within RECENT_DAYS)."""
+        with at(FIXED_NOW - timedelta(days=7)):
+            client.force_login(by)
+            for request in requests:
+                response = client.post(reply_url(request), {"text": text})
+                assert response.status_code == 302
+
+    def answered_requests(self, count):
+        return [make_consultation(received_at=FIXED_NOW - timedelta(days=8)) for _ in range(count)]
+
+    def test_first_replies_sent_from_the_request_set_the_pace(
+        self, client, team, django_assert_num_queries
+    ):
+        tess, trev = team
+        # Tess answered 16 requests from their reply page in her 160 working hours
+        # of the last 4 weeks: one every ten hours. Trev has none: the default pace.
+        self.replied_last_week(client, tess, self.answered_requests(16))
+        with django_assert_num_queries(4):
+            paces = {t.pace for t in capacity.load_triagers(FIXED_NOW)}
+        assert paces == {0.1, capacity.DEFAULT_PACE}
+
+    def test_a_request_counts_once_for_whoever_answered_it_first(self, client, team):
+        tess, trev = team
+        # Trev marked 8 requests contacted; Tess replied to 8 others from the request.
+        # Then each replied again to all 16: those second replies count for nobody.
+        trevs, tesss = self.answered_requests(8), self.answered_requests(8)
+        with at(FIXED_NOW - timedelta(days=9)):
+            client.force_login(trev)
+            response = client.post(
+                reverse("admin:consultations_consultationrequest_changelist"),
+                {"action": "mark_contacted", "_selected_action": [r.pk for r in trevs]},
+            )
+            assert response.status_code == 302
+        self.replied_last_week(client, tess, tesss)
+        self.replied_last_week(client, tess, trevs, text="Following up.")
+        self.replied_last_week(client, trev, [*trevs, *tesss], text="Any news?")
+        assert AuditEvent.objects.responses().filter(actor=tess).count() == 16
+        # 8 first replies in 160 working hours each: one every twenty hours.
+        assert [t.pace for t in capacity.load_triagers(FIXED_NOW)] == [0.05, 0.05]
+
+    def test_first_replies_from_before_recent_days_do_not_count(self, client, team):
+        tess, trev = team
+        old = [
+            make_consultation(received_at=FIXED_NOW - capacity.RECENT_DAYS - timedelta(days=2))
+            for _ in range(16)
+        ]
+        with at(FIXED_NOW - capacity.RECENT_DAYS - timedelta(minutes=1)):
+            client.force_login(tess)
+            for request in old:
+                client.post(reply_url(request), {"text": "Does Thursday suit you?"})
+        # ... and a reply to them now is nobody's first.
+        self.replied_last_week(client, tess, old, text="Following up.")
+        assert {t.pace for t in capacity.load_triagers(FIXED_NOW)} == {capacity.DEFAULT_PACE}
+
+    def test_a_slow_recent_pace_makes_a_small_backlog_busier_than_usual(self, client, team):
+        tess, trev = team
+        for person in team:
+            self.replied_last_week(client, person, self.answered_requests(16))
+        client.logout()
+        # Three waiting, and the team answers one every five hours: this request is
+        # answered after 20 working hours, on Thursday at 13:00 UTC (08:00 in New York).
+        self.backlog(3)
+        response = client.get(BOOK_URL, {"timezone": "America/New_York"})
+        assert (
+            "We are busier than usual: expect a reply by Thursday 26 November 2026, 08:00 EST."
+            in page_text(response)
+        )
 
     def test_time_off_counts_as_a_holiday(self, team):
         tess, trev = team

@@ -173,7 +173,7 @@ class TestBookingFreeSlots:
         assert first.group(1) == "2026-11-24T11:00Z"
         assert "Tuesday 24 November (12 free)" in text
         assert re.search(rf'<label for="{first.group(2)}">06:00', body)
-        assert '<option value="America/New_York" selected>' in body
+        assert '<input type="text" name="timezone" value="America/New_York"' in body
 
     def test_a_visitor_books_a_free_slot_and_it_is_held(self, client, connie):
         response = client.post(
