@@ -9,11 +9,12 @@ cache for ESTIMATE_CACHE_SECONDS. The booking form and the confirmation say
 than the promise (``respond_by``, which stays the promise the report counts).
 """
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.core.cache import cache
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from .models import AuditEvent, ConsultationRequest, format_local, response_time
@@ -24,7 +25,8 @@ from .slots import overlaps, shift_slots, staff_with_hours
 STEP = timedelta(minutes=30)
 LOOK_AHEAD = timedelta(days=21)
 # A triager's pace: requests they gave the first response to (first_replies_by), per
-# working hour over the last RECENT_DAYS; DEFAULT_PACE until they have
+# busy working hour over the last RECENT_DAYS (waiting_periods: an hour with nothing
+# waiting says nothing of how fast they answer); DEFAULT_PACE until they have
 # MIN_REPLIES_FOR_PACE such first replies in that time.
 RECENT_DAYS = timedelta(days=28)
 MIN_REPLIES_FOR_PACE = 5
@@ -72,13 +74,48 @@ def estimate_first_reply(*, now, backlog, triagers):
     return None
 
 
-def recent_pace(replies, hours, tz_name, *, now):
-    """First replies per working hour over the last RECENT_DAYS, or DEFAULT_PACE."""
-    steps = shift_slots(hours, tz_name, now - RECENT_DAYS, now - STEP)
-    worked = sum(1 for _ in steps) * (STEP / timedelta(hours=1))
-    if replies < MIN_REPLIES_FOR_PACE or not worked:
+def recent_pace(replies, hours, tz_name, *, now, waiting=()):
+    """First replies per busy working hour over the last RECENT_DAYS, or DEFAULT_PACE.
+
+    A working step is busy when it overlaps one of the ``waiting`` periods (sorted,
+    disjoint (start, end) pairs: waiting_periods)."""
+    starts = [start for start, _ in waiting]
+    busy_steps = 0
+    for moment in shift_slots(hours, tz_name, now - RECENT_DAYS, now - STEP):
+        # The last period starting before the step ends is the only one it can overlap.
+        index = bisect_left(starts, moment + STEP) - 1
+        if index >= 0 and waiting[index][1] > moment:
+            busy_steps += 1
+    busy_hours = busy_steps * (STEP / timedelta(hours=1))
+    if replies < MIN_REPLIES_FOR_PACE or not busy_hours:
         return DEFAULT_PACE
-    return replies / worked
+    return replies / busy_hours
+
+
+def waiting_periods(now):
+    """When some request waited for its first reply in the last RECENT_DAYS: sorted,
+    disjoint (start, end) pairs (one query). A request still waiting waits until now;
+    one waiting past the promise counts for its first response_time() only: left
+    that long, it is stuck, and the hours after say nothing of the team's pace."""
+    since = now - RECENT_DAYS
+    promise = response_time()
+    periods = (
+        (max(received, since), min(answered or now, received + promise))
+        for received, answered in ConsultationRequest.objects.filter(
+            Q(first_response_at__isnull=True) | Q(first_response_at__gt=since),
+            received_at__gt=since - promise,
+            received_at__lte=now,
+        )
+        .order_by("received_at")
+        .values_list("received_at", "first_response_at")
+    )
+    merged = []
+    for start, end in periods:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        elif start < end:
+            merged.append((start, end))
+    return merged
 
 
 def first_replies_by(people, now):
@@ -105,17 +142,20 @@ def first_replies_by(people, now):
 
 
 def load_triagers(now):
-    """The Triage group's members with published hours, as Triager values (four queries)."""
+    """The Triage group's members with published hours, as Triager values (five queries)."""
     people = staff_with_hours(TRIAGE_GROUP, off_between=(now, now + LOOK_AHEAD))
     if not people:
         return []
     replies = first_replies_by([person.pk for person in people], now)
+    waiting = waiting_periods(now)
     return [
         Triager(
             hours=person.hours,
             timezone=person.timezone,
             time_off=person.time_off,
-            pace=recent_pace(replies.get(person.pk, 0), person.hours, person.timezone, now=now),
+            pace=recent_pace(
+                replies.get(person.pk, 0), person.hours, person.timezone, now=now, waiting=waiting
+            ),
         )
         for person in people
     ]

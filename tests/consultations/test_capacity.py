@@ -21,6 +21,7 @@ from tests.factories import make_comparison, make_consultation, make_hours, make
 from tests.support.pages import page_text
 
 BOOK_URL = reverse("consultations:book")
+LAST_TUESDAY = FIXED_NOW - timedelta(days=7)  # 17 November, 09:00 UTC
 
 
 def reply_url(consultation):
@@ -141,46 +142,64 @@ class TestFromTheDatabase:
 
     def test_the_pace_comes_from_recent_first_replies(self, team):
         tess, trev = team
-        # Tess answered 80 requests in her 160 working hours of the last 4 weeks: half
-        # an hour each. Trev has no history yet: the default pace, 2 an hour.
-        for _ in range(80):
-            request = make_consultation(received_at=FIXED_NOW - timedelta(days=3))
+        # 12 requests came in on Monday of last week and Tess answered them all today.
+        # Left past the promise they were stuck: only their first 24 hours say how fast
+        # she answers, 8 of her working hours (Monday 09:00 to 17:00): 1.5 an hour.
+        # Trev has no history yet: the default pace, 2 an hour.
+        for _ in range(12):
+            request = make_consultation(received_at=FIXED_NOW - timedelta(days=8))
             AuditEvent.objects.create(
                 request=request, actor=tess, kind=AuditEvent.Kind.CONTACT, at=FIXED_NOW
             )
         ConsultationRequest.objects.update(first_response_at=FIXED_NOW)
         paces = sorted(t.pace for t in capacity.load_triagers(FIXED_NOW))
-        assert paces == [0.5, 2.0]
+        assert paces == [1.5, 2.0]
 
-    def replied_last_week(self, client, by, requests, text="Does Thursday suit you?"):
+    def replied_last_week(
+        self, client, by, requests, text="Does Thursday suit you?", when=LAST_TUESDAY
+    ):
         """``by`` replies from the request's reply form to each of ``requests``, on
-        Tuesday of last week (within RECENT_DAYS)."""
-        with at(FIXED_NOW - timedelta(days=7)):
+        Tuesday of last week (within RECENT_DAYS) unless ``when`` says otherwise."""
+        with at(when):
             client.force_login(by)
             for request in requests:
                 response = client.post(reply_url(request), {"text": text})
                 assert response.status_code == 302
 
-    def answered_requests(self, count):
-        return [make_consultation(received_at=FIXED_NOW - timedelta(days=8)) for _ in range(count)]
+    def answered_requests(self, count, received_at=LAST_TUESDAY - timedelta(days=1)):
+        """``count`` requests received on Monday of last week, 09:00 UTC."""
+        return [make_consultation(received_at=received_at) for _ in range(count)]
 
     def test_first_replies_sent_from_the_request_set_the_pace(
         self, client, team, django_assert_num_queries
     ):
         tess, trev = team
-        # Tess answered 16 requests from their reply page in her 160 working hours
-        # of the last 4 weeks: one every ten hours. Trev has none: the default pace.
-        self.replied_last_week(client, tess, self.answered_requests(16))
-        with django_assert_num_queries(4):
+        # Tess answered 6 requests from their reply page on Tuesday morning; they had
+        # waited since Monday 09:00, 8 of her working hours: 0.75 an hour. Trev has
+        # none: the default pace.
+        self.replied_last_week(client, tess, self.answered_requests(6))
+        with django_assert_num_queries(5):
             paces = {t.pace for t in capacity.load_triagers(FIXED_NOW)}
-        assert paces == {0.1, capacity.DEFAULT_PACE}
+        assert paces == {0.75, capacity.DEFAULT_PACE}
+
+    def test_hours_with_nothing_waiting_do_not_slow_the_pace(self, client, team):
+        tess, trev = team
+        # 16 first replies on Tuesday morning, to requests that came in on Monday at
+        # 16:00: one busy working hour (the rest of her four weeks nothing waited).
+        requests = [
+            make_consultation(received_at=FIXED_NOW - timedelta(days=7, hours=17))
+            for _ in range(16)
+        ]
+        self.replied_last_week(client, tess, requests)
+        assert {t.pace for t in capacity.load_triagers(FIXED_NOW)} == {16.0, 2.0}
 
     def test_a_request_counts_once_for_whoever_answered_it_first(self, client, team):
         tess, trev = team
-        # Trev marked 8 requests contacted; Tess replied to 8 others from the request.
-        # Then each replied again to all 16: those second replies count for nobody.
+        # Trev marked 8 requests contacted on Monday afternoon; Tess replied to 8 others
+        # from the request on Tuesday. Then each replied again to all 16: those second
+        # replies count for nobody.
         trevs, tesss = self.answered_requests(8), self.answered_requests(8)
-        with at(FIXED_NOW - timedelta(days=9)):
+        with at(LAST_TUESDAY - timedelta(hours=20)):
             client.force_login(trev)
             response = client.post(
                 reverse("admin:consultations_consultationrequest_changelist"),
@@ -191,8 +210,8 @@ class TestFromTheDatabase:
         self.replied_last_week(client, tess, trevs, text="Following up.")
         self.replied_last_week(client, trev, [*trevs, *tesss], text="Any news?")
         assert AuditEvent.objects.responses().filter(actor=tess).count() == 16
-        # 8 first replies in 160 working hours each: one every twenty hours.
-        assert [t.pace for t in capacity.load_triagers(FIXED_NOW)] == [0.05, 0.05]
+        # 8 first replies each in the 8 working hours something waited: 1 an hour.
+        assert [t.pace for t in capacity.load_triagers(FIXED_NOW)] == [1.0, 1.0]
 
     def test_first_replies_from_before_recent_days_do_not_count(self, client, team):
         tess, trev = team
@@ -210,15 +229,23 @@ class TestFromTheDatabase:
 
     def test_a_slow_recent_pace_makes_a_small_backlog_busier_than_usual(self, client, team):
         tess, trev = team
+        # Last week two requests came in at 09:00 each weekday, and waited until this
+        # Monday: Tess answered one of each day's, Trev the other. 5 first replies each
+        # in 40 busy working hours: the team answers one every four hours.
+        monday = LAST_TUESDAY - timedelta(days=1)
         for person in team:
-            self.replied_last_week(client, person, self.answered_requests(16))
+            requests = [
+                self.answered_requests(1, received_at=monday + timedelta(days=day))[0]
+                for day in range(5)
+            ]
+            self.replied_last_week(client, person, requests, when=FIXED_NOW - timedelta(days=1))
         client.logout()
-        # Three waiting, and the team answers one every five hours: this request is
-        # answered after 20 working hours, on Thursday at 13:00 UTC (08:00 in New York).
+        # Three waiting: this request is answered after 16 working hours, on
+        # Wednesday at 17:00 UTC (12:00 in New York), past the promise (09:00 UTC).
         self.backlog(3)
         response = client.get(BOOK_URL, {"timezone": "America/New_York"})
         assert (
-            "We are busier than usual: expect a reply by Thursday 26 November 2026, 08:00 EST."
+            "We are busier than usual: expect a reply by Wednesday 25 November 2026, 12:00 EST."
             in page_text(response)
         )
 
