@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from compare_site.validators import validate_no_control_characters
 
 from . import invitations, services, slots
-from .forms import ScheduleForm
+from .forms import ScheduleForm, TimezoneField
 from .models import (
     WARN_BEFORE_HOURS,
     ConsultationRequest,
@@ -47,7 +47,6 @@ from .models import (
     TimeOff,
     WorkingHours,
     format_short,
-    timezone_names,
 )
 
 Status = ConsultationRequest.Status
@@ -207,14 +206,11 @@ class ReplyForm(forms.Form):
 
 
 class StaffTimezoneForm(forms.Form):
-    timezone = forms.ChoiceField(
+    # The visitors' field: the same offered names (no legacy aliases), searchable.
+    timezone = TimezoneField(
         label=_("Your timezone"),
         help_text=_("Reply-by times are shown in the visitor's timezone and in this one."),
     )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["timezone"].choices = [(name, name) for name in sorted(timezone_names())]
 
 
 class EraseForm(forms.Form):
@@ -785,12 +781,12 @@ class WorkingHoursForm(forms.ModelForm):
     """A stretch of hours, with the timezone they are in: the staff member's own
     (StaffTimezone), which every one of their stretches shares."""
 
-    timezone = forms.ChoiceField(
+    timezone = TimezoneField(
         label=_("Timezone"),
         required=False,
         help_text=_(
             "The staff member's IANA timezone, for example Europe/London: all their "
-            "hours are in it, and the admin shows them times in it."
+            "hours are in it, and the admin shows them times in it. Empty: unchanged."
         ),
     )
 
@@ -800,10 +796,6 @@ class WorkingHoursForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["timezone"].choices = [
-            ("", gettext("Unchanged (the staff member's timezone)")),
-            *((name, name) for name in sorted(timezone_names())),
-        ]
         if self.instance.pk:
             self.initial["timezone"] = StaffTimezone.of(self.instance.person)
 

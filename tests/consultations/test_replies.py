@@ -206,5 +206,9 @@ class TestReplyByTimes:
         signed_in.post(url, {"timezone": "Asia/Tokyo"})
         assert StaffTimezone.of(triager) == "Asia/Tokyo"
         response = signed_in.post(url, {"timezone": "Mars/Olympus"})
-        assert "Select a valid choice" in page_text(response)
+        assert "Choose a timezone from the list, for example Europe/Berlin." in page_text(response)
         assert StaffTimezone.of(triager) == "Asia/Tokyo"
+        # The visitors' list, searchable, without the legacy aliases.
+        page = signed_in.get(url).content.decode()
+        assert '<datalist id="timezone-names">' in page and '"Europe/London"' in page
+        assert '"GB-Eire"' not in page
