@@ -492,9 +492,6 @@ class _PostgreSQL(_NoWords):
             for word in ([] if query.literal else [*query.words, query.joined])
             if len(word) >= MIN_FUZZY_LENGTH
         ]
-        self.close_names = Q()
-        for word in self.close_words:
-            self.close_names |= Q(name__trigram_similar=word)
 
     def prepare(self):
         # PostgreSQL prices checking a stored vector row by row as if it were free,
@@ -529,8 +526,9 @@ class _PostgreSQL(_NoWords):
         """Frameworks whose words match, or whose name is close to a word typed."""
         words = framework_words()
         matches = Q(pk__in=Framework.objects.alias(words=words).filter(words=self.text_query))
-        if self.close_names:
-            matches |= Q(pk__in=Framework.objects.filter(self.close_names).values("pk"))
+        if self.close_framework_keys:
+            # Read once for both this and comparisons().
+            matches |= Q(pk__in=self.close_framework_keys)
         return Framework.objects.filter(matches)
 
     def frameworks(self):
@@ -541,6 +539,9 @@ class _PostgreSQL(_NoWords):
         # subquery it joined every participant of every published comparison
         # (24 ms of a 56 ms search at 10,000 bench comparisons).
         matched = list(self.framework_matches().values_list("pk", flat=True)[:100])
+        if not matched:
+            # Building the ranked query below costs 3 ms of CPU even when it is not run.
+            return Framework.objects.none()
         return (
             Framework.objects.filter(pk__in=matched)
             .filter(_in_published_comparison())
