@@ -67,7 +67,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils.functional import cached_property
-from django.utils.html import escape, format_html, strip_tags
+from django.utils.html import escape, strip_tags
 from django.utils.safestring import mark_safe
 
 from .models import Assessment, Comparison, Factor, Framework, Participant
@@ -99,6 +99,8 @@ SEARCH_CONFIG = "english"
 UPDATE_BATCH = 200
 # Plain texts of Markdown kept in each process (plain_text): a few hundred bytes each.
 PLAIN_TEXTS_KEPT = 4096
+# Compiled highlighting patterns kept in each process (_term_pattern), one per set of terms.
+TERM_PATTERNS_KEPT = 256
 # How many characters of a long text a result shows around the first match.
 EXCERPT_LENGTH = 180
 
@@ -857,10 +859,18 @@ def plain_text(markdown):
 
 
 def _term_pattern(terms):
-    terms = sorted({term for term in terms if term}, key=len, reverse=True)
+    """The regex of words beginning with one of ``terms``, one group around each
+    match, or None when there are none: built once per set of terms (a results page
+    asks for it some sixty times)."""
+    return _pattern_of_terms(frozenset(term for term in terms if term))
+
+
+@functools.lru_cache(maxsize=TERM_PATTERNS_KEPT)
+def _pattern_of_terms(terms):
     if not terms:
         return None
-    return re.compile(r"\b(?:" + "|".join(re.escape(term) for term in terms) + r")\w*", re.I)
+    alternatives = "|".join(re.escape(term) for term in sorted(terms, key=len, reverse=True))
+    return re.compile(r"(\b(?:" + alternatives + r")\w*)", re.I)
 
 
 def excerpt(text, terms, length=EXCERPT_LENGTH):
@@ -882,11 +892,8 @@ def highlight(text, terms):
     pattern = _term_pattern(terms)
     if pattern is None:
         return escape(text)
-    parts = []
-    last = 0
-    for found in pattern.finditer(text):
-        parts.append(escape(text[last : found.start()]))
-        parts.append(format_html("<mark>{}</mark>", found.group()))
-        last = found.end()
-    parts.append(escape(text[last:]))
+    # Split on the pattern's one group: the text between matches, then the matches.
+    parts = pattern.split(text)
+    parts[1::2] = [f"<mark>{html.escape(found)}</mark>" for found in parts[1::2]]
+    parts[::2] = [html.escape(between) for between in parts[::2]]
     return mark_safe("".join(parts))  # noqa: S308 - every part was escaped just above.
