@@ -259,11 +259,10 @@ def search(raw, *, page=1):
         backend.prepare()
         framework_hits = _with_comparisons(list(backend.frameworks()[:MAX_FRAMEWORKS]))
         meant = _typo_names(query, framework_hits)
-        paginator = CappedPaginator(_keys(backend.comparisons(meant)), PAGE_SIZE)
+        paginator = backend.paginator(meant)
         if paginator.count == 0 and backend.has_looser_match:
             # Nothing matched the words or a framework's name: try titles that look alike.
-            looser = backend.comparisons(meant, looser=True)
-            paginator = CappedPaginator(_keys(looser), PAGE_SIZE)
+            paginator = backend.paginator(meant, looser=True)
         result_page = paginator.page(page)
         keys = list(result_page.object_list)
         result_page.object_list = _page_of(keys)
@@ -477,6 +476,10 @@ class _NoWords:
         ``looser``: also titles that look like the query, when nothing else matched."""
         return Comparison.objects.none()
 
+    def paginator(self, meant=(), looser=False):
+        """The pages of comparisons(): counted apart, at most MAX_COUNTED."""
+        return CappedPaginator(_keys(self.comparisons(meant, looser)), PAGE_SIZE)
+
 
 class _PostgreSQL(_NoWords):
     """Full-text search on the stored vectors, with trigram similarity for typos."""
@@ -559,6 +562,19 @@ class _PostgreSQL(_NoWords):
         """Comparisons holding the words, through the RUM index of their vector."""
         return Q(search_vector=self.text_query)
 
+    def is_union(self, looser):
+        """Whether comparisons() matches in other ways than the words: then it sorts
+        every match, rather than reading the best first off the RUM index."""
+        return looser or bool(self.close_framework_keys)
+
+    def paginator(self, meant=(), looser=False):
+        if not self.is_union(looser):
+            return super().paginator(meant, looser)
+        # Counting a union computes every match again, as ranking it did: its first
+        # MAX_COUNTED keys are read once, and counted and paged in Python.
+        keys = _keys(self.comparisons(meant, looser))[:MAX_COUNTED]
+        return Paginator(list(keys), PAGE_SIZE)
+
     def comparisons(self, meant=(), looser=False):
         # Other ways of matching than the words are each a part of one UNION, so
         # that each uses its index, rather than OR-ed into a filter over every
@@ -582,7 +598,7 @@ class _PostgreSQL(_NoWords):
         for name in meant:
             rank_query |= SearchQuery(name, search_type="plain", config=SEARCH_CONFIG)
         distance = SearchDistance(F("search_vector"), rank_query)
-        if not parts:
+        if not self.is_union(looser):
             # Words alone, the common case: the RUM index hands the matches over
             # best first, so a page reads its 20 rows rather than ranking every
             # match (3 ms against 18 for a word in all 10,000 bench comparisons).
