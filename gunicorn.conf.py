@@ -4,6 +4,7 @@ Threads let one worker keep connections alive while others render; the worker
 count follows the machine (override with WEB_CONCURRENCY and GUNICORN_THREADS).
 """
 
+import gc
 import multiprocessing
 import os
 
@@ -22,3 +23,15 @@ max_requests = 5000
 max_requests_jitter = 500
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
+
+
+def post_worker_init(worker):
+    """Leave the objects made while loading the site out of garbage collection.
+
+    They live as long as the worker (about 100,000: modules, models, settings),
+    yet every full collection went through them all again: a pause of up to
+    100 ms every few hundred requests, measured in-process on the search page,
+    which is what a p99 sees. Frozen, a full collection took 5 to 27 ms.
+    """
+    gc.collect()
+    gc.freeze()

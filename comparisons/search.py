@@ -58,7 +58,6 @@ from django.db.models import (
     FloatField,
     Func,
     OuterRef,
-    Prefetch,
     Q,
     StringAgg,
     Subquery,
@@ -68,7 +67,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils.functional import cached_property
-from django.utils.html import escape, format_html, strip_tags
+from django.utils.html import escape, strip_tags
 from django.utils.safestring import mark_safe
 
 from .models import Assessment, Comparison, Factor, Framework, Participant
@@ -100,6 +99,8 @@ SEARCH_CONFIG = "english"
 UPDATE_BATCH = 200
 # Plain texts of Markdown kept in each process (plain_text): a few hundred bytes each.
 PLAIN_TEXTS_KEPT = 4096
+# Compiled highlighting patterns kept in each process (_term_pattern), one per set of terms.
+TERM_PATTERNS_KEPT = 256
 # How many characters of a long text a result shows around the first match.
 EXCERPT_LENGTH = 180
 
@@ -198,6 +199,8 @@ class ComparisonHit:
     """A matching comparison and, when a factor matched, that factor's text."""
 
     comparison: object
+    # The names of the comparison's frameworks, in its order ("PyTorch", "JAX").
+    framework_names: tuple = ()
     factor_name: str = ""
     framework_name: str = ""
     assessment: str = ""
@@ -256,16 +259,15 @@ def search(raw, *, page=1):
         backend.prepare()
         framework_hits = _with_comparisons(list(backend.frameworks()[:MAX_FRAMEWORKS]))
         meant = _typo_names(query, framework_hits)
-        paginator = CappedPaginator(_keys(backend.comparisons(meant)), PAGE_SIZE)
+        paginator = backend.paginator(meant)
         if paginator.count == 0 and backend.has_looser_match:
             # Nothing matched the words or a framework's name: try titles that look alike.
-            looser = backend.comparisons(meant, looser=True)
-            paginator = CappedPaginator(_keys(looser), PAGE_SIZE)
+            paginator = backend.paginator(meant, looser=True)
         result_page = paginator.page(page)
-        result_page.object_list = _page_of(list(result_page.object_list))
-        on_the_page = result_page.object_list
+        keys = list(result_page.object_list)
+        result_page.object_list = _page_of(keys)
         terms = tuple(dict.fromkeys([*query.terms, *meant]))[:MAX_TERMS]
-        hits = _with_factor_matches(on_the_page, terms)
+        hits = _with_factor_matches(result_page.object_list, terms, _framework_names(keys))
     return SearchResults(
         query=query, page=result_page, hits=hits, frameworks=framework_hits, terms=terms
     )
@@ -279,17 +281,23 @@ def _keys(comparisons):
 
 
 def _page_of(keys):
-    """The comparisons of ``keys``, in that order, with their frameworks."""
-    comparisons = (
-        Comparison.objects.filter(pk__in=keys)
-        # The vector stays in the database: the page needs none of its bytes.
-        .defer("search_vector")
-        .prefetch_related(
-            Prefetch("participants", queryset=Participant.objects.select_related("framework"))
-        )
-        .in_bulk()
-    )
+    """The comparisons of ``keys``, in that order."""
+    # The vector stays in the database: the page needs none of its bytes.
+    comparisons = Comparison.objects.filter(pk__in=keys).defer("search_vector").in_bulk()
     return [comparisons[key] for key in keys if key in comparisons]
+
+
+def _framework_names(keys):
+    """The names of the frameworks of the comparisons of ``keys``, in each one's order,
+    by comparison: all a result shows of them. Read as values, not rows with their
+    frameworks: building those ~120 objects cost 5 ms of CPU a page."""
+    names = {}
+    rows = Participant.objects.filter(comparison__in=keys).values_list(
+        "comparison", "framework__name"
+    )
+    for comparison_id, name in rows:
+        names.setdefault(comparison_id, []).append(name)
+    return names
 
 
 def _typo_names(query, framework_hits):
@@ -365,8 +373,9 @@ def _published_count():
     )
 
 
-def _with_factor_matches(comparisons, terms):
-    """ComparisonHits for a page of comparisons. A comparison whose title, subtitle or
+def _with_factor_matches(comparisons, terms, framework_names):
+    """ComparisonHits for a page of comparisons, with their ``framework_names`` (by
+    comparison). A comparison whose title, subtitle or
     verdict shows no term gets the first factor whose name or an assessment contains
     one, so that the reader sees why it matched; all are found in one query."""
     pattern = _term_pattern(terms)
@@ -382,7 +391,10 @@ def _with_factor_matches(comparisons, terms):
         )
     ]
     if not unexplained:
-        return [ComparisonHit(comparison) for comparison in comparisons]
+        return [
+            ComparisonHit(comparison, tuple(framework_names.get(comparison.pk, ())))
+            for comparison in comparisons
+        ]
     languages = [code for code, _ in settings.LANGUAGES]
     contains = Q()
     for term in terms:
@@ -410,8 +422,9 @@ def _with_factor_matches(comparisons, terms):
     found = {row[0]: row[1:] for row in matches}
     hits = []
     for comparison in comparisons:
+        frameworks = tuple(framework_names.get(comparison.pk, ()))
         if comparison.pk not in found:
-            hits.append(ComparisonHit(comparison))
+            hits.append(ComparisonHit(comparison, frameworks))
             continue
         framework_name, *texts = found[comparison.pk]
         names = dict(zip(languages, texts[: len(languages)], strict=True))
@@ -420,6 +433,7 @@ def _with_factor_matches(comparisons, terms):
         hits.append(
             ComparisonHit(
                 comparison,
+                frameworks,
                 factor_name=name.text,
                 framework_name=framework_name,
                 assessment=assessment.text,
@@ -462,6 +476,10 @@ class _NoWords:
         ``looser``: also titles that look like the query, when nothing else matched."""
         return Comparison.objects.none()
 
+    def paginator(self, meant=(), looser=False):
+        """The pages of comparisons(): counted apart, at most MAX_COUNTED."""
+        return CappedPaginator(_keys(self.comparisons(meant, looser)), PAGE_SIZE)
+
 
 class _PostgreSQL(_NoWords):
     """Full-text search on the stored vectors, with trigram similarity for typos."""
@@ -479,9 +497,6 @@ class _PostgreSQL(_NoWords):
             for word in ([] if query.literal else [*query.words, query.joined])
             if len(word) >= MIN_FUZZY_LENGTH
         ]
-        self.close_names = Q()
-        for word in self.close_words:
-            self.close_names |= Q(name__trigram_similar=word)
 
     def prepare(self):
         # PostgreSQL prices checking a stored vector row by row as if it were free,
@@ -516,8 +531,9 @@ class _PostgreSQL(_NoWords):
         """Frameworks whose words match, or whose name is close to a word typed."""
         words = framework_words()
         matches = Q(pk__in=Framework.objects.alias(words=words).filter(words=self.text_query))
-        if self.close_names:
-            matches |= Q(pk__in=Framework.objects.filter(self.close_names).values("pk"))
+        if self.close_framework_keys:
+            # Read once for both this and comparisons().
+            matches |= Q(pk__in=self.close_framework_keys)
         return Framework.objects.filter(matches)
 
     def frameworks(self):
@@ -528,6 +544,9 @@ class _PostgreSQL(_NoWords):
         # subquery it joined every participant of every published comparison
         # (24 ms of a 56 ms search at 10,000 bench comparisons).
         matched = list(self.framework_matches().values_list("pk", flat=True)[:100])
+        if not matched:
+            # Building the ranked query below costs 3 ms of CPU even when it is not run.
+            return Framework.objects.none()
         return (
             Framework.objects.filter(pk__in=matched)
             .filter(_in_published_comparison())
@@ -542,6 +561,19 @@ class _PostgreSQL(_NoWords):
     def word_matches(self):
         """Comparisons holding the words, through the RUM index of their vector."""
         return Q(search_vector=self.text_query)
+
+    def is_union(self, looser):
+        """Whether comparisons() matches in other ways than the words: then it sorts
+        every match, rather than reading the best first off the RUM index."""
+        return looser or bool(self.close_framework_keys)
+
+    def paginator(self, meant=(), looser=False):
+        if not self.is_union(looser):
+            return super().paginator(meant, looser)
+        # Counting a union computes every match again, as ranking it did: its first
+        # MAX_COUNTED keys are read once, and counted and paged in Python.
+        keys = _keys(self.comparisons(meant, looser))[:MAX_COUNTED]
+        return Paginator(list(keys), PAGE_SIZE)
 
     def comparisons(self, meant=(), looser=False):
         # Other ways of matching than the words are each a part of one UNION, so
@@ -566,7 +598,7 @@ class _PostgreSQL(_NoWords):
         for name in meant:
             rank_query |= SearchQuery(name, search_type="plain", config=SEARCH_CONFIG)
         distance = SearchDistance(F("search_vector"), rank_query)
-        if not parts:
+        if not self.is_union(looser):
             # Words alone, the common case: the RUM index hands the matches over
             # best first, so a page reads its 20 rows rather than ranking every
             # match (3 ms against 18 for a word in all 10,000 bench comparisons).
@@ -843,10 +875,18 @@ def plain_text(markdown):
 
 
 def _term_pattern(terms):
-    terms = sorted({term for term in terms if term}, key=len, reverse=True)
+    """The regex of words beginning with one of ``terms``, one group around each
+    match, or None when there are none: built once per set of terms (a results page
+    asks for it some sixty times)."""
+    return _pattern_of_terms(frozenset(term for term in terms if term))
+
+
+@functools.lru_cache(maxsize=TERM_PATTERNS_KEPT)
+def _pattern_of_terms(terms):
     if not terms:
         return None
-    return re.compile(r"\b(?:" + "|".join(re.escape(term) for term in terms) + r")\w*", re.I)
+    alternatives = "|".join(re.escape(term) for term in sorted(terms, key=len, reverse=True))
+    return re.compile(r"(\b(?:" + alternatives + r")\w*)", re.I)
 
 
 def excerpt(text, terms, length=EXCERPT_LENGTH):
@@ -868,11 +908,8 @@ def highlight(text, terms):
     pattern = _term_pattern(terms)
     if pattern is None:
         return escape(text)
-    parts = []
-    last = 0
-    for found in pattern.finditer(text):
-        parts.append(escape(text[last : found.start()]))
-        parts.append(format_html("<mark>{}</mark>", found.group()))
-        last = found.end()
-    parts.append(escape(text[last:]))
+    # Split on the pattern's one group: the text between matches, then the matches.
+    parts = pattern.split(text)
+    parts[1::2] = [f"<mark>{html.escape(found)}</mark>" for found in parts[1::2]]
+    parts[::2] = [html.escape(between) for between in parts[::2]]
     return mark_safe("".join(parts))  # noqa: S308 - every part was escaped just above.

@@ -20,6 +20,7 @@ field as outdated until an editor confirms the translation
 (:func:`record_sources`).
 """
 
+import functools
 import hashlib
 from dataclasses import dataclass
 
@@ -27,6 +28,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext
+from modeltranslation import manager as modeltranslation_manager
 from modeltranslation.translator import TranslationOptions, register
 
 from .models import Assessment, Comparison, Factor, Framework, Participant, Statistic
@@ -72,6 +74,27 @@ class AssessmentTranslation(TranslationOptions):
 @register(Statistic)
 class StatisticTranslation(TranslationOptions):
     fields = ("description", "source_name")
+
+
+# django-modeltranslation mixes its MultilingualQuerySet into a model's own QuerySet
+# class (ComparisonQuerySet) with a class statement run on every get_queryset():
+# a dozen new classes a search, each a little CPU and garbage. The same class for
+# the same QuerySet class, made once per process, behaves the same.
+_make_multilingual_queryset = modeltranslation_manager.multilingual_queryset_factory
+
+
+@functools.cache
+def _multilingual_queryset_class(queryset_class):
+    return _make_multilingual_queryset(queryset_class, instantiate=False)
+
+
+def multilingual_queryset_factory(old_cls, instantiate=True):
+    """modeltranslation's factory (same arguments, same result), each class made once."""
+    queryset_class = _multilingual_queryset_class(old_cls)
+    return queryset_class() if instantiate else queryset_class
+
+
+modeltranslation_manager.multilingual_queryset_factory = multilingual_queryset_factory
 
 
 TRANSLATED_FIELDS = {

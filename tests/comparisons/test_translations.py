@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse, translate_url
 from django.utils import translation
+from modeltranslation.manager import MultilingualQuerySet
 
 from comparisons.models import Comparison, Statistic
 from comparisons.translation import outdated_fields, record_sources
@@ -261,3 +262,18 @@ class TestQueriesPerLanguage:
         target = url(translated_page)
         english = queries(client, target, "en")
         assert queries(client, target, "de") == english
+
+
+class TestQuerySets:
+    def test_a_translated_models_querysets_share_one_class_and_stay_multilingual(self):
+        """modeltranslation's queryset class for a model's own QuerySet is made once
+        per process (comparisons/translation.py), not on every query."""
+        assert type(Comparison.objects.all()) is type(Comparison.objects.published())
+        assert issubclass(type(Comparison.objects.all()), MultilingualQuerySet)
+        make_comparison(title="Erste vs Zweite")
+        with translation.override("de"):
+            # "title" still reads the page language's column, falling back to English.
+            assert Comparison.objects.filter(title_en="Erste vs Zweite").get().title == (
+                "Erste vs Zweite"
+            )
+            assert Comparison.objects.published().order_by("title").count() == 1
