@@ -188,8 +188,19 @@ def run_wrk(url, *, connections, duration, headers=(), script=None):
     return result
 
 
-def load(url, args, *, headers=None, script=None, method="GET", body_factory=None):
+def load(url, args, *, headers=None, script=None, method="GET", body_factory=None, warm=True):
+    """Load ``url`` for args.duration at args.connections; the figures of that run.
+
+    ``warm``: first, one second at one connection per worker thread, not measured,
+    so that every worker has served the page (compiled its templates, opened its
+    database connection) before the measured run, whose connections may land on
+    any worker. Off for writes, and for a cache whose cold state is measured."""
     headers = headers or {}
+    if warm and method == "GET" and script is None:
+        threads = argparse.Namespace(
+            **{**vars(args), "connections": args.workers * args.threads, "duration": 1}
+        )
+        load(url, threads, headers=headers, warm=False)
     if args.generator == "wrk":
         return run_wrk(
             url,
@@ -300,7 +311,7 @@ def measure_through_varnish(args, environment):
             ]
             for name, path in targets:
                 print(f"measuring {name} ...", flush=True)
-                results[name] = load(cache.url + path, args)
+                results[name] = load(cache.url + path, args, warm=False)
             static_rps = results[targets[0][0]]["rps"]
             ratio = results[targets[1][0]]["rps"] / static_rps
             results[targets[1][0]]["notes"] = (
@@ -318,7 +329,7 @@ def measure_through_varnish(args, environment):
             )
             with urllib.request.urlopen(request, timeout=5) as response:
                 purged = response.reason
-            results[name] = load(cache.url + seed, args)
+            results[name] = load(cache.url + seed, args, warm=False)
             fetches = varnish_stat(state, "MAIN.backend_req") - before
             results[name]["notes"] = (
                 f"{purged.strip()} then {args.connections} clients: "
