@@ -3,7 +3,6 @@ reply estimate can show: staff with hours and time off, saved replies and five w
 of requests in mixed states, placed relative to now, loaded once however often run."""
 
 import io
-from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
@@ -111,12 +110,10 @@ def test_the_staff_and_the_promise(demo):
         "Europe/London",
         "Europe/Berlin",
     )
-    # Six requests wait for a first reply. The triager's pace is her own (the demo's
-    # replies sent from the request are her recent first replies), and her hours
-    # answer the six within days, not weeks.
+    # Six requests wait for a first reply. The triager's pace is her own: the demo's
+    # replies sent from the request are her recent first replies, not the default.
     estimate = capacity.current_estimate()
     assert estimate is not None
-    assert estimate < timezone.now() + timedelta(days=4)
     (tess,) = capacity.load_triagers(timezone.now())
     assert tess.pace != capacity.DEFAULT_PACE
     # The breached ones were warned and apologised to once: the worker sends nothing more.
