@@ -27,6 +27,13 @@ SEED_PATH = "/compare/pytorch-vs-tensorflow/"
 pytestmark = pytest.mark.slow
 
 
+@pytest.fixture(autouse=True)
+def purges_settled(cached_site):
+    """Each test starts with every purge an earlier one queued landed: a late purge
+    (a retry, a scheduled publication's) would evict the page a test reads twice."""
+    assert wait_for(lambda: all(row[1] == "purged" for row in cached_site.purges()), timeout=15)
+
+
 def edit_verdict(base, password, verdict):
     """Sign in to the admin at ``base`` and save the seed comparison with ``verdict``,
     as an editor would; returns how long the save took, in seconds."""
