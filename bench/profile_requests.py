@@ -63,7 +63,7 @@ def main():
         for _ in range(5):
             status, body = get(path)
         cpu, wall = [], []
-        profile = cProfile.Profile() if args.profile else None
+        profile = cProfile.Profile(time.process_time) if args.profile else None
         for _ in range(args.requests):
             if profile:
                 profile.enable()
