@@ -592,8 +592,9 @@ class ConsultationRequest(models.Model):
 
     def visitor_history(self):
         """What happened so far, as the visitor may read it: (when, text) pairs from the
-        audit trail, oldest first. Never a note, a name or who on the staff acted."""
-        history = [(self.received_at, "We received your request.")]
+        audit trail, oldest first, in the active language (the page's). Never a note, a
+        name or who on the staff acted."""
+        history = [(self.received_at, gettext("We received your request."))]
         for event in self.events.all():
             text = event.visitor_text(self.timezone)
             if text:
@@ -948,25 +949,28 @@ class AuditEvent(models.Model):
         """This entry as the visitor's status page tells it, or "" for what they do not see."""
         Kind, Status = AuditKind, RequestStatus
         if self.kind == Kind.REPLY:
-            return "We replied by email."
+            return gettext("We replied by email.")
         if self.kind == Kind.CONTACT:
-            return "We contacted you."
+            return gettext("We contacted you.")
         if self.kind == Kind.STATUS and self.to_value == Status.SCHEDULED:
-            return "Your consultation was scheduled."
+            return gettext("Your consultation was scheduled.")
         if self.kind == Kind.SCHEDULE:
-            return f"Your consultation was moved to {self._local(self.to_value, tz_name)}."
+            slot = self._local(self.to_value, tz_name)
+            return gettext("Your consultation was moved to %(slot)s.") % {"slot": slot}
         if self.kind == Kind.CANCEL:
-            who = "You" if self.actor_id is None else "We"
-            return f"{who} cancelled the slot on {self._local(self.from_value, tz_name)}."
+            slot = self._local(self.from_value, tz_name)
+            if self.actor_id is None:
+                return gettext("You cancelled the slot on %(slot)s.") % {"slot": slot}
+            return gettext("We cancelled the slot on %(slot)s.") % {"slot": slot}
         if self.kind == Kind.NEW_TIMES:
-            return "You offered new times."
+            return gettext("You offered new times.")
         if self.kind == Kind.BREACH:
-            return (
-                "We missed our reply-by time and apologised: we promised a reply by "
-                f"{self._local(self.to_value, tz_name)}."
-            )
+            return gettext(
+                "We missed our reply-by time and apologised: we promised a reply by %(time)s."
+            ) % {"time": self._local(self.to_value, tz_name)}
         if self.kind == Kind.STATUS and self.to_value in (Status.COMPLETED, Status.DECLINED):
-            return f"The request was closed ({Status(self.to_value).label.lower()})."
+            status = str(Status(self.to_value).label).lower()
+            return gettext("The request was closed (%(status)s).") % {"status": status}
         return ""
 
     @staticmethod

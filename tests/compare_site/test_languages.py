@@ -461,13 +461,16 @@ class TestModelText:
             ]
 
     def test_the_visitors_german_status_page_names_the_status_in_german(self, client):
-        consultation = make_consultation(status=ConsultationRequest.Status.DECLINED)
+        consultation = make_consultation(timezone="Europe/Berlin")
+        consultation.transition(ConsultationRequest.Status.DECLINED, by=make_staff("tess"))
         with translation.override("de"):
             url = reverse("consultations:status", args=[services.status_token(consultation)])
         assert url.startswith("/de/")
         text = page_text(client.get(url))
         assert "Abgeschlossen. Diese Anfrage ist abgelehnt" in text
-        assert "declined" not in text
+        assert "Wir haben Ihre Anfrage erhalten." in text
+        assert "Die Anfrage wurde geschlossen (abgelehnt)." in text
+        assert "declined" not in text and "We received" not in text
 
 
 class TestLocalisedDates:
