@@ -28,7 +28,7 @@ from django.db.models import Case, Count, F, Q, Value, When
 from django.db.models.functions import Coalesce, Greatest, Upper
 from django.urls import reverse
 from django.utils import dateformat, timezone, translation
-from django.utils.text import slugify
+from django.utils.text import format_lazy, slugify
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -39,7 +39,7 @@ from .weighing import factors_won
 
 # For the fields shown through the rich_text filter (comparisons/templatetags), which
 # says what Markdown may do there and why.
-FORMATTING_HELP = (
+FORMATTING_HELP = _(
     "Markdown: **bold**, *italic*, [label](https://example.org), lists starting with - or 1., "
     "`code`; a blank line starts a paragraph. No headings or images."
 )
@@ -71,11 +71,11 @@ def translation_sources_field():
     """Per language, a hash of the English text each field was translated from
     (comparisons/translation.py): what tells an outdated translation."""
     return models.JSONField(
-        "translated from",
+        _("translated from"),
         default=dict,
         blank=True,
         editable=False,
-        help_text="For each language, the English text each translation was made from (hashed).",
+        help_text=_("For each language, the English text each translation was made from (hashed)."),
     )
 
 
@@ -159,29 +159,33 @@ class Framework(models.Model):
     """A technology that comparisons set side by side, such as PyTorch."""
 
     name = models.CharField(
-        "name",
+        _("name"),
         max_length=80,
         unique=True,
-        help_text="For example: PyTorch",
+        help_text=_("For example: PyTorch"),
         validators=[validate_no_control_characters],
     )
-    slug = models.SlugField("slug", max_length=80, unique=True, help_text="For example: pytorch")
+    slug = models.SlugField(
+        _("slug"), max_length=80, unique=True, help_text=_("For example: pytorch")
+    )
     description = models.CharField(
-        "short description",
+        _("short description"),
         max_length=300,
         blank=True,
-        help_text="One sentence, for example: An open-source deep learning framework by Meta.",
+        help_text=_("One sentence, for example: An open-source deep learning framework by Meta."),
         validators=[validate_no_control_characters],
     )
-    website = models.URLField("website", blank=True, help_text="For example: https://pytorch.org")
+    website = models.URLField(
+        _("website"), blank=True, help_text=_("For example: https://pytorch.org")
+    )
     translation_sources = translation_sources_field()
 
     objects = FrameworkQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
-        verbose_name = "framework"
-        verbose_name_plural = "frameworks"
+        verbose_name = _("framework")
+        verbose_name_plural = _("frameworks")
 
     def __str__(self):
         return self.name
@@ -327,8 +331,8 @@ class ComparisonQuerySet(models.QuerySet):
 class ComparisonStatus(models.TextChoices):
     """Comparison.Status; at module level so that Comparison.Meta can build its constraint."""
 
-    DRAFT = "draft", "Draft"
-    PUBLISHED = "published", "Published"
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
 
 
 # What a comparison is for visitors right now (Comparison.state()), in words.
@@ -348,83 +352,89 @@ class Comparison(models.Model):
     Status = ComparisonStatus
 
     title = models.CharField(
-        "title",
+        _("title"),
         max_length=200,
-        help_text="For example: PyTorch vs TensorFlow: Which Deep Learning Framework in 2026",
+        help_text=_("For example: PyTorch vs TensorFlow: Which Deep Learning Framework in 2026"),
         validators=[validate_no_control_characters],
     )
     slug = models.SlugField(
-        "slug",
+        _("slug"),
         max_length=200,
         unique=True,
-        help_text="The page address, for example: pytorch-vs-tensorflow",
+        help_text=_("The page address, for example: pytorch-vs-tensorflow"),
     )
     subtitle = models.CharField(
-        "subtitle",
+        _("subtitle"),
         max_length=300,
         blank=True,
-        help_text="One sentence under the title, for example: Compare PyTorch and TensorFlow "
-        "for AI development.",
+        help_text=_(
+            "One sentence under the title, for example: Compare PyTorch and TensorFlow "
+            "for AI development."
+        ),
         validators=[validate_no_control_characters],
     )
     category = models.CharField(
-        "category",
+        _("category"),
         max_length=60,
         default=default_category,
-        help_text="For example: Technology",
+        help_text=_("For example: Technology"),
         validators=[validate_no_control_characters],
     )
     meta_description = models.CharField(
-        "meta description",
+        _("meta description"),
         max_length=200,
         blank=True,
-        help_text="What search engines show under the title; about 150 characters.",
+        help_text=_("What search engines show under the title; about 150 characters."),
         validators=[validate_no_control_characters],
     )
     quick_verdict = models.TextField(
-        "quick verdict",
+        _("quick verdict"),
         blank=True,
-        help_text="Two sentences a hurried reader can act on. " + FORMATTING_HELP,
+        help_text=format_lazy(
+            "{} {}", _("Two sentences a hurried reader can act on."), FORMATTING_HELP
+        ),
         validators=[validate_no_control_characters],
     )
     recommendation = models.TextField(
-        "our recommendation",
+        _("our recommendation"),
         blank=True,
         help_text=FORMATTING_HELP,
         validators=[validate_no_control_characters],
     )
     status = models.CharField(
-        "status", max_length=20, choices=Status, default=Status.DRAFT, db_index=True
+        _("status"), max_length=20, choices=Status, default=Status.DRAFT, db_index=True
     )
     published_at = models.DateTimeField(
-        "publish time",
+        _("publish time"),
         null=True,
         blank=True,
-        help_text="A published comparison appears to visitors from this time on.",
+        help_text=_("A published comparison appears to visitors from this time on."),
     )
-    created_at = models.DateTimeField("created", auto_now_add=True)
-    updated_at = models.DateTimeField("last saved", auto_now=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last saved"), auto_now=True)
     content_updated_at = models.DateTimeField(
-        "content last updated",
+        _("content last updated"),
         null=True,
         blank=True,
         editable=False,
-        help_text="When the text visitors read last changed; saves that change nothing "
-        "visible leave it alone.",
+        help_text=_(
+            "When the text visitors read last changed; saves that change nothing "
+            "visible leave it alone."
+        ),
     )
     content_fingerprint = models.CharField(
-        "content fingerprint",
+        _("content fingerprint"),
         max_length=64,
         blank=True,
         editable=False,
-        help_text="SHA-256 of the page's visible text, to tell real changes from re-saves.",
+        help_text=_("SHA-256 of the page's visible text, to tell real changes from re-saves."),
     )
     last_reviewed_at = models.DateTimeField(
-        "last reviewed",
+        _("last reviewed"),
         null=True,
         blank=True,
         editable=False,
-        help_text="When an editor last checked the whole page was still true.",
+        help_text=_("When an editor last checked the whole page was still true."),
     )
     last_reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -433,36 +443,42 @@ class Comparison(models.Model):
         blank=True,
         editable=False,
         related_name="+",
-        verbose_name="last reviewed by",
+        verbose_name=_("last reviewed by"),
     )
     review_requested_at = models.DateTimeField(
-        "review requested",
+        _("review requested"),
         null=True,
         blank=True,
         editable=False,
-        help_text="When an editor last accepted a reader's report on this page; a review "
-        "after it answers the request.",
+        help_text=_(
+            "When an editor last accepted a reader's report on this page; a review "
+            "after it answers the request."
+        ),
     )
     frameworks = models.ManyToManyField(
-        Framework, through="Participant", related_name="comparisons", verbose_name="frameworks"
+        Framework, through="Participant", related_name="comparisons", verbose_name=_("frameworks")
     )
     # Kept current by comparisons/search.py (update_search_vectors, called when
     # any of the page's rows is saved or deleted) and only filled on PostgreSQL;
     # its RUM index is made by a migration on PostgreSQL alone (an index in
     # Meta.indexes would break SQLite's table rebuilds).
     search_vector = SearchVectorField(
-        "search vector",
+        _("search vector"),
         null=True,
         blank=True,
         editable=False,
-        help_text="The page's words for search: title, frameworks, verdict, factors, assessments.",
+        help_text=_(
+            "The page's words for search: title, frameworks, verdict, factors, assessments."
+        ),
     )
     translations_published = models.JSONField(
-        "translations published",
+        _("translations published"),
         default=list,
         blank=True,
-        help_text="The languages whose translation visitors read; in any other, the page "
-        "shows in English, marked as not yet translated.",
+        help_text=_(
+            "The languages whose translation visitors read; in any other, the page "
+            "shows in English, marked as not yet translated."
+        ),
     )
     translation_sources = translation_sources_field()
 
@@ -470,8 +486,8 @@ class Comparison(models.Model):
 
     class Meta:
         ordering = ["-published_at", "-created_at"]
-        verbose_name = "comparison"
-        verbose_name_plural = "comparisons"
+        verbose_name = _("comparison")
+        verbose_name_plural = _("comparisons")
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=ComparisonStatus.values),
@@ -721,55 +737,61 @@ class Participant(models.Model):
     """One framework's place in a comparison, with its "choose it when..." reasons."""
 
     comparison = models.ForeignKey(
-        Comparison, on_delete=models.CASCADE, related_name="participants"
+        Comparison,
+        on_delete=models.CASCADE,
+        related_name="participants",
+        verbose_name=_("comparison"),
     )
     framework = models.ForeignKey(
-        Framework, on_delete=models.PROTECT, related_name="participations"
+        Framework,
+        on_delete=models.PROTECT,
+        related_name="participations",
+        verbose_name=_("framework"),
     )
     position = models.PositiveSmallIntegerField(
-        "position", default=1, help_text="Order on the page: 1 comes first."
+        _("position"), default=1, help_text=_("Order on the page: 1 comes first.")
     )
     is_recommended = models.BooleanField(
-        "recommended",
+        _("recommended"),
         default=False,
-        help_text="Mark the framework this comparison recommends, if any (at most one).",
+        help_text=_("Mark the framework this comparison recommends, if any (at most one)."),
     )
     choose_when = models.TextField(
-        "choose it when...",
+        _("choose it when..."),
         blank=True,
-        help_text="One situation per line, for example: Rapid prototyping",
+        help_text=_("One situation per line, for example: Rapid prototyping"),
         validators=[validate_no_control_characters],
     )
     version = models.CharField(
-        "version",
+        _("version"),
         max_length=40,
         blank=True,
-        help_text="If it matters, for example: 2.10",
+        help_text=_("If it matters, for example: 2.10"),
         validators=[validate_no_control_characters],
     )
     version_as_of = models.DateField(
-        "as of",
+        _("as of"),
         null=True,
         blank=True,
-        help_text="When last checked against it; shown as month and year.",
+        help_text=_("When last checked against it; shown as month and year."),
     )
     translation_sources = translation_sources_field()
 
     class Meta:
         ordering = ["position", "pk"]
-        verbose_name = "compared framework"
-        verbose_name_plural = "compared frameworks"
+        verbose_name = _("compared framework")
+        verbose_name_plural = _("compared frameworks")
         constraints = [
             models.UniqueConstraint(
                 fields=["comparison", "framework"],
                 name="%(app_label)s_%(class)s_framework_once",
-                violation_error_message="This framework is already part of the comparison.",
+                violation_error_message=_("This framework is already part of the comparison."),
             ),
             models.UniqueConstraint(
                 fields=["comparison"],
                 condition=Q(is_recommended=True),
                 name="%(app_label)s_%(class)s_one_recommended",
-                violation_error_message="Only one framework can be recommended.",
+                violation_error_message=_("Only one framework can be recommended."),
             ),
         ]
 
@@ -807,12 +829,14 @@ class Participant(models.Model):
 class Factor(models.Model):
     """One row of the comparison table, decided for one participant or as a tie."""
 
-    comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="factors")
-    position = models.PositiveSmallIntegerField("position", default=1)
+    comparison = models.ForeignKey(
+        Comparison, on_delete=models.CASCADE, related_name="factors", verbose_name=_("comparison")
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=1)
     name = models.CharField(
-        "factor",
+        _("factor"),
         max_length=120,
-        help_text="For example: Developer Experience",
+        help_text=_("For example: Developer Experience"),
         validators=[validate_no_control_characters],
     )
     # RESTRICT, not PROTECT: deleting the whole comparison deletes both sides.
@@ -822,20 +846,20 @@ class Factor(models.Model):
         null=True,
         blank=True,
         related_name="factors_won",
-        verbose_name="winner",
+        verbose_name=_("winner"),
     )
-    is_tie = models.BooleanField("tie", default=False)
+    is_tie = models.BooleanField(_("tie"), default=False)
     translation_sources = translation_sources_field()
 
     class Meta:
         ordering = ["position", "pk"]
-        verbose_name = "factor"
-        verbose_name_plural = "factors"
+        verbose_name = _("factor")
+        verbose_name_plural = _("factors")
         constraints = [
             models.CheckConstraint(
                 condition=Q(winner__isnull=True) | Q(is_tie=False),
                 name="%(app_label)s_%(class)s_winner_or_tie",
-                violation_error_message="A factor has a winner or is a tie, not both.",
+                violation_error_message=_("A factor has a winner or is a tie, not both."),
             ),
             # A winner from another comparison is refused by a database
             # trigger (migration 0002): a CHECK cannot look at another table.
@@ -866,21 +890,26 @@ class Factor(models.Model):
 class Assessment(models.Model):
     """How one framework fares on one factor."""
 
-    factor = models.ForeignKey(Factor, on_delete=models.CASCADE, related_name="assessments")
+    factor = models.ForeignKey(
+        Factor, on_delete=models.CASCADE, related_name="assessments", verbose_name=_("factor")
+    )
     participant = models.ForeignKey(
-        Participant, on_delete=models.CASCADE, related_name="assessments"
+        Participant,
+        on_delete=models.CASCADE,
+        related_name="assessments",
+        verbose_name=_("participant"),
     )
     text = models.TextField(
-        "assessment",
-        help_text="For example: Pythonic, intuitive eager execution, easy debugging",
+        _("assessment"),
+        help_text=_("For example: Pythonic, intuitive eager execution, easy debugging"),
         validators=[validate_no_control_characters],
     )
     translation_sources = translation_sources_field()
 
     class Meta:
         ordering = ["pk"]
-        verbose_name = "assessment"
-        verbose_name_plural = "assessments"
+        verbose_name = _("assessment")
+        verbose_name_plural = _("assessments")
         constraints = [
             models.UniqueConstraint(
                 fields=["factor", "participant"], name="%(app_label)s_%(class)s_once_per_factor"
@@ -912,36 +941,44 @@ class StatisticQuerySet(models.QuerySet):
 class Statistic(models.Model):
     """A key figure, shown only with its description, source, year and link."""
 
-    comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="statistics")
-    position = models.PositiveSmallIntegerField("position", default=1)
+    comparison = models.ForeignKey(
+        Comparison,
+        on_delete=models.CASCADE,
+        related_name="statistics",
+        verbose_name=_("comparison"),
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=1)
     value = models.CharField(
-        "value",
+        _("value"),
         max_length=40,
-        help_text="For example: 78%",
+        help_text=_("For example: 78%"),
         validators=[validate_no_control_characters],
     )
     description = models.CharField(
-        "description",
+        _("description"),
         max_length=300,
         blank=True,
-        help_text="What the value measures, for example: share of new ML papers using PyTorch",
+        help_text=_("What the value measures, for example: share of new ML papers using PyTorch"),
         validators=[validate_no_control_characters],
     )
     source_name = models.CharField(
-        "source",
+        _("source"),
         max_length=200,
         blank=True,
-        help_text="Who published it, for example: Papers with Code",
+        help_text=_("Who published it, for example: Papers with Code"),
         validators=[validate_no_control_characters],
     )
     source_url = models.URLField(
-        "source link",
+        _("source link"),
         max_length=500,
         blank=True,
-        help_text="A direct http(s) link to the page that gives the figure.",
+        help_text=_("A direct http(s) link to the page that gives the figure."),
     )
     year = models.PositiveSmallIntegerField(
-        "year", null=True, blank=True, help_text="The year the figure refers to, for example: 2026"
+        _("year"),
+        null=True,
+        blank=True,
+        help_text=_("The year the figure refers to, for example: 2026"),
     )
     translation_sources = translation_sources_field()
 
@@ -949,8 +986,8 @@ class Statistic(models.Model):
 
     class Meta:
         ordering = ["position", "pk"]
-        verbose_name = "statistic"
-        verbose_name_plural = "statistics"
+        verbose_name = _("statistic")
+        verbose_name_plural = _("statistics")
         constraints = [
             models.CheckConstraint(
                 condition=~Q(value=""), name="%(app_label)s_%(class)s_value_not_empty"
@@ -960,12 +997,12 @@ class Statistic(models.Model):
                 | Q(source_url__startswith="http://")
                 | Q(source_url__startswith="https://"),
                 name="%(app_label)s_%(class)s_link_is_http",
-                violation_error_message="The source link must start with http:// or https://.",
+                violation_error_message=_("The source link must start with http:// or https://."),
             ),
             models.CheckConstraint(
                 condition=Q(year__isnull=True) | Q(year__gte=1950, year__lte=2100),
                 name="%(app_label)s_%(class)s_year_plausible",
-                violation_error_message="Enter a year between 1950 and 2100.",
+                violation_error_message=_("Enter a year between 1950 and 2100."),
             ),
         ]
 
@@ -1016,22 +1053,22 @@ class OldSlug(models.Model):
     """A former address of a comparison, redirected permanently to the current one."""
 
     comparison = models.ForeignKey(
-        Comparison, on_delete=models.CASCADE, related_name="old_slugs", verbose_name="comparison"
+        Comparison, on_delete=models.CASCADE, related_name="old_slugs", verbose_name=_("comparison")
     )
     slug = models.SlugField(
-        "old slug",
+        _("old slug"),
         max_length=200,
         unique=True,
-        help_text="An address the comparison had before, for example: pytorch-vs-tf",
+        help_text=_("An address the comparison had before, for example: pytorch-vs-tf"),
     )
-    created_at = models.DateTimeField("replaced on", auto_now_add=True)
+    created_at = models.DateTimeField(_("replaced on"), auto_now_add=True)
 
     objects = OldSlugQuerySet.as_manager()
 
     class Meta:
         ordering = ["slug"]
-        verbose_name = "old address"
-        verbose_name_plural = "old addresses"
+        verbose_name = _("old address")
+        verbose_name_plural = _("old addresses")
 
     def __str__(self):
         return f"{self.slug} -> {self.comparison.slug}"
@@ -1045,14 +1082,14 @@ class AccuracyReportQuerySet(models.QuerySet):
 class AccuracyReportStatus(models.TextChoices):
     """AccuracyReport.Status; at module level so that its Meta can build the constraint."""
 
-    OPEN = "open", "Open"
-    ACCEPTED = "accepted", "Accepted: the page needs review"
-    DISMISSED = "dismissed", "Dismissed"
+    OPEN = "open", _("Open")
+    ACCEPTED = "accepted", _("Accepted: the page needs review")
+    DISMISSED = "dismissed", _("Dismissed")
 
 
 class AccuracyReportTarget(models.TextChoices):
-    FACTOR = "factor", "Factor"
-    STATISTIC = "statistic", "Statistic"
+    FACTOR = "factor", _("Factor")
+    STATISTIC = "statistic", _("Statistic")
 
 
 # A report's free text: a few sentences, never an essay (the form says so too).
@@ -1080,9 +1117,9 @@ class AccuracyReport(models.Model):
         Comparison,
         on_delete=models.CASCADE,
         related_name="accuracy_reports",
-        verbose_name="comparison",
+        verbose_name=_("comparison"),
     )
-    target = models.CharField("reported", max_length=10, choices=Target)
+    target = models.CharField(_("reported"), max_length=10, choices=Target)
     # SET_NULL: deleting the factor or statistic keeps the report (target_label says
     # what it was about), and the constraint below still holds.
     factor = models.ForeignKey(
@@ -1091,7 +1128,7 @@ class AccuracyReport(models.Model):
         null=True,
         blank=True,
         related_name="accuracy_reports",
-        verbose_name="factor",
+        verbose_name=_("factor"),
     )
     statistic = models.ForeignKey(
         Statistic,
@@ -1099,63 +1136,67 @@ class AccuracyReport(models.Model):
         null=True,
         blank=True,
         related_name="accuracy_reports",
-        verbose_name="statistic",
+        verbose_name=_("statistic"),
     )
     target_label = models.CharField(
-        "about",
+        _("about"),
         max_length=400,
-        help_text="What the reader saw when reporting, for example: Factor “Developer Experience”.",
+        help_text=_(
+            "What the reader saw when reporting, for example: Factor “Developer Experience”."
+        ),
     )
     text = models.TextField(
-        "what is wrong",
+        _("what is wrong"),
         max_length=REPORT_TEXT_MAX_LENGTH,
         validators=[validate_no_control_characters],
     )
     source_url = models.URLField(
-        "source link",
+        _("source link"),
         max_length=500,
         blank=True,
         validators=[validate_http_url],
-        help_text="A link the reader gave for the correction; never shown on the site.",
+        help_text=_("A link the reader gave for the correction; never shown on the site."),
     )
     email = models.EmailField(
-        "reply to", blank=True, help_text="Erased once the report is resolved and answered."
+        _("reply to"), blank=True, help_text=_("Erased once the report is resolved and answered.")
     )
     client_ip = models.GenericIPAddressField(
-        "sent from", null=True, blank=True, help_text="Erased once the report is resolved."
+        _("sent from"), null=True, blank=True, help_text=_("Erased once the report is resolved.")
     )
     status = models.CharField(
-        "status", max_length=10, choices=Status, default=Status.OPEN, db_index=True
+        _("status"), max_length=10, choices=Status, default=Status.OPEN, db_index=True
     )
     # The reader's language (the address of the page they reported from): the reply
     # to them is written in it, as ConsultationRequest.language is for visitors.
     language = models.CharField(
-        "language",
+        _("language"),
         max_length=8,
         choices=settings.LANGUAGES,
         default=settings.LANGUAGE_CODE,
         db_default=settings.LANGUAGE_CODE,
         editable=False,
-        help_text="The language the reader reported in, for example Deutsch; the reply to "
-        "them is written in it.",
+        help_text=_(
+            "The language the reader reported in, for example Deutsch; the reply to "
+            "them is written in it."
+        ),
     )
-    created_at = models.DateTimeField("received", default=timezone.now, db_index=True)
-    resolved_at = models.DateTimeField("resolved", null=True, blank=True)
+    created_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
-        verbose_name="resolved by",
+        verbose_name=_("resolved by"),
     )
 
     objects = AccuracyReportQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        verbose_name = "reader report"
-        verbose_name_plural = "reader reports"
+        verbose_name = _("reader report")
+        verbose_name_plural = _("reader reports")
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=AccuracyReportStatus.values),
@@ -1211,8 +1252,8 @@ class AccuracyReport(models.Model):
 class CachePurgeStatus(models.TextChoices):
     """CachePurge.Status; at module level so that its Meta can build the constraint."""
 
-    PENDING = "pending", "Pending"
-    PURGED = "purged", "Purged"
+    PENDING = "pending", _("Pending")
+    PURGED = "purged", _("Purged")
 
 
 class CachePurgeQuerySet(models.QuerySet):
@@ -1246,40 +1287,42 @@ class CachePurge(models.Model):
     MAX_RETRY = timedelta(minutes=10)
 
     cache_url = models.URLField(
-        "cache",
+        _("cache"),
         max_length=500,
-        help_text="Where PURGE is sent, one of HTTP_CACHE_PURGE_URLS, e.g. http://127.0.0.1:6081/",
+        help_text=_(
+            "Where PURGE is sent, one of HTTP_CACHE_PURGE_URLS, e.g. http://127.0.0.1:6081/"
+        ),
     )
     keys = models.TextField(
-        "tags",
-        help_text="The xkey tags of the pages to purge, e.g. comparison-12 framework-3 listings",
+        _("tags"),
+        help_text=_("The xkey tags of the pages to purge, e.g. comparison-12 framework-3 listings"),
     )
     status = models.CharField(
-        "status", max_length=10, choices=Status, default=Status.PENDING, db_index=True
+        _("status"), max_length=10, choices=Status, default=Status.PENDING, db_index=True
     )
-    attempts = models.PositiveIntegerField("attempts", default=0)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(
-        "next attempt",
+        _("next attempt"),
         default=timezone.now,
-        help_text="Not before then; a scheduled publication's purge waits for its publish time.",
+        help_text=_("Not before then; a scheduled publication's purge waits for its publish time."),
     )
-    created_at = models.DateTimeField("queued", default=timezone.now)
-    purged_at = models.DateTimeField("purged", null=True, blank=True)
-    last_error = models.TextField("last error", blank=True)
+    created_at = models.DateTimeField(_("queued"), default=timezone.now)
+    purged_at = models.DateTimeField(_("purged"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
     leased_until = models.DateTimeField(
-        "leased until",
+        _("leased until"),
         null=True,
         blank=True,
-        help_text="A worker is sending it until then; after that another may take it over.",
+        help_text=_("A worker is sending it until then; after that another may take it over."),
     )
-    lease_token = models.CharField("lease holder", max_length=32, blank=True)
+    lease_token = models.CharField(_("lease holder"), max_length=32, blank=True)
 
     objects = CachePurgeQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        verbose_name = "cache purge"
-        verbose_name_plural = "cache purges"
+        verbose_name = _("cache purge")
+        verbose_name_plural = _("cache purges")
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=CachePurgeStatus.values),

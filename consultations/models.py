@@ -31,6 +31,7 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.functional import lazy
 from django.utils.translation import gettext, pgettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from compare_site import leases
 
@@ -317,17 +318,22 @@ class ConsultationRequest(models.Model):
     }
 
     reference = models.CharField(
-        "reference",
+        _("reference"),
         max_length=REFERENCE_LENGTH,
         unique=True,
         default=new_reference,
         editable=False,
-        help_text="The code the visitor quotes, for example K7QW2MZP9D. Random, never sequential.",
+        help_text=_(
+            "The code the visitor quotes, for example K7QW2MZP9D. Random, never sequential."
+        ),
     )
-    name = models.CharField("name", max_length=120, help_text="For example: Ada Lovelace")
-    email = models.EmailField("email", help_text="For example: ada@example.com")
+    name = models.CharField(_("name"), max_length=120, help_text=_("For example: Ada Lovelace"))
+    email = models.EmailField(_("email"), help_text=_("For example: ada@example.com"))
     company = models.CharField(
-        "company", max_length=120, blank=True, help_text="Optional, for example: Analytical Ltd"
+        _("company"),
+        max_length=120,
+        blank=True,
+        help_text=_("Optional, for example: Analytical Ltd"),
     )
     comparison = models.ForeignKey(
         "comparisons.Comparison",
@@ -335,54 +341,58 @@ class ConsultationRequest(models.Model):
         null=True,
         blank=True,
         related_name="consultation_requests",
-        verbose_name="comparison",
-        help_text="The comparison the visitor came from, if any.",
+        verbose_name=_("comparison"),
+        help_text=_("The comparison the visitor came from, if any."),
     )
     topic = models.CharField(
-        "topic",
+        _("topic"),
         max_length=200,
         blank=True,
-        help_text="What it is about when no comparison fits, for example: Choosing a database",
+        help_text=_("What it is about when no comparison fits, for example: Choosing a database"),
     )
     message = models.TextField(
-        "what they need to decide",
+        _("what they need to decide"),
         max_length=4000,
-        help_text="The visitor's own words, for example: Which framework for our first model?",
+        help_text=_("The visitor's own words, for example: Which framework for our first model?"),
     )
     # Above the timezone field, which hides django.utils.timezone in the class body.
-    received_at = models.DateTimeField("received", default=timezone.now, editable=False)
+    received_at = models.DateTimeField(_("received"), default=timezone.now, editable=False)
     timezone = models.CharField(
-        "timezone",
+        _("timezone"),
         max_length=64,
         default="UTC",
         validators=[validate_timezone],
-        help_text="The visitor's IANA timezone, for example Europe/Berlin.",
+        help_text=_("The visitor's IANA timezone, for example Europe/Berlin."),
     )
     respond_by = models.DateTimeField(
-        "respond by",
+        _("respond by"),
         editable=False,
-        help_text="CONSULTATION_REPLY_HOURS (for example 24 hours) after the request "
-        "arrived; set once and never changed.",
+        help_text=_(
+            "CONSULTATION_REPLY_HOURS (for example 24 hours) after the request "
+            "arrived; set once and never changed."
+        ),
     )
     # Issue 15, the honest promise: set at booking only when the team could not
     # reply within the promise (capacity.py); respond_by stays the promise.
     expected_reply_at = models.DateTimeField(
-        "expected reply",
+        _("expected reply"),
         null=True,
         blank=True,
         editable=False,
-        help_text="When the booking form told the visitor to expect a reply, if later than "
-        "respond by (a busy team, a weekend, a holiday).",
+        help_text=_(
+            "When the booking form told the visitor to expect a reply, if later than "
+            "respond by (a busy team, a weekend, a holiday)."
+        ),
     )
     first_response_at = models.DateTimeField(
-        "first response",
+        _("first response"),
         null=True,
         blank=True,
         editable=False,
-        help_text="When a person first contacted the visitor.",
+        help_text=_("When a person first contacted the visitor."),
     )
     status = models.CharField(
-        "status", max_length=20, choices=Status, default=Status.NEW, db_index=True
+        _("status"), max_length=20, choices=Status, default=Status.NEW, db_index=True
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -390,15 +400,15 @@ class ConsultationRequest(models.Model):
         null=True,
         blank=True,
         related_name="consultation_requests",
-        verbose_name="assignee",
-        help_text="The person answering this request.",
+        verbose_name=_("assignee"),
+        help_text=_("The person answering this request."),
     )
     scheduled_start = models.DateTimeField(
-        "scheduled slot",
+        _("scheduled slot"),
         null=True,
         blank=True,
         editable=False,
-        help_text="Start of the 30-minute consultation, in UTC.",
+        help_text=_("Start of the 30-minute consultation, in UTC."),
     )
     duplicate_of = models.ForeignKey(
         "self",
@@ -406,59 +416,69 @@ class ConsultationRequest(models.Model):
         null=True,
         blank=True,
         related_name="duplicates",
-        verbose_name="duplicate of",
+        verbose_name=_("duplicate of"),
     )
-    client_ip = models.GenericIPAddressField("client IP", null=True, blank=True, editable=False)
+    client_ip = models.GenericIPAddressField(_("client IP"), null=True, blank=True, editable=False)
     recovery_by = models.DateTimeField(
-        "new reply-by time",
+        _("new reply-by time"),
         null=True,
         blank=True,
         editable=False,
-        help_text="When respond_by passed without a reply: the new time the apology "
-        "promised (RECOVERY_WORKING_HOURS working hours later), e.g. Thu 3 Dec 14:00.",
+        help_text=_(
+            "When respond_by passed without a reply: the new time the apology "
+            "promised (RECOVERY_WORKING_HOURS working hours later), e.g. Thu 3 Dec 14:00."
+        ),
     )
     visitor_changed_at = models.DateTimeField(
-        "visitor cancelled or moved",
+        _("visitor cancelled or moved"),
         null=True,
         blank=True,
         editable=False,
-        help_text="When the visitor last cancelled or asked to move the consultation; "
-        "cleared when staff schedule a slot.",
+        help_text=_(
+            "When the visitor last cancelled or asked to move the consultation; "
+            "cleared when staff schedule a slot."
+        ),
     )
     meeting_location = models.CharField(
-        "location or meeting link",
+        _("location or meeting link"),
         max_length=300,
         blank=True,
-        help_text="Sent in the invitation, for example https://meet.example/abc-defg or "
-        "Room 2, Example Street 1, Berlin.",
+        help_text=_(
+            "Sent in the invitation, for example https://meet.example/abc-defg or "
+            "Room 2, Example Street 1, Berlin."
+        ),
     )
     # The visitor's language (compare_site/languages.py: the address they booked
     # at): every email to them, now or later, is written in it (outbox.render_emails).
     language = models.CharField(
-        "language",
+        _("language"),
         max_length=8,
         choices=settings.LANGUAGES,
         default=settings.LANGUAGE_CODE,
         db_default=settings.LANGUAGE_CODE,
         editable=False,
-        help_text="The language the visitor booked in, for example Deutsch; every email "
-        "to them is written in it.",
+        help_text=_(
+            "The language the visitor booked in, for example Deutsch; every email "
+            "to them is written in it."
+        ),
     )
     calendar_sequence = models.PositiveIntegerField(
-        "calendar sequence",
+        _("calendar sequence"),
         null=True,
         blank=True,
         editable=False,
-        help_text="The SEQUENCE of the last .ics sent for this request (empty before "
-        "the first); each later invitation or cancellation sends a higher one.",
+        help_text=_(
+            "The SEQUENCE of the last .ics sent for this request (empty before "
+            "the first); each later invitation or cancellation sends a higher one."
+        ),
     )
 
     objects = ConsultationRequestQuerySet.as_manager()
 
     class Meta:
         ordering = ["respond_by", "pk"]
-        verbose_name = "consultation request"
-        verbose_name_plural = "consultation requests"
+        verbose_name = _("consultation request")
+        verbose_name_plural = _("consultation requests")
         permissions = [("view_report", "Can view the consultation report")]
         constraints = [
             models.CheckConstraint(
@@ -572,8 +592,9 @@ class ConsultationRequest(models.Model):
 
     def visitor_history(self):
         """What happened so far, as the visitor may read it: (when, text) pairs from the
-        audit trail, oldest first. Never a note, a name or who on the staff acted."""
-        history = [(self.received_at, "We received your request.")]
+        audit trail, oldest first, in the active language (the page's). Never a note, a
+        name or who on the staff acted."""
+        history = [(self.received_at, gettext("We received your request."))]
         for event in self.events.all():
             text = event.visitor_text(self.timezone)
             if text:
@@ -823,14 +844,19 @@ class PreferredWindow(models.Model):
     """A 30-minute slot the visitor offered, stored in UTC."""
 
     request = models.ForeignKey(
-        ConsultationRequest, on_delete=models.CASCADE, related_name="windows"
+        ConsultationRequest,
+        on_delete=models.CASCADE,
+        related_name="windows",
+        verbose_name=_("request"),
     )
-    starts_at = models.DateTimeField("starts", help_text="Start of the 30-minute window, in UTC.")
+    starts_at = models.DateTimeField(
+        _("starts"), help_text=_("Start of the 30-minute window, in UTC.")
+    )
 
     class Meta:
         ordering = ["starts_at"]
-        verbose_name = "preferred window"
-        verbose_name_plural = "preferred windows"
+        verbose_name = _("preferred window")
+        verbose_name_plural = _("preferred windows")
         constraints = [
             models.UniqueConstraint(
                 fields=["request", "starts_at"], name="%(app_label)s_%(class)s_once"
@@ -851,15 +877,15 @@ class PreferredWindow(models.Model):
 class AuditKind(models.TextChoices):
     """What an audit entry records; also AuditEvent.Kind (the constraint is built from it)."""
 
-    STATUS = "status", "Status"
-    ASSIGNEE = "assignee", "Assignee"
-    NOTE = "note", "Internal note"
-    CONTACT = "contact", "Contact"
-    SCHEDULE = "schedule", "Slot"
-    REPLY = "reply", "Reply sent"
-    CANCEL = "cancel", "Slot cancelled"
-    NEW_TIMES = "new_times", "Visitor offered new times"
-    BREACH = "breach", "Reply-by time missed"
+    STATUS = "status", _("Status")
+    ASSIGNEE = "assignee", _("Assignee")
+    NOTE = "note", _("Internal note")
+    CONTACT = "contact", _("Contact")
+    SCHEDULE = "schedule", _("Slot")
+    REPLY = "reply", _("Reply sent")
+    CANCEL = "cancel", _("Slot cancelled")
+    NEW_TIMES = "new_times", _("Visitor offered new times")
+    BREACH = "breach", _("Reply-by time missed")
 
 
 class AuditEventQuerySet(models.QuerySet):
@@ -879,7 +905,10 @@ class AuditEvent(models.Model):
     Kind = AuditKind
 
     request = models.ForeignKey(
-        ConsultationRequest, on_delete=models.CASCADE, related_name="events"
+        ConsultationRequest,
+        on_delete=models.CASCADE,
+        related_name="events",
+        verbose_name=_("request"),
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -887,21 +916,21 @@ class AuditEvent(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        verbose_name="by",
-        help_text="Empty when the visitor or the system acted.",
+        verbose_name=_("by"),
+        help_text=_("Empty when the visitor or the system acted."),
     )
-    at = models.DateTimeField("when", default=timezone.now)
-    kind = models.CharField("kind", max_length=20, choices=Kind)
-    from_value = models.CharField("from", max_length=200, blank=True)
-    to_value = models.CharField("to", max_length=200, blank=True)
-    note = models.TextField("note", blank=True)
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind)
+    from_value = models.CharField(_("from"), max_length=200, blank=True)
+    to_value = models.CharField(_("to"), max_length=200, blank=True)
+    note = models.TextField(_("note"), blank=True)
 
     objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["at", "pk"]
-        verbose_name = "audit event"
-        verbose_name_plural = "audit trail"
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit trail")
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind__in=AuditKind.values),
@@ -920,25 +949,28 @@ class AuditEvent(models.Model):
         """This entry as the visitor's status page tells it, or "" for what they do not see."""
         Kind, Status = AuditKind, RequestStatus
         if self.kind == Kind.REPLY:
-            return "We replied by email."
+            return gettext("We replied by email.")
         if self.kind == Kind.CONTACT:
-            return "We contacted you."
+            return gettext("We contacted you.")
         if self.kind == Kind.STATUS and self.to_value == Status.SCHEDULED:
-            return "Your consultation was scheduled."
+            return gettext("Your consultation was scheduled.")
         if self.kind == Kind.SCHEDULE:
-            return f"Your consultation was moved to {self._local(self.to_value, tz_name)}."
+            slot = self._local(self.to_value, tz_name)
+            return gettext("Your consultation was moved to %(slot)s.") % {"slot": slot}
         if self.kind == Kind.CANCEL:
-            who = "You" if self.actor_id is None else "We"
-            return f"{who} cancelled the slot on {self._local(self.from_value, tz_name)}."
+            slot = self._local(self.from_value, tz_name)
+            if self.actor_id is None:
+                return gettext("You cancelled the slot on %(slot)s.") % {"slot": slot}
+            return gettext("We cancelled the slot on %(slot)s.") % {"slot": slot}
         if self.kind == Kind.NEW_TIMES:
-            return "You offered new times."
+            return gettext("You offered new times.")
         if self.kind == Kind.BREACH:
-            return (
-                "We missed our reply-by time and apologised: we promised a reply by "
-                f"{self._local(self.to_value, tz_name)}."
-            )
+            return gettext(
+                "We missed our reply-by time and apologised: we promised a reply by %(time)s."
+            ) % {"time": self._local(self.to_value, tz_name)}
         if self.kind == Kind.STATUS and self.to_value in (Status.COMPLETED, Status.DECLINED):
-            return f"The request was closed ({Status(self.to_value).label.lower()})."
+            status = str(Status(self.to_value).label).lower()
+            return gettext("The request was closed (%(status)s).") % {"status": status}
         return ""
 
     @staticmethod
@@ -949,9 +981,9 @@ class AuditEvent(models.Model):
 class OutboxStatus(models.TextChoices):
     """Where an outbox message is; also OutgoingEmail.Status (the constraint is built from it)."""
 
-    PENDING = "pending", "Pending"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
 
 
 class OutgoingEmailQuerySet(models.QuerySet):
@@ -1007,48 +1039,52 @@ class OutgoingEmail(models.Model):
         null=True,
         blank=True,
         related_name="emails",
+        verbose_name=_("request"),
     )
-    to = models.EmailField("to")
-    subject = models.CharField("subject", max_length=200)
-    body = models.TextField("body")
+    to = models.EmailField(pgettext_lazy("email", "to"))
+    subject = models.CharField(pgettext_lazy("email", "subject"), max_length=200)
+    body = models.TextField(_("body"))
     ics = models.TextField(
-        "calendar invite", blank=True, help_text="An .ics attachment, sent as invite.ics."
+        _("calendar invite"), blank=True, help_text=_("An .ics attachment, sent as invite.ics.")
     )
     in_reply_to = models.CharField(
-        "in reply to",
+        _("in reply to"),
         max_length=200,
         blank=True,
-        help_text="The Message-ID of the thread's first email (In-Reply-To and References), "
-        "e.g. <outbox-12.20261202093000@compare.example>.",
+        help_text=_(
+            "The Message-ID of the thread's first email (In-Reply-To and References), "
+            "e.g. <outbox-12.20261202093000@compare.example>."
+        ),
     )
     status = models.CharField(
-        "status", max_length=10, choices=Status, default=Status.PENDING, db_index=True
+        _("status"), max_length=10, choices=Status, default=Status.PENDING, db_index=True
     )
-    attempts = models.PositiveSmallIntegerField("attempts", default=0)
-    next_attempt_at = models.DateTimeField("next attempt", default=timezone.now)
-    sent_at = models.DateTimeField("sent", null=True, blank=True)
-    last_error = models.TextField("last error", blank=True)
-    created_at = models.DateTimeField("queued", default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("queued"), default=timezone.now)
     leased_until = models.DateTimeField(
-        "leased until",
+        _("leased until"),
         null=True,
         blank=True,
-        help_text="A worker is sending it until then; after that another may take it over.",
+        help_text=_("A worker is sending it until then; after that another may take it over."),
     )
     lease_token = models.CharField(
-        "lease holder",
+        _("lease holder"),
         max_length=32,
         blank=True,
-        help_text="The claiming worker's random token, e.g. 3f2a…; results count only "
-        "from the holder.",
+        help_text=_(
+            "The claiming worker's random token, e.g. 3f2a…; results count only from the holder."
+        ),
     )
 
     objects = OutgoingEmailQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        verbose_name = "outgoing email"
-        verbose_name_plural = "outgoing emails"
+        verbose_name = _("outgoing email")
+        verbose_name_plural = _("outgoing emails")
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=OutboxStatus.values),
@@ -1167,8 +1203,12 @@ class OutgoingEmail(models.Model):
 class WarningKind(models.TextChoices):
     """Which warning went out; also DueWarning.Kind (the constraint is built from it)."""
 
-    DUE_SOON = "due_soon", f"Due within {WARN_BEFORE_HOURS} hours"
-    OVERDUE = "overdue", "Overdue"
+    # Lazy, as HORIZON_TEXT: in the language of the page showing it.
+    DUE_SOON = (
+        "due_soon",
+        lazy(lambda: gettext("Due within %(hours)s hours") % {"hours": WARN_BEFORE_HOURS}, str)(),
+    )
+    OVERDUE = "overdue", _("Overdue")
 
 
 class DueWarning(models.Model):
@@ -1177,15 +1217,18 @@ class DueWarning(models.Model):
     Kind = WarningKind
 
     request = models.ForeignKey(
-        ConsultationRequest, on_delete=models.CASCADE, related_name="warnings"
+        ConsultationRequest,
+        on_delete=models.CASCADE,
+        related_name="warnings",
+        verbose_name=_("request"),
     )
-    kind = models.CharField("kind", max_length=10, choices=Kind)
-    sent_at = models.DateTimeField("queued", default=timezone.now)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind)
+    sent_at = models.DateTimeField(_("queued"), default=timezone.now)
 
     class Meta:
         ordering = ["-sent_at"]
-        verbose_name = "due warning"
-        verbose_name_plural = "due warnings"
+        verbose_name = _("due warning")
+        verbose_name_plural = _("due warnings")
         constraints = [
             models.UniqueConstraint(
                 fields=["request", "kind"], name="%(app_label)s_%(class)s_once"
@@ -1228,22 +1271,25 @@ class ScheduledRunQuerySet(models.QuerySet):
 class ScheduledRun(models.Model):
     """One run of a scheduled job (warnings, retention) in one interval; at most one each."""
 
-    job = models.CharField("job", max_length=100, help_text="The task's name, e.g. warn_due.")
+    job = models.CharField(_("job"), max_length=100, help_text=_("The task's name, e.g. warn_due."))
     interval_start = models.DateTimeField(
-        "interval", help_text="Start of the interval this run covers, e.g. 2026-03-04 10:17 UTC."
+        _("interval"),
+        help_text=_("Start of the interval this run covers, e.g. 2026-03-04 10:17 UTC."),
     )
-    started_at = models.DateTimeField("started", default=timezone.now)
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
     finished_at = models.DateTimeField(
-        "finished", null=True, blank=True, help_text="Empty while running, or if it crashed."
+        _("finished"), null=True, blank=True, help_text=_("Empty while running, or if it crashed.")
     )
-    result = models.CharField("result", max_length=200, blank=True, help_text="e.g. 2 queued.")
+    result = models.CharField(
+        _("result"), max_length=200, blank=True, help_text=_("e.g. 2 queued.")
+    )
 
     objects = ScheduledRunQuerySet.as_manager()
 
     class Meta:
         ordering = ["-interval_start", "job"]
-        verbose_name = "scheduled run"
-        verbose_name_plural = "scheduled runs"
+        verbose_name = _("scheduled run")
+        verbose_name_plural = _("scheduled runs")
         constraints = [
             models.UniqueConstraint(
                 fields=["job", "interval_start"], name="%(app_label)s_%(class)s_once_per_interval"
@@ -1276,16 +1322,18 @@ class SpentFormToken(models.Model):
     """
 
     nonce = models.CharField(
-        "nonce", max_length=64, help_text="The token's random part, for example 3q2-7wEVQ8mC0ZFb."
+        _("nonce"),
+        max_length=64,
+        help_text=_("The token's random part, for example 3q2-7wEVQ8mC0ZFb."),
     )
-    used_at = models.DateTimeField("used", default=timezone.now, db_index=True)
+    used_at = models.DateTimeField(_("used"), default=timezone.now, db_index=True)
 
     objects = SpentFormTokenQuerySet.as_manager()
 
     class Meta:
         ordering = ["-used_at"]
-        verbose_name = "spent form token"
-        verbose_name_plural = "spent form tokens"
+        verbose_name = _("spent form token")
+        verbose_name_plural = _("spent form tokens")
         constraints = [
             models.UniqueConstraint(fields=["nonce"], name="%(app_label)s_%(class)s_once")
         ]
@@ -1315,27 +1363,30 @@ class PendingAddition(models.Model):
     """
 
     request = models.ForeignKey(
-        ConsultationRequest, on_delete=models.CASCADE, related_name="pending_additions"
+        ConsultationRequest,
+        on_delete=models.CASCADE,
+        related_name="pending_additions",
+        verbose_name=_("request"),
     )
     note = models.TextField(
-        "note",
-        help_text="What the audit trail gets once confirmed, for example the new message.",
+        _("note"),
+        help_text=_("What the audit trail gets once confirmed, for example the new message."),
     )
-    created_at = models.DateTimeField("received", default=timezone.now)
+    created_at = models.DateTimeField(_("received"), default=timezone.now)
     client_ip = models.GenericIPAddressField(
-        "client IP",
+        _("client IP"),
         null=True,
         blank=True,
         editable=False,
-        help_text="Where it was sent from, for the rate limits; goes with the row.",
+        help_text=_("Where it was sent from, for the rate limits; goes with the row."),
     )
 
     objects = PendingAdditionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
-        verbose_name = "pending addition"
-        verbose_name_plural = "pending additions"
+        verbose_name = _("pending addition")
+        verbose_name_plural = _("pending additions")
 
     def __str__(self):
         return f"Pending addition to {self.request.reference}"
@@ -1345,19 +1396,21 @@ class SavedReply(models.Model):
     """A starting text for replies to visitors, which staff edit in the admin."""
 
     title = models.CharField(
-        "title", max_length=100, unique=True, help_text="For example: Ask for a time"
+        _("title"), max_length=100, unique=True, help_text=_("For example: Ask for a time")
     )
     body = models.TextField(
-        "text",
+        _("text"),
         max_length=4000,
-        help_text="The reply as it starts, for example: Thank you for your request. "
-        "Which of these times suits you?",
+        help_text=_(
+            "The reply as it starts, for example: Thank you for your request. "
+            "Which of these times suits you?"
+        ),
     )
 
     class Meta:
         ordering = ["title"]
-        verbose_name = "saved reply"
-        verbose_name_plural = "saved replies"
+        verbose_name = _("saved reply")
+        verbose_name_plural = _("saved replies")
 
     def __str__(self):
         return self.title
@@ -1371,19 +1424,19 @@ class StaffTimezone(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="staff_timezone",
-        verbose_name="staff member",
+        verbose_name=_("staff member"),
     )
     timezone = models.CharField(
-        "your timezone",
+        _("your timezone"),
         max_length=64,
         validators=[validate_timezone],
-        help_text="Your IANA timezone, for example Europe/Berlin.",
+        help_text=_("Your IANA timezone, for example Europe/Berlin."),
     )
 
     class Meta:
         ordering = ["user"]
-        verbose_name = "staff timezone"
-        verbose_name_plural = "staff timezones"
+        verbose_name = _("staff timezone")
+        verbose_name_plural = _("staff timezones")
 
     def __str__(self):
         return f"{self.user.get_username()}: {self.timezone}"
@@ -1411,13 +1464,13 @@ CONSULTANTS_GROUP = "Consultants"
 
 
 class Weekday(models.IntegerChoices):
-    MONDAY = 0, "Monday"
-    TUESDAY = 1, "Tuesday"
-    WEDNESDAY = 2, "Wednesday"
-    THURSDAY = 3, "Thursday"
-    FRIDAY = 4, "Friday"
-    SATURDAY = 5, "Saturday"
-    SUNDAY = 6, "Sunday"
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
 
 
 class WorkingHours(models.Model):
@@ -1428,17 +1481,17 @@ class WorkingHours(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="working_hours",
-        verbose_name="staff member",
-        help_text="A consultant (offers slots) or a triager (answers requests).",
+        verbose_name=_("staff member"),
+        help_text=_("A consultant (offers slots) or a triager (answers requests)."),
     )
-    weekday = models.PositiveSmallIntegerField("weekday", choices=Weekday)
-    starts = models.TimeField("from", help_text="Local time, for example 09:00.")
-    ends = models.TimeField("until", help_text="Local time, for example 17:00.")
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday)
+    starts = models.TimeField(_("from"), help_text=_("Local time, for example 09:00."))
+    ends = models.TimeField(_("until"), help_text=_("Local time, for example 17:00."))
 
     class Meta:
         ordering = ["person", "weekday", "starts"]
-        verbose_name = "working hours"
-        verbose_name_plural = "working hours"
+        verbose_name = _("working hours")
+        verbose_name_plural = _("working hours")
         constraints = [
             models.CheckConstraint(
                 condition=Q(weekday__gte=0, weekday__lte=6),
@@ -1465,16 +1518,16 @@ class TimeOff(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="time_off",
-        verbose_name="staff member",
+        verbose_name=_("staff member"),
     )
-    starts_at = models.DateTimeField("from", help_text="For example 2026-12-24 00:00.")
-    ends_at = models.DateTimeField("until", help_text="For example 2026-12-28 00:00.")
-    reason = models.CharField("reason", max_length=100, blank=True, help_text="e.g. Holiday")
+    starts_at = models.DateTimeField(_("from"), help_text=_("For example 2026-12-24 00:00."))
+    ends_at = models.DateTimeField(_("until"), help_text=_("For example 2026-12-28 00:00."))
+    reason = models.CharField(_("reason"), max_length=100, blank=True, help_text=_("e.g. Holiday"))
 
     class Meta:
         ordering = ["starts_at"]
-        verbose_name = "time off"
-        verbose_name_plural = "time off"
+        verbose_name = _("time off")
+        verbose_name_plural = _("time off")
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__gt=models.F("starts_at")),
@@ -1557,24 +1610,26 @@ class SlotHold(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="slot_holds",
-        verbose_name="consultant",
+        verbose_name=_("consultant"),
     )
     request = models.ForeignKey(
         ConsultationRequest,
         on_delete=models.CASCADE,
         related_name="slot_holds",
-        verbose_name="request",
+        verbose_name=_("request"),
     )
-    starts_at = models.DateTimeField("starts", help_text="In UTC, for example 2026-11-26 15:00.")
-    ends_at = models.DateTimeField("ends", help_text="SLOT_LENGTH after the start.")
-    created_at = models.DateTimeField("held since", default=timezone.now)
+    starts_at = models.DateTimeField(
+        _("starts"), help_text=_("In UTC, for example 2026-11-26 15:00.")
+    )
+    ends_at = models.DateTimeField(_("ends"), help_text=_("SLOT_LENGTH after the start."))
+    created_at = models.DateTimeField(_("held since"), default=timezone.now)
 
     objects = SlotHoldQuerySet.as_manager()
 
     class Meta:
         ordering = ["starts_at", "consultant"]
-        verbose_name = "held slot"
-        verbose_name_plural = "held slots"
+        verbose_name = _("held slot")
+        verbose_name_plural = _("held slots")
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__gt=models.F("starts_at")),

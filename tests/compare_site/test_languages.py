@@ -8,18 +8,23 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from babel.messages.pofile import read_po
+from django.apps import apps
 from django.conf import settings
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.template.loader import render_to_string
 from django.test import Client, RequestFactory
-from django.urls import resolve
+from django.urls import resolve, reverse
 from django.utils import timezone, translation
+from django.utils.functional import Promise
+from django.utils.translation import trans_real
+from modeltranslation.fields import TranslationField
 
 from compare_site.translations import LOCALE_DIR
 from comparisons.admin_history import refused_message
 from comparisons.history import SECTIONS, Snapshot
-from comparisons.models import PublicationProblem
+from comparisons.models import Comparison, PublicationProblem
 from consultations import services
 from consultations.models import ConsultationRequest, OutgoingEmail, format_local
 from tests.clock import FIXED_NOW
@@ -381,6 +386,91 @@ class TestAdminText:
         text = page_text(response)
         assert "Your timezone" in text and "Assign to me" in text
         assert "Ihre Zeitzone" not in text and "Mir zuweisen" not in text
+
+
+def model_texts(model):
+    """Every text our admin, forms and messages take from ``model``: its names, each
+    field's verbose name and help text, and each choice's label, with where it is."""
+    meta = model._meta
+    yield f"{meta.label} verbose_name", meta.original_attrs.get("verbose_name")
+    yield f"{meta.label} verbose_name_plural", meta.original_attrs.get("verbose_name_plural")
+    for field in meta.get_fields():
+        # A language's column (title_de) takes its name from the English field's.
+        if field.auto_created or not field.concrete or isinstance(field, TranslationField):
+            continue
+        where = f"{meta.label}.{field.name}"
+        yield f"{where} verbose_name", field.verbose_name
+        if field.help_text:
+            yield f"{where} help_text", field.help_text
+        # Language names are written in their own language (settings.LANGUAGES).
+        if field.choices and field.choices != settings.LANGUAGES:
+            for value, label in field.flatchoices:
+                yield f"{where} choice {value!r}", label
+
+
+def has_german(text):
+    """Whether ``text`` reads German with German active: it differs from the English,
+    or it is the same word in both ("Status") and the German catalogue says so."""
+    with translation.override("en"):
+        english = str(text)
+    with translation.override("de"):
+        german = str(text)
+    catalogue = trans_real.translation("de")._catalog
+    translated = {
+        key.rpartition("\x04")[2]
+        for key, value in catalogue.items()
+        if isinstance(key, str) and value
+    }
+    return german != english or english in translated
+
+
+class TestModelText:
+    """Our models' names, field labels, help texts and choices are marked for
+    translation and have their German (issue 17)."""
+
+    MODELS = [
+        *apps.get_app_config("comparisons").get_models(),
+        *apps.get_app_config("consultations").get_models(),
+    ]
+
+    def test_every_model_text_is_translatable_and_has_its_german(self):
+        assert len(self.MODELS) > 20
+        texts = [item for model in self.MODELS for item in model_texts(model)]
+        assert len(texts) > 300
+        not_lazy = [where for where, text in texts if not isinstance(text, Promise)]
+        assert not_lazy == []
+        no_german = [f"{where}: {text}" for where, text in texts if not has_german(text)]
+        assert no_german == []
+
+    def test_a_comparisons_status_reads_german(self):
+        draft = Comparison(status=Comparison.Status.DRAFT)
+        published = Comparison(status=Comparison.Status.PUBLISHED)
+        with translation.override("de"):
+            assert draft.get_status_display() == "Entwurf"
+            assert published.get_status_display() == "Veröffentlicht"
+            assert str(Comparison._meta.verbose_name_plural) == "Vergleiche"
+        assert draft.get_status_display() == "Draft"
+
+    def test_a_unique_address_error_reads_german(self):
+        make_comparison(slug="pytorch-vs-tensorflow")
+        with translation.override("de"):
+            with pytest.raises(ValidationError) as refused:
+                Comparison(title="Noch einer", slug="pytorch-vs-tensorflow").validate_unique()
+            assert refused.value.messages == [
+                "Vergleich mit diesem Wert für das Feld Kürzel existiert bereits."
+            ]
+
+    def test_the_visitors_german_status_page_names_the_status_in_german(self, client):
+        consultation = make_consultation(timezone="Europe/Berlin")
+        consultation.transition(ConsultationRequest.Status.DECLINED, by=make_staff("tess"))
+        with translation.override("de"):
+            url = reverse("consultations:status", args=[services.status_token(consultation)])
+        assert url.startswith("/de/")
+        text = page_text(client.get(url))
+        assert "Abgeschlossen. Diese Anfrage ist abgelehnt" in text
+        assert "Wir haben Ihre Anfrage erhalten." in text
+        assert "Die Anfrage wurde geschlossen (abgelehnt)." in text
+        assert "declined" not in text and "We received" not in text
 
 
 class TestLocalisedDates:

@@ -126,4 +126,4 @@ class TestChangePage:
         client.force_login(editor)
         page = client.get(reverse("admin:comparisons_comparison_add")).content.decode()
         # The verdict and the recommendation, in English and in German.
-        assert page.count(FORMATTING_HELP) == 4
+        assert page.count(str(FORMATTING_HELP)) == 4
