@@ -29,13 +29,30 @@ import re
 from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
+from django.db import models
 from django.http import HttpResponseRedirect
 from django.urls import translate_url
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+
+
+def language_field(help_text):
+    """The language a person wrote to us in (the address of the page they used),
+    which everything sent to them later is written in: a booking's, a reader's report."""
+    return models.CharField(
+        _("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        db_default=settings.LANGUAGE_CODE,
+        editable=False,
+        help_text=help_text,
+    )
+
 
 # User agents of search engines and link previewers: they read the English
 # address as it is (substring match, case-insensitive).

@@ -33,6 +33,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from compare_site import leases
+from compare_site.languages import language_field
 from compare_site.validators import validate_http_url, validate_no_control_characters
 
 from .weighing import factors_won
@@ -1168,17 +1169,11 @@ class AccuracyReport(models.Model):
     )
     # The reader's language (the address of the page they reported from): the reply
     # to them is written in it, as ConsultationRequest.language is for visitors.
-    language = models.CharField(
-        _("language"),
-        max_length=8,
-        choices=settings.LANGUAGES,
-        default=settings.LANGUAGE_CODE,
-        db_default=settings.LANGUAGE_CODE,
-        editable=False,
-        help_text=_(
+    language = language_field(
+        _(
             "The language the reader reported in, for example Deutsch; the reply to "
             "them is written in it."
-        ),
+        )
     )
     created_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)

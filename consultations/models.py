@@ -34,6 +34,7 @@ from django.utils.translation import gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from compare_site import leases
+from compare_site.languages import language_field
 
 logger = logging.getLogger(__name__)
 
@@ -450,17 +451,11 @@ class ConsultationRequest(models.Model):
     )
     # The visitor's language (compare_site/languages.py: the address they booked
     # at): every email to them, now or later, is written in it (outbox.render_emails).
-    language = models.CharField(
-        _("language"),
-        max_length=8,
-        choices=settings.LANGUAGES,
-        default=settings.LANGUAGE_CODE,
-        db_default=settings.LANGUAGE_CODE,
-        editable=False,
-        help_text=_(
+    language = language_field(
+        _(
             "The language the visitor booked in, for example Deutsch; every email "
             "to them is written in it."
-        ),
+        )
     )
     calendar_sequence = models.PositiveIntegerField(
         _("calendar sequence"),
