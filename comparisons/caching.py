@@ -44,18 +44,28 @@ def forget_content_version():
     cache.delete(VERSION_KEY)
 
 
-def current_content_version():
-    return _content_state()[0]
+def current_content_version(request=None):
+    return _content_state(request)[0]
 
 
-def seconds_until_content_changes():
+def seconds_until_content_changes(request=None):
     """How long the current content stays as it is with nobody saving anything:
     until the next scheduled publication or the New Year (see the module's doc)."""
-    return max(0, int(_content_state()[1] - timezone.now().timestamp()))
+    return max(0, int(_content_state(request)[1] - timezone.now().timestamp()))
 
 
-def _content_state():
-    """(version, timestamp of the next change no save announces)."""
+def _content_state(request=None):
+    """(version, timestamp of the next change no save announces), read from the
+    shared cache once per ``request``: the middleware, the view's decorator and
+    the Cache-Control of the answer all ask, and each ask was a round trip."""
+    if request is None:
+        return _shared_content_state()
+    if not hasattr(request, "content_state"):
+        request.content_state = _shared_content_state()
+    return request.content_state
+
+
+def _shared_content_state():
     stored = cache.get(VERSION_KEY)
     if stored is None:
         return _new_content_version()
@@ -107,7 +117,7 @@ def _page_digest(request, query_params):
     )
     # The path holds the language already (/de/...); the active language is said
     # too, so that no page can ever be served in another language than it shows.
-    identity = f"{current_content_version()}|{get_language()}|{request.path}|{params}"
+    identity = f"{current_content_version(request)}|{get_language()}|{request.path}|{params}"
     return hashlib.sha256(identity.encode()).hexdigest()[:32]
 
 
@@ -334,7 +344,7 @@ def share_if_allowed(request, response):
         # Never fresh, nor served stale while refreshing, past the next change no
         # save purges (a scheduled publication, the New Year's "may be out of
         # date" marks); stale-if-error stays: an error page is worse than a mark late.
-        unchanged_for = seconds_until_content_changes()
+        unchanged_for = seconds_until_content_changes(request)
         refresh_window = min(settings.HTTP_CACHE_STALE_WHILE_REVALIDATE, unchanged_for)
         patch_cache_control(
             response,
