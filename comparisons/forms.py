@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from django import forms
 from django.conf import settings
 from django.forms.models import BaseInlineFormSet
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from compare_site.validators import validate_no_control_characters
 
@@ -48,7 +50,7 @@ class FrameworkRow:
     def label(self):
         if self.framework is not None:
             return self.framework.name
-        return f"Framework in row {self.index + 1}"
+        return gettext("Framework in row %(number)s") % {"number": self.index + 1}
 
 
 def framework_rows(comparison, data=None, extra=0):
@@ -136,24 +138,30 @@ class ComparisonForm(forms.ModelForm):
     recommendation check and outdated translations ask for."""
 
     translations_published = forms.MultipleChoiceField(
-        label="Translations published",
+        label=_("Translations published"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Visitors read the page in these languages; in any other, it shows in "
-        "English with a note that it is not yet translated.",
+        help_text=_(
+            "Visitors read the page in these languages; in any other, it shows in "
+            "English with a note that it is not yet translated."
+        ),
     )
     confirm_translations = forms.BooleanField(
-        label="The translations are current",
+        label=_("The translations are current"),
         required=False,
-        help_text="Tick after checking the translations against the English text: fields "
-        "listed as outdated are then up to date again.",
+        help_text=_(
+            "Tick after checking the translations against the English text: fields "
+            "listed as outdated are then up to date again."
+        ),
     )
 
     keep_recommendation = forms.BooleanField(
-        label="Keep the recommendation",
+        label=_("Keep the recommendation"),
         required=False,
-        help_text="Tick to keep the Recommended badge on a framework that does not lead "
-        "on score; without it, saving such a page asks you first.",
+        help_text=_(
+            "Tick to keep the Recommended badge on a framework that does not lead "
+            "on score; without it, saving such a page asks you first."
+        ),
     )
 
     class Meta:
@@ -228,10 +236,19 @@ class FactorFormSet(BaseInlineFormSet):
         leader_wins = wins[decision_value(leader.index)]
         if chosen_wins < leader_wins:
             raise forms.ValidationError(
-                f"{chosen.label} is marked Recommended but wins {chosen_wins} of {total} "
-                f"factors, while {leader.label} wins {leader_wins}. Untick its Recommended "
-                'box, or tick "Keep the recommendation" under Verdict to confirm it.',
+                gettext(
+                    "%(chosen)s is marked Recommended but wins %(chosen_wins)s of %(total)s "
+                    "factors, while %(leader)s wins %(leader_wins)s. Untick its Recommended "
+                    'box, or tick "Keep the recommendation" under Verdict to confirm it.'
+                ),
                 code="recommended_trails",
+                params={
+                    "chosen": chosen.label,
+                    "chosen_wins": chosen_wins,
+                    "total": total,
+                    "leader": leader.label,
+                    "leader_wins": leader_wins,
+                },
             )
 
 
@@ -247,9 +264,9 @@ class FactorForm(OrderedRowForm):
     participant_frameworks = {}
 
     decision = forms.ChoiceField(
-        label="Winner",
+        label=_("Winner"),
         required=False,
-        help_text="Which framework wins this factor, or a tie.",
+        help_text=_("Which framework wins this factor, or a tie."),
     )
 
     class Meta:
@@ -259,11 +276,11 @@ class FactorForm(OrderedRowForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["decision"].choices = [
-            ("", "Not decided yet"),
-            (TIE, "Tie"),
+            ("", gettext("Not decided yet")),
+            (TIE, gettext("Tie")),
             *[(decision_value(row.index), row.label) for row in self.rows if not row.deleted],
         ]
-        self.fields["decision"].error_messages["invalid_choice"] = (
+        self.fields["decision"].error_messages["invalid_choice"] = gettext(
             "Choose one of the frameworks in this comparison, or Tie."
         )
         if self.instance.pk:
@@ -295,8 +312,10 @@ class FactorForm(OrderedRowForm):
                 self.add_error(
                     "decision",
                     forms.ValidationError(
-                        "The winner's framework row is empty: choose its framework above, "
-                        "or pick another winner.",
+                        gettext(
+                            "The winner's framework row is empty: choose its framework above, "
+                            "or pick another winner."
+                        ),
                         code="winner_row_empty",
                     ),
                 )
@@ -306,9 +325,12 @@ class FactorForm(OrderedRowForm):
                 self.add_error(
                     name,
                     forms.ValidationError(
-                        f"Row {row.index + 1} of the compared frameworks has no framework yet: "
-                        "choose it above, or clear this assessment.",
+                        gettext(
+                            "Row %(number)s of the compared frameworks has no framework yet: "
+                            "choose it above, or clear this assessment."
+                        ),
                         code="assessment_row_empty",
+                        params={"number": row.index + 1},
                     ),
                 )
         return cleaned
@@ -367,7 +389,7 @@ def factor_form_for(rows, participants=()):
     }
     for row in rows:
         attrs[assessment_field_name(row.index)] = forms.CharField(
-            label=f"{row.label} assessment",
+            label=gettext("%(framework)s assessment") % {"framework": row.label},
             required=False,
             widget=forms.Textarea(
                 attrs={"rows": 2, "cols": 40, "data-framework-row": str(row.index)}
@@ -376,7 +398,8 @@ def factor_form_for(rows, participants=()):
         )
         for language in TARGET_LANGUAGES:
             attrs[assessment_field_name(row.index, language)] = forms.CharField(
-                label=f"{row.label} assessment [{language}]",
+                label=gettext("%(framework)s assessment [%(language)s]")
+                % {"framework": row.label, "language": language},
                 required=False,
                 widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
                 validators=[validate_no_control_characters],

@@ -1025,7 +1025,7 @@ class Statistic(models.Model):
     def clean(self):
         if self.source_url and not self.source_url.startswith(("http://", "https://")):
             raise ValidationError(
-                {"source_url": "The source link must start with http:// or https://."},
+                {"source_url": gettext("The source link must start with http:// or https://.")},
                 code="link_scheme",
             )
 

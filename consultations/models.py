@@ -106,7 +106,8 @@ def offered_timezone_names():
 def validate_timezone(value):
     if value not in timezone_names():
         raise ValidationError(
-            "Choose a timezone from the list, for example Europe/Berlin.", code="invalid_timezone"
+            gettext("Choose a timezone from the list, for example Europe/Berlin."),
+            code="invalid_timezone",
         )
 
 
@@ -208,11 +209,13 @@ def validate_slot(start, now=None):
     """Staff's rule for a slot start (aware): on the grid, in the future, within the horizon."""
     now = now or timezone.now()
     if not on_slot_grid(start):
-        raise ValidationError("Start on the hour or half hour.", code="slot_grid")
+        raise ValidationError(gettext("Start on the hour or half hour."), code="slot_grid")
     if start <= now:
-        raise ValidationError("Pick a slot in the future.", code="slot_past")
+        raise ValidationError(gettext("Pick a slot in the future."), code="slot_past")
     if start > now + BOOKING_HORIZON:
-        raise ValidationError(f"Pick a slot {HORIZON_TEXT}.", code="slot_too_far")
+        raise ValidationError(
+            gettext("Pick a slot %(horizon)s.") % {"horizon": HORIZON_TEXT}, code="slot_too_far"
+        )
 
 
 class InvalidTransition(ValidationError):
@@ -605,11 +608,11 @@ class ConsultationRequest(models.Model):
         if not self.is_open:
             return ""
         if self.first_response_at is not None:
-            return "Answered"
+            return gettext("Answered")
         left = self.respond_by - now
         if left < timedelta(0):
-            return f"Overdue by {_hours_text(-left)}"
-        return f"Due in {_hours_text(left)}"
+            return gettext("Overdue by %(time)s") % {"time": _hours_text(-left)}
+        return gettext("Due in %(time)s") % {"time": _hours_text(left)}
 
     def can_transition(self, to):
         return to in self.ALLOWED_TRANSITIONS[self.Status(self.status)]
@@ -618,8 +621,11 @@ class ConsultationRequest(models.Model):
         """Raise InvalidTransition, with the message staff see, outside ALLOWED_TRANSITIONS."""
         if not self.can_transition(to):
             raise InvalidTransition(
-                f"A request that is {self.get_status_display().lower()} cannot become "
-                f"{self.Status(to).label.lower()}.",
+                gettext("A request that is %(status)s cannot become %(new_status)s.")
+                % {
+                    "status": self.get_status_display().lower(),
+                    "new_status": self.Status(to).label.lower(),
+                },
                 code="invalid_transition",
             )
 
@@ -635,7 +641,9 @@ class ConsultationRequest(models.Model):
         to = self.Status(to)
         self.check_transition(to)
         if to == self.Status.SCHEDULED and self.scheduled_start is None:
-            raise InvalidTransition("Pick a 30-minute slot to schedule a request.", code="no_slot")
+            raise InvalidTransition(
+                gettext("Pick a 30-minute slot to schedule a request."), code="no_slot"
+            )
         previous = self.status
         self.status = to
         if to == self.Status.CONTACTED:
@@ -668,7 +676,8 @@ class ConsultationRequest(models.Model):
         """
         if not self.is_open:
             raise InvalidTransition(
-                f"A request that is {self.get_status_display().lower()} cannot be contacted.",
+                gettext("A request that is %(status)s cannot be contacted.")
+                % {"status": self.get_status_display().lower()},
                 code="invalid_transition",
             )
         self.record_first_response()
@@ -831,8 +840,8 @@ class ConsultationRequest(models.Model):
 def _hours_text(delta):
     minutes = int(delta.total_seconds() // 60)
     if minutes < 60:
-        return f"{minutes} min"
-    return f"{minutes // 60} h"
+        return gettext("%(minutes)s min") % {"minutes": minutes}
+    return gettext("%(hours)s h") % {"hours": minutes // 60}
 
 
 class PreferredWindow(models.Model):
@@ -1503,7 +1512,7 @@ class WorkingHours(models.Model):
 
     def clean(self):
         if self.starts and self.ends and self.ends <= self.starts:
-            raise ValidationError({"ends": "End after the start, on the same day."})
+            raise ValidationError({"ends": gettext("End after the start, on the same day.")})
 
 
 class TimeOff(models.Model):
@@ -1535,7 +1544,7 @@ class TimeOff(models.Model):
 
     def clean(self):
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
-            raise ValidationError({"ends_at": "End after the start."})
+            raise ValidationError({"ends_at": gettext("End after the start.")})
 
 
 # How long a booking waits for another one holding the same slot (SlotHoldQuerySet.take).
