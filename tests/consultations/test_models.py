@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from consultations.models import (
     AuditEvent,
@@ -63,6 +64,20 @@ class TestTheClock:
         assert soon.due_label(now) == "Due in 3 h"
         assert later.due_label(now) == "Due in 13 h"
         assert soon.due_label(RECEIVED + timedelta(hours=27)) == "Overdue by 3 h"
+
+    def test_badges_and_refused_changes_in_german(self):
+        """A German-speaking triager reads the badge and the refusal in German."""
+        request = make_consultation(received_at=RECEIVED)
+        with translation.override("de"):
+            assert request.due_label(RECEIVED + timedelta(hours=21)) == "Fällig in 3 Std."
+            assert request.due_label(RECEIVED + timedelta(hours=24, minutes=20)) == (
+                "Seit 20 Min. überfällig"
+            )
+            with pytest.raises(InvalidTransition) as refused:
+                request.check_transition(Status.COMPLETED)
+        assert refused.value.messages == [
+            "Eine Anfrage mit dem Status „neu“ kann nicht zu „abgeschlossen“ wechseln."
+        ]
 
     def test_unassigned_and_open(self, triager):
         mine = make_consultation()
