@@ -5,13 +5,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import translation
+from django.template.defaultfilters import date as date_filter
+from django.utils import timezone, translation
 
 from consultations.models import (
     AuditEvent,
     ConsultationRequest,
     InvalidTransition,
     format_local,
+    format_short,
     new_reference,
 )
 from tests.factories import make_consultation, make_user
@@ -91,6 +93,19 @@ class TestTheClock:
         request = make_consultation(received_at=RECEIVED, timezone="Europe/Paris")
         assert request.respond_by_local() == "Wednesday 25 November 2026, 15:30 CET"
         assert format_local(RECEIVED, "America/New_York") == "Tuesday 24 November 2026, 09:30 EST"
+
+    def test_the_short_time_reads_as_the_date_filter_writes_it_in_each_language(self):
+        assert format_short(RECEIVED, "America/New_York") == "Tue 24 Nov 09:30"
+        with translation.override("de"):
+            assert format_short(RECEIVED, "Europe/Berlin") == "Di, 24. Nov 15:30"
+        # Every weekday and month, in every language the admin speaks.
+        moments = [RECEIVED + timedelta(days=days, hours=days) for days in range(0, 366, 5)]
+        for language in ("en", "de"):
+            with translation.override(language), timezone.override("Asia/Kolkata"):
+                short = translation.pgettext("short date and time", "D j M H:i")
+                for moment in moments:
+                    written = date_filter(timezone.localtime(moment), short)
+                    assert format_short(moment, "Asia/Kolkata") == written
 
 
 class TestReference:
