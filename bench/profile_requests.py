@@ -5,8 +5,9 @@ Each path is requested through Django's WSGI handler with production settings
 a few times to warm up and then ``--requests`` times; it prints the median and
 least CPU time (time.process_time: what this process spent, whatever else the
 shared machine runs) and wall time per request. ``--profile`` adds cProfile's
-functions by cumulative time. Needs collected static files (bench/run.py
-collects them).
+functions by cumulative time. ``--user NAME`` requests as that user, signed in
+(a session made for them, as a login would), for staff pages such as the
+triage queue. Needs collected static files (bench/run.py collects them).
 """
 
 import argparse
@@ -21,12 +22,33 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
+def signed_in_cookie(username):
+    """The Cookie header of a session signed in as ``username``, as login() writes it."""
+    from django.conf import settings
+    from django.contrib.auth import (
+        BACKEND_SESSION_KEY,
+        HASH_SESSION_KEY,
+        SESSION_KEY,
+        get_user_model,
+    )
+    from django.contrib.sessions.backends.db import SessionStore
+
+    user = get_user_model().objects.get(username=username)
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.save()
+    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="+", help="e.g. /search/?q=pytroch")
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--lines", type=int, default=40, help="functions --profile shows")
+    parser.add_argument("--user", help="username to sign in as, e.g. bench-triager")
     args = parser.parse_args()
     os.environ.update(
         DJANGO_SETTINGS_MODULE="compare_site.settings",
@@ -41,6 +63,7 @@ def main():
     from django.core.wsgi import get_wsgi_application
 
     handler = get_wsgi_application()
+    cookie = signed_in_cookie(args.user) if args.user else ""
 
     def get(path):
         path, _, query = path.partition("?")
@@ -54,6 +77,7 @@ def main():
             "REMOTE_ADDR": "127.0.0.1",
             "wsgi.url_scheme": "http",
             "wsgi.input": sys.stdin.buffer,
+            "HTTP_COOKIE": cookie,
         }
         statuses = []
         body = b"".join(handler(environ, lambda status, headers: statuses.append(status)))
