@@ -250,6 +250,9 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
     show_full_result_count = False
     paginator = QueuePaginator
     list_per_page = 50
+    # The site's, said here: Django looks on the ModelAdmin first, for each cell of
+    # the queue (550 a page), and falls back to the site's on an AttributeError.
+    empty_value_display = admin.site.empty_value_display
     actions = [
         "assign_to_me",
         "mark_contacted",
