@@ -61,7 +61,11 @@ def over_hourly_limit(key, limit, stored_since):
     public form's limit goes through here, each under its own ``key``.
     """
     bucket = f"consultations:rate:{key}:{int(time.time() // HOUR)}"
-    cache.add(bucket, 0, timeout=HOUR)
+    # The hour's first attempt makes its bucket at 1: one round trip, where an
+    # incr costs two more (Django's Redis backend checks EXISTS before INCRBY).
+    # A cache that is down adds nothing, and the incr below says so.
+    if cache.add(bucket, 1, timeout=HOUR):
+        return 1 > limit
     try:
         count = cache.incr(bucket)
     except CacheUnavailable:

@@ -165,9 +165,10 @@ def book_consultation(
     """
     now = now or timezone.now()
     if form_nonce is not None:
+        # No savepoint of its own: FormAlreadySent leaves this function's atomic
+        # block, whose savepoint (or transaction) undoes the refused INSERT.
         try:
-            with transaction.atomic():
-                SpentFormToken.objects.create(nonce=form_nonce, used_at=now)
+            SpentFormToken.objects.create(nonce=form_nonce, used_at=now)
         except IntegrityError:
             raise FormAlreadySent from None
     existing = open_request_for(fields["email"], now)

@@ -83,6 +83,10 @@ class TestOneBooking:
         record("booking queries", f"first booking: {len(queries)} queries, {commits} commit")
         assert len(queries) <= MAX_QUERIES, "\n".join(queries)
         assert commits == 1
+        # Each savepoint is two more round trips: the one left is book_consultation's
+        # own, nested in the view's transaction (the spent token and the new session
+        # take none).
+        assert sum(s.startswith("SAVEPOINT") for s in statements) == 1, statements
         # The one write after the commit wakes the email worker (tasks.deliver_outbox);
         # the request, its windows, its emails, the spent token and the session are
         # all written inside the transaction.
