@@ -1667,7 +1667,7 @@ class SlotHold(models.Model):
     starts_at = models.DateTimeField(
         _("starts"), help_text=_("In UTC, for example 2026-11-26 15:00.")
     )
-    ends_at = models.DateTimeField(_("ends"), help_text=_("SLOT_LENGTH after the start."))
+    ends_at = models.DateTimeField(_("ends"), help_text=_("30 minutes after the start."))
     created_at = models.DateTimeField(_("held since"), default=timezone.now)
 
     objects = SlotHoldQuerySet.as_manager()
