@@ -137,6 +137,8 @@ def median_hours(rows, delay, count):
 
     The database sorts (on PostgreSQL reads an index in order, migration 0020) and
     skips to the middle: one value for an odd count, the two middle ones otherwise.
+    ``count`` comes from the counting pass, a statement earlier: a request answered
+    in between moves the rank by one, no more.
     """
     ordered = rows.annotate(delay=delay).order_by("delay").values_list("delay", flat=True)
     middle = list(ordered[max((count - 1) // 2, 0) : count // 2 + 1])
@@ -148,8 +150,8 @@ def p90_hours(rows, delay, count):
     them), or None. Counted from the top: a tenth of the index, not nine tenths."""
     from_top = max(count - 1 - nearest_rank_index(count, 90), 0)
     ordered = rows.annotate(delay=delay).order_by("-delay").values_list("delay", flat=True)
-    value = ordered[from_top : from_top + 1].first()
-    return None if value is None else in_hours(value)
+    value = list(ordered[from_top : from_top + 1])
+    return in_hours(value[0]) if value else None
 
 
 def in_hours(duration):
@@ -161,7 +163,7 @@ def breach_row(row):
     return {
         **row,
         "status": ConsultationRequest.Status(row["status"]).label,
-        "recovery_hours": round(late_by.total_seconds() / 3600, 2) if late_by else None,
+        "recovery_hours": in_hours(late_by) if late_by else None,
     }
 
 
