@@ -1,9 +1,11 @@
 """
 The staff report: how well the promise to reply within CONSULTATION_REPLY_HOURS is kept.
 
-Every figure is computed by the database (counts, per-week aggregates and the
-percentiles), so the report costs a fixed handful of queries however many
-requests there are. Spam and duplicates never count. A request is *settled*
+Every figure is computed by the database, so the report costs a fixed handful
+of queries however many requests there are: every count in one pass grouped by
+week and status, then each percentile read at its rank from the delays the
+database sorts (on PostgreSQL an index already holds them in order), then the
+latest breaches. Spam and duplicates never count. A request is *settled*
 once it was answered or its deadline passed; a *breach* is a settled request
 not answered by respond_by, and its *recovery* the time from respond_by to
 the first response that came late (none yet while unanswered). Weeks are ISO
@@ -14,13 +16,11 @@ with at least 90% of values at or below it).
 """
 
 import math
-import statistics
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, timedelta
 
 from django.conf import settings
-from django.db import connections
-from django.db.models import Aggregate, Count, DurationField, F, Q
+from django.db.models import Count, F, Q
 from django.db.models.functions import TruncWeek
 
 from .models import ConsultationRequest
@@ -124,44 +124,38 @@ def _iso(moment):
 
 def nearest_rank(values, percent):
     ordered = sorted(values)
-    return ordered[max(math.ceil(percent / 100 * len(ordered)) - 1, 0)]
+    return ordered[nearest_rank_index(len(ordered), percent)]
 
 
-class WithinGroup(Aggregate):
-    """PostgreSQL's ordered-set aggregates: ``function(fraction) WITHIN GROUP (ORDER BY x)``."""
-
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)%(filter)s"
-
-    def __init__(self, expression, fraction, **extra):
-        super().__init__(expression, fraction=float(fraction), **extra)
+def nearest_rank_index(count, percent):
+    """The 0-based position of the nearest-rank ``percent``-th percentile of ``count`` values."""
+    return max(math.ceil(percent / 100 * count) - 1, 0)
 
 
-class PercentileCont(WithinGroup):
-    function = "percentile_cont"  # interpolates: the median of an even count is a mean
+def median_hours(rows, delay, count):
+    """The median in hours of ``delay`` over ``rows``, of which there are ``count``, or None.
+
+    The database sorts (on PostgreSQL reads an index in order, migration 0020) and
+    skips to the middle: one value for an odd count, the two middle ones otherwise.
+    ``count`` comes from the counting pass, a statement earlier: a request answered
+    in between moves the rank by one, no more.
+    """
+    ordered = rows.annotate(delay=delay).order_by("delay").values_list("delay", flat=True)
+    middle = list(ordered[max((count - 1) // 2, 0) : count // 2 + 1])
+    return in_hours(sum(middle, timedelta()) / len(middle)) if middle else None
 
 
-class PercentileDisc(WithinGroup):
-    function = "percentile_disc"  # the nearest rank
+def p90_hours(rows, delay, count):
+    """The nearest-rank 90th percentile in hours of ``delay`` over ``rows`` (``count`` of
+    them), or None. Counted from the top: a tenth of the index, not nine tenths."""
+    from_top = max(count - 1 - nearest_rank_index(count, 90), 0)
+    ordered = rows.annotate(delay=delay).order_by("-delay").values_list("delay", flat=True)
+    value = list(ordered[from_top : from_top + 1])
+    return in_hours(value[0]) if value else None
 
 
-def hours_between(rows, since, until):
-    """(median, 90th percentile) in hours of ``until`` - ``since`` over ``rows``, or
-    (None, None). PostgreSQL computes them; other databases (SQLite) get the
-    durations sorted by the database and pick them here."""
-    if connections[rows.db].vendor == "postgresql":
-        delay = F(until) - F(since)
-        figures = rows.aggregate(
-            median=PercentileCont(delay, 0.5, output_field=DurationField()),
-            p90=PercentileDisc(delay, 0.9, output_field=DurationField()),
-        )
-        median, p90 = figures["median"], figures["p90"]
-    else:
-        delays = [second - first for first, second in rows.values_list(since, until)]
-        median = statistics.median(delays) if delays else None
-        p90 = nearest_rank(delays, 90) if delays else None
-    if median is None:
-        return None, None
-    return round(median.total_seconds() / 3600, 2), round(p90.total_seconds() / 3600, 2)
+def in_hours(duration):
+    return round(duration.total_seconds() / 3600, 2)
 
 
 def breach_row(row):
@@ -169,102 +163,72 @@ def breach_row(row):
     return {
         **row,
         "status": ConsultationRequest.Status(row["status"]).label,
-        "recovery_hours": round(late_by.total_seconds() / 3600, 2) if late_by else None,
+        "recovery_hours": in_hours(late_by) if late_by else None,
     }
 
 
-def one_pass_figures(queryset):
-    """Over ``queryset``, in one query: the requests by status and, of the counted ones,
-    the breaches answered since, the apologies and on PostgreSQL the percentiles
-    (each figure its own FILTER, so that a million requests are read once, not four
-    times). Other databases (SQLite) get the percentiles from hours_between."""
-    Status = ConsultationRequest.Status
-    counted = ~Q(status__in=ConsultationRequest.NOT_COUNTED)
-    answered = counted & Q(first_response_at__isnull=False)
-    answered_late = counted & Q(first_response_at__gt=F("respond_by"))
-    aggregates = {f"status:{value}": Count("pk", filter=Q(status=value)) for value in Status.values}
-    aggregates["recovered"] = Count("pk", filter=answered_late)
-    aggregates["apologies"] = Count("pk", filter=counted & Q(recovery_by__isnull=False))
-    postgresql = connections[queryset.db].vendor == "postgresql"
-    if postgresql:
-        response = F("first_response_at") - F("received_at")
-        recovery = F("first_response_at") - F("respond_by")
-        duration = DurationField()
-        aggregates["median"] = PercentileCont(response, 0.5, filter=answered, output_field=duration)
-        aggregates["p90"] = PercentileDisc(response, 0.9, filter=answered, output_field=duration)
-        aggregates["median_recovery"] = PercentileCont(
-            recovery, 0.5, filter=answered_late, output_field=duration
-        )
-    figures = queryset.order_by().aggregate(**aggregates)
-    if postgresql:
-        figures["median"], figures["p90"] = in_hours(figures["median"], figures["p90"])
-        figures["median_recovery"], _ = in_hours(figures["median_recovery"], None)
-    else:
-        counted_rows = queryset.filter(counted)
-        figures["median"], figures["p90"] = hours_between(
-            counted_rows.filter(answered), "received_at", "first_response_at"
-        )
-        figures["median_recovery"], _ = hours_between(
-            counted_rows.filter(answered_late), "respond_by", "first_response_at"
-        )
-    return figures
-
-
-def in_hours(*durations):
-    return [None if d is None else round(d.total_seconds() / 3600, 2) for d in durations]
-
-
 def build_report(queryset, *, now):
-    """The report over ``queryset`` as of ``now``, in three queries on PostgreSQL: the
-    figures in one pass (one_pass_figures), the weeks, the latest breaches."""
-    figures = one_pass_figures(queryset)
-    counts = {value: figures[f"status:{value}"] for value in ConsultationRequest.Status.values}
-    by_status = [
-        (label, counts.get(value, 0)) for value, label in ConsultationRequest.Status.choices
-    ]
-
-    counted = queryset.exclude(status__in=ConsultationRequest.NOT_COUNTED)
+    """The report over ``queryset`` as of ``now``, in five queries: every count in one
+    pass over the requests, grouped by week and status; the three percentiles, each
+    read at its rank; the latest breaches."""
+    Status = ConsultationRequest.Status
     answered = Q(first_response_at__isnull=False)
     on_time = Q(first_response_at__lte=F("respond_by"))
+    late = Q(first_response_at__gt=F("respond_by"))
     settled = answered | Q(respond_by__lt=now)
-    per_week = (
-        counted.order_by()
+    groups = (
+        queryset.order_by()
         # Monday 00:00 UTC of the ISO week; PostgreSQL knows how many weeks there
         # are from the statistics migration 0013 made on this very expression.
-        .values(monday=TruncWeek("received_at", tzinfo=UTC))
+        .values("status", monday=TruncWeek("received_at", tzinfo=UTC))
         .annotate(
             received=Count("pk"),
             settled=Count("pk", filter=settled),
             on_time=Count("pk", filter=on_time),
+            late=Count("pk", filter=late),
+            answered=Count("pk", filter=answered),
+            apologies=Count("pk", filter=Q(recovery_by__isnull=False)),
         )
         .order_by("monday")
     )
-    weeks = [
-        Week(
-            label="{}-W{:02d}".format(*row["monday"].isocalendar()),
-            received=row["received"],
-            settled=row["settled"],
-            on_time=row["on_time"],
-        )
-        for row in per_week
-    ]
-    breaches = counted.filter(
-        Q(first_response_at__gt=F("respond_by"))
-        | Q(first_response_at__isnull=True, respond_by__lt=now)
-    ).values(*BREACH_FIELDS)
+    counts = dict.fromkeys(Status.values, 0)
+    weeks = {}
+    answered_count = recovered = apologies = 0
+    for group in groups:
+        counts[group["status"]] += group["received"]
+        if group["status"] in ConsultationRequest.NOT_COUNTED:
+            continue
+        label = "{}-W{:02d}".format(*group["monday"].isocalendar())
+        week = weeks.setdefault(label, Week(label=label))
+        week.received += group["received"]
+        week.settled += group["settled"]
+        week.on_time += group["on_time"]
+        answered_count += group["answered"]
+        recovered += group["late"]
+        apologies += group["apologies"]
+    weeks = list(weeks.values())
+
+    counted = queryset.exclude(status__in=ConsultationRequest.NOT_COUNTED)
+    response = F("first_response_at") - F("received_at")
+    answered_rows = counted.filter(answered)
+    late_rows = counted.filter(late)
+    breaches = counted.filter(late | Q(first_response_at__isnull=True, respond_by__lt=now))
+    breaches = breaches.values(*BREACH_FIELDS)
     latest = list(breaches.order_by("-received_at", "-pk")[:BREACHES_SHOWN])
     report = Report(
-        by_status=by_status,
+        by_status=[(label, counts[value]) for value, label in Status.choices],
         weeks=weeks,
-        median_hours=figures["median"],
-        p90_hours=figures["p90"],
+        median_hours=median_hours(answered_rows, response, answered_count),
+        p90_hours=p90_hours(answered_rows, response, answered_count),
         breaches=[breach_row(row) for row in reversed(latest)],
         breach_count=sum(week.settled - week.on_time for week in weeks),
         all_breaches=breaches.order_by("received_at", "pk"),
         total=sum(counts.values()),
-        recovered=figures["recovered"],
-        median_recovery_hours=figures["median_recovery"],
-        apologies=figures["apologies"],
+        recovered=recovered,
+        median_recovery_hours=median_hours(
+            late_rows, F("first_response_at") - F("respond_by"), recovered
+        ),
+        apologies=apologies,
     )
     report.bars = chart_bars(report.weeks)
     return report

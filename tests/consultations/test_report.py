@@ -3,6 +3,7 @@
 import csv
 import io
 import re
+import statistics
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -88,6 +89,21 @@ class TestFigures:
         assert nearest_rank(list(range(1, 11)), 90) == 9
         assert nearest_rank([5], 90) == 5
         assert nearest_rank([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], 90) == 10
+
+    def test_percentiles_match_pythons_over_the_same_rows_at_every_count(self):
+        # Odd and even counts, ties, a half hour; spam never counts.
+        make_consultation(received_at=november(1, 9), status="spam")
+        hours = []
+        for day, delay in enumerate([7, 1, 30, 2, 24, 13, 3, 48, 5, 5, 26, 0.5], start=1):
+            answered(day, 10, delay, status="completed")
+            hours.append(delay)
+            report = build_report(ConsultationRequest.objects.all(), now=NOW)
+            # The median: the middle value, the mean of the two middle ones for an even count.
+            assert report.median_hours == round(statistics.median(hours), 2), hours
+            assert report.p90_hours == nearest_rank(hours, 90), hours
+            late = [delay - 24 for delay in hours if delay > 24]
+            recovery = round(statistics.median(late), 2) if late else None
+            assert report.median_recovery_hours == recovery, hours
 
     def test_no_requests(self):
         report = build_report(ConsultationRequest.objects.all(), now=NOW)
