@@ -381,7 +381,7 @@ class TestQueueRows:
         overdue.respond_by = timezone.now() - timedelta(days=2)
         overdue.visitor_changed_at = timezone.now()
         overdue.save()
-        for query in ["", "?queue=all", "?q=Ada", "?o=3.-7"]:
+        for query in ["", "?queue=all", "?q=Ada", "?o=3.-7", "?queue=all&q=Ada&o=2"]:
             response = client.get(CHANGELIST + query)
             cl = response.context["cl"]
             djangos = "\n".join(
