@@ -261,8 +261,6 @@ def queue_rows(cl):
         change_url = add_preserved_filters(context, change_url)
     prefix, suffix = change_url.split("/0/", 1)
     select = gettext("Select this object for an action - {}")
-    times = gettext("{} <span>(visitor, {})</span> · {} <span>(you, {})</span>")
-    broken = gettext("{} <strong>new time after a missed one</strong>")
     status_labels = dict(ConsultationRequest.Status.choices)
     language_labels = dict(ConsultationRequest._meta.get_field("language").flatchoices)
     row = (
@@ -278,22 +276,6 @@ def queue_rows(cl):
     name = esc(helpers.ACTION_CHECKBOX_NAME)
     rows = []
     for obj in cl.result_list:
-        label = obj.due_label(now)
-        if obj.is_overdue(now):
-            due = f"<strong>{esc(label)}</strong>"
-        else:
-            due = esc(label or "-")
-        own, visitor = obj.staff_timezone, obj.timezone
-        moment = obj.reply_by
-        reply_by = times.format(
-            esc(format_short(moment, visitor)),
-            esc(visitor),
-            esc(format_short(moment, own)),
-            esc(own),
-        )
-        if obj.promise_broken:
-            reply_by = broken.format(reply_by)
-        changed = obj.visitor_changed_at
         rows.append(
             row.format(
                 name,
@@ -305,9 +287,9 @@ def queue_rows(cl):
                 esc(obj.subject) if obj.subject else empty,
                 esc(status_labels.get(obj.status, obj.status) or empty),
                 esc(obj.assignee) if obj.assignee_id else empty,
-                due,
-                reply_by,
-                f"<strong>{changed:%d %b %H:%M} UTC</strong>" if changed is not None else empty,
+                due_html(obj, now),
+                reply_by_html(obj),
+                visitor_changed_html(obj) or empty,
                 esc(language_labels.get(obj.language, obj.language) or empty),
             )
         )
@@ -320,6 +302,41 @@ def _escape(value):
     if hasattr(value, "__html__"):
         return value.__html__()
     return html.escape(str(value))
+
+
+# The queue's cells that carry markup, one home each: queue_rows puts them in its
+# rows, the admin's display methods (the change form, Django's own rendering) mark
+# them safe. Each escapes what it is given.
+
+
+def due_html(obj, now):
+    """ "Due in 3 h", "-" when nothing is due, the overdue label in bold."""
+    label = obj.due_label(now)
+    if obj.is_overdue(now):
+        return f"<strong>{_escape(label)}</strong>"
+    return _escape(label or "-")
+
+
+def reply_by_html(obj):
+    """The time promised to the visitor, in their timezone and the staff member's."""
+    own, visitor = obj.staff_timezone, obj.timezone
+    moment = obj.reply_by
+    text = gettext("{} <span>(visitor, {})</span> · {} <span>(you, {})</span>").format(
+        _escape(format_short(moment, visitor)),
+        _escape(visitor),
+        _escape(format_short(moment, own)),
+        _escape(own),
+    )
+    if obj.promise_broken:
+        return gettext("{} <strong>new time after a missed one</strong>").format(text)
+    return text
+
+
+def visitor_changed_html(obj):
+    """When the visitor last cancelled or moved their meeting, in bold; "" if never."""
+    if obj.visitor_changed_at is None:
+        return ""
+    return f"<strong>{obj.visitor_changed_at:%d %b %H:%M} UTC</strong>"
 
 
 @admin.register(ConsultationRequest)
@@ -408,11 +425,7 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("due"))
     def due(self, obj):
-        now = timezone.now()
-        label = obj.due_label(now)
-        if obj.is_overdue(now):
-            return format_html("<strong>{}</strong>", label)
-        return label or "-"
+        return SafeString(due_html(obj, timezone.now()))
 
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
@@ -436,25 +449,11 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("reply by"), ordering="respond_by")
     def reply_by_times(self, obj):
-        """The time promised to the visitor, in their timezone and the staff member's."""
-        own, visitor = obj.staff_timezone, obj.timezone
-        moment = obj.reply_by
-        text = format_html(
-            gettext("{} <span>(visitor, {})</span> · {} <span>(you, {})</span>"),
-            format_short(moment, visitor),
-            visitor,
-            format_short(moment, own),
-            own,
-        )
-        if obj.promise_broken:
-            return format_html(gettext("{} <strong>new time after a missed one</strong>"), text)
-        return text
+        return SafeString(reply_by_html(obj))
 
     @admin.display(description=_("visitor cancelled or moved"), ordering="visitor_changed_at")
     def visitor_changed(self, obj):
-        if obj.visitor_changed_at is None:
-            return ""
-        return format_html("<strong>{}</strong>", f"{obj.visitor_changed_at:%d %b %H:%M} UTC")
+        return SafeString(visitor_changed_html(obj))
 
     @admin.display(description=_("reply"))
     def reply_link(self, obj):
