@@ -280,6 +280,25 @@ class TestQueryCount:
         assert response.context["results"].count == 50
         assert len(response.context["results"].hits) == search.PAGE_SIZE
 
+    def test_words_alone_are_counted_and_paged_in_one_query(
+        self, client, committed, django_assert_num_queries
+    ):
+        """A word in the titles and no framework's name: the page's keys and the
+        count come from one ranked query on PostgreSQL (no COUNT apart), and no
+        factor is looked up, as the titles show the word. SQLite counts apart and
+        reads no framework keys first: eight queries on both."""
+        with committed():
+            for _ in range(25):
+                make_comparison([make_framework(), make_framework()], factors=2, title="Pairs")
+        current_content_version()
+        client.get(SEARCH_URL, {"q": "pairs"})
+        with django_assert_num_queries(8) as captured:
+            response = results_for(client, "pairs", page="2")
+        assert response.context["results"].count == 25
+        assert len(response.context["results"].hits) == 5
+        counts = [query for query in captured if query["sql"].startswith("SELECT COUNT(*)")]
+        assert len(counts) == (0 if connection.vendor == "postgresql" else 1)
+
 
 class TestQueryParsing:
     def test_control_characters_become_spaces(self):
