@@ -9,8 +9,8 @@ On PostgreSQL, full-text search with ranking. Each comparison stores its words
 in ``Comparison.search_vector`` (title and framework names weigh most, then
 subtitle and verdict, then framework descriptions and factor names, then
 assessments), indexed with RUM (migration 0014), which keeps each word's
-positions so that the best matches come out of the index first: a page of a
-common word's thousands of results reads 20 rows, not all of them.
+positions and ranks the matches inside the index: the best MAX_COUNTED keys
+come out of it in one read, which counts the results and holds every page.
 update_search_vectors() is the one place that writes the vector, in one UPDATE
 for any number of comparisons; signals.py calls it when any row of a page is
 saved or deleted, generate_bench_data and the rebuild_search_index command call
