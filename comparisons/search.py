@@ -280,6 +280,17 @@ def _keys(comparisons):
     return comparisons.values_list("pk", flat=True)
 
 
+def _read_keys(keys):
+    """The list of ``keys`` (a flat values_list), read by a cursor of its own SQL: the
+    ORM hands each of up to MAX_COUNTED rows through django-modeltranslation's
+    iterators, which cost 1.7 ms of CPU a search at 10,000 bench comparisons
+    for keys that no translation touches."""
+    sql, params = keys.query.sql_with_params()
+    with connections[keys.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
 def _page_of(keys):
     """The comparisons of ``keys``, in that order."""
     # Only what a result shows: the vector and the long texts (recommendation,
@@ -588,8 +599,8 @@ class _PostgreSQL(_NoWords):
         # comparisons, whether for 20 keys or 1,000), and a count apart would read
         # them all again (4 ms more): the first MAX_COUNTED keys are read once, and
         # counted and paged in Python.
-        keys = _keys(self.comparisons(meant, looser))[:MAX_COUNTED]
-        return Paginator(list(keys), PAGE_SIZE)
+        keys = _read_keys(_keys(self.comparisons(meant, looser))[:MAX_COUNTED])
+        return Paginator(keys, PAGE_SIZE)
 
     def comparisons(self, meant=(), looser=False):
         # Other ways of matching than the words are each a part of one UNION, so
