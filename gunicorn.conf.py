@@ -21,7 +21,7 @@ timeout = 30
 graceful_timeout = 20
 # A worker is replaced after this many requests, in case something leaks. At
 # 5,000, `make bench` saw each worker replaced every five seconds under load:
-# booting one costs about a second of CPU, and its first requests run cold
+# loading the site in a new one costs 0.65 s of CPU, and its first requests run cold
 # (connections, templates, caches), which was the tail of the search p99 measured
 # right after (a 116 ms p99 against 28 ms with no restart).
 max_requests = 50_000
